@@ -1,0 +1,25 @@
+//! Embeds the bundled provider catalog (`src/providers/bundled/*.yaml`) into the binary.
+
+use std::fmt::Write;
+use std::path::Path;
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/providers/bundled");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("src/providers/bundled exists")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".yaml").map(str::to_owned))
+        .collect();
+    names.sort();
+    let mut out = String::from("/// The bundled provider definitions: (name, YAML text), sorted by name.\npub static BUNDLED: &[(&str, &str)] = &[\n");
+    for name in &names {
+        let path = dir.join(format!("{name}.yaml"));
+        println!("cargo:rerun-if-changed={}", path.display());
+        writeln!(out, "    ({name:?}, include_str!({:?})),", path.display().to_string()).unwrap();
+    }
+    out.push_str("];\n");
+    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("bundled.rs");
+    std::fs::write(dest, out).unwrap();
+}

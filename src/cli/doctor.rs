@@ -1,0 +1,204 @@
+//! `authsome doctor`: check the store, the identity and every secret, and say what to fix.
+
+use serde_json::json;
+
+use super::{Context, Output};
+use crate::error::{Error, Result};
+use crate::providers::Catalog;
+use crate::vault::{self, paths};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Ok,
+    Warn,
+    Fail,
+}
+
+struct Check {
+    name: &'static str,
+    level: Level,
+    detail: String,
+}
+
+pub fn run(ctx: &Context, out: &Output) -> Result<()> {
+    let mut checks = Vec::new();
+    let mut push = |name, level, detail: String| checks.push(Check { name, level, detail });
+
+    let identity = match ctx.identity() {
+        Ok(id) => {
+            push("identity", Level::Ok, format!("{} ({})", id.path().display(), id.recipient()));
+            Some(id)
+        }
+        Err(e) => {
+            push("identity", Level::Fail, e.message().to_owned());
+            None
+        }
+    };
+
+    match ctx.store().and_then(|s| {
+        let snap = s.snapshot()?;
+        let meta = s.meta(&snap)?;
+        Ok((s, meta))
+    }) {
+        Err(e) => push("store", Level::Fail, e.message().to_owned()),
+        Ok((store, meta)) => {
+            let snap = store.snapshot()?;
+            push("store", Level::Ok, format!("{} (id {})", store.root().display(), meta.id));
+            store_permissions(store.root(), &mut push);
+
+            let dirty = uncommitted(&store, &snap)?;
+            if dirty.is_empty() {
+                push("work tree", Level::Ok, "matches HEAD".into());
+            } else {
+                push(
+                    "work tree",
+                    Level::Warn,
+                    format!(
+                        "uncommitted edits in {} are ignored by reads; commit them or run `git -C {} checkout HEAD -- .`",
+                        dirty.join(", "),
+                        store.root().display()
+                    ),
+                );
+            }
+
+            let catalog = Catalog::new(&snap);
+            for name in catalog.custom_names()? {
+                if let Err(e) = catalog.custom(&name) {
+                    push("providers", Level::Fail, e.message().to_owned());
+                }
+            }
+
+            let recipients = match vault::vault_recipients(&snap, &ctx.vault) {
+                Ok(r) => r,
+                Err(e) => {
+                    push("vault", Level::Fail, e.message().to_owned());
+                    Vec::new()
+                }
+            };
+            if let Some(id) = &identity {
+                if recipients.iter().any(|r| r == id.recipient()) {
+                    push("vault", Level::Ok, format!("{:?}: this identity is a recipient", ctx.vault));
+                } else if !recipients.is_empty() {
+                    push(
+                        "vault",
+                        Level::Fail,
+                        format!(
+                            "this identity is not a recipient of vault {:?}; ask a member to add {} to a principal of it",
+                            ctx.vault,
+                            id.recipient()
+                        ),
+                    );
+                }
+            }
+            let fingerprint = crate::crypto::recipients::fingerprint(recipients.iter().map(String::as_str));
+
+            let (mut total, mut bad, mut stale) = (0, Vec::new(), Vec::new());
+            for (provider, (_, conns)) in vault::all_records(&snap, &ctx.vault)? {
+                if catalog.get(&provider).is_err() {
+                    push(
+                        "providers",
+                        Level::Warn,
+                        format!("connections exist for unknown provider {provider}; add its definition or log them out"),
+                    );
+                }
+                for (conn, record) in conns {
+                    for (field, info) in &record.secrets {
+                        total += 1;
+                        if info.recipients != fingerprint && !recipients.is_empty() {
+                            stale.push(format!("{provider}/{conn}/{field}"));
+                        }
+                        if let Some(id) = &identity {
+                            if let Err(e) = vault::read_secret(&snap, &meta.id, &ctx.vault, &provider, &conn, field, id) {
+                                bad.push(e.message().to_owned());
+                            }
+                        }
+                    }
+                }
+            }
+            if bad.is_empty() {
+                push("secrets", Level::Ok, format!("{total} secrets decrypt and sit in their place"));
+            } else {
+                for b in bad {
+                    push("secrets", Level::Fail, b);
+                }
+            }
+            if !stale.is_empty() {
+                push(
+                    "recipients",
+                    Level::Warn,
+                    format!(
+                        "{} encrypted to an older recipient set; log in again with --force to re-encrypt",
+                        stale.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
+    let failed = checks.iter().any(|c| c.level == Level::Fail);
+    if out.json {
+        let list: Vec<_> = checks
+            .iter()
+            .map(|c| {
+                json!({
+                    "check": c.name,
+                    "status": match c.level { Level::Ok => "ok", Level::Warn => "warn", Level::Fail => "fail" },
+                    "detail": c.detail,
+                })
+            })
+            .collect();
+        out.json(&json!({ "status": if failed { "problems" } else { "ready" }, "checks": list }));
+    } else {
+        for c in &checks {
+            let tag = match c.level {
+                Level::Ok => out.green("ok  "),
+                Level::Warn => out.yellow("warn"),
+                Level::Fail => "FAIL".to_owned(),
+            };
+            out.data(&format!("{tag}  {:<10} {}", c.name, c.detail));
+        }
+    }
+    if failed {
+        return Err(Error::internal("doctor found problems; fix the lines marked FAIL above"));
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn store_permissions(root: &std::path::Path, push: &mut impl FnMut(&'static str, Level, String)) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(root) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o007 != 0 {
+            push(
+                "permissions",
+                Level::Warn,
+                format!("{} is open to other users (mode {mode:o}); run `chmod 700 {}`", root.display(), root.display()),
+            );
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn store_permissions(_: &std::path::Path, _: &mut impl FnMut(&'static str, Level, String)) {}
+
+/// Committed files whose work-tree copy differs or is missing.
+fn uncommitted(store: &crate::store::Store, snap: &crate::store::Snapshot<'_>) -> Result<Vec<String>> {
+    let mut dirty = Vec::new();
+    let mut files = Vec::new();
+    for top in ["store.yaml"] {
+        files.push(top.to_owned());
+    }
+    for dir in ["principals", "providers", "vaults"] {
+        files.extend(snap.files_under(dir)?);
+    }
+    for rel in files {
+        let committed = snap.read(&rel)?;
+        let disk = std::fs::read(store.root().join(&rel)).ok();
+        if committed != disk {
+            dirty.push(rel);
+        }
+    }
+    let _ = paths::vault;
+    Ok(dirty)
+}

@@ -1,0 +1,159 @@
+//! `authsome export`: credentials as environment variables.
+
+use std::collections::BTreeMap;
+
+use age::secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value};
+
+use super::{Context, ExportArgs, ExportFormat, Output};
+use crate::crypto::identity::Identity;
+use crate::error::Result;
+use crate::model::provider::{EnvSource, ProviderDef};
+use crate::providers::Catalog;
+use crate::store::Snapshot;
+use crate::vault;
+
+pub fn run(ctx: &Context, out: &Output, args: ExportArgs) -> Result<()> {
+    let store = ctx.store()?;
+    let snap = store.snapshot()?;
+    let meta = store.meta(&snap)?;
+    let identity = ctx.identity()?;
+    let catalog = Catalog::new(&snap);
+
+    let mut vars: Vec<(String, SecretString)> = Vec::new();
+    match &args.provider {
+        Some(p) => {
+            let def = catalog.get(p)?.def;
+            let (conn, _) = vault::resolve_connection(&snap, &ctx.vault, &def.name, args.connection.as_deref())?;
+            vars = variables(&snap, &meta.id, &ctx.vault, &def, &conn, &identity)?;
+        }
+        None => {
+            let mut taken: BTreeMap<String, String> = BTreeMap::new();
+            for name in vault::providers(&snap, &ctx.vault)? {
+                let Some(conn) = vault::provider_state(&snap, &ctx.vault, &name)?.default else {
+                    continue;
+                };
+                let def = catalog.get(&name)?.def;
+                for (var, value) in variables(&snap, &meta.id, &ctx.vault, &def, &conn, &identity)? {
+                    let var = match taken.get(&var) {
+                        None => var,
+                        Some(owner) => {
+                            let renamed = format!("{var}_{}", def.name.to_uppercase().replace('-', "_"));
+                            out.warn(&format!(
+                                "{var} is already exported for {owner}; {}'s value is exported as {renamed}",
+                                def.name
+                            ));
+                            renamed
+                        }
+                    };
+                    taken.insert(var.clone(), def.name.clone());
+                    vars.push((var, value));
+                }
+            }
+        }
+    }
+
+    match args.format {
+        ExportFormat::Json => {
+            let map: Map<String, Value> = vars
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.expose_secret().to_owned())))
+                .collect();
+            out.json(&Value::Object(map));
+        }
+        ExportFormat::Env => {
+            for (k, v) in &vars {
+                out.data(&format!("{k}={}", quote_if_needed(v.expose_secret())));
+            }
+        }
+        ExportFormat::Shell => {
+            for (k, v) in &vars {
+                out.data(&format!("export {k}={}", quote(v.expose_secret())));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The variables a connection exports: the provider's `env` map, or `<PROVIDER>_API_KEY`.
+fn variables(
+    snap: &Snapshot<'_>,
+    store_id: &str,
+    vault_name: &str,
+    def: &ProviderDef,
+    conn: &str,
+    identity: &Identity,
+) -> Result<Vec<(String, SecretString)>> {
+    let record = vault::record(snap, vault_name, &def.name, conn)?
+        .ok_or_else(|| crate::error::Error::internal("a resolved connection has no record"))?;
+    let mut mapping: Vec<(String, EnvSource)> = def
+        .env
+        .iter()
+        .filter(|(_, s)| !matches!(s, EnvSource::RefreshToken))
+        .map(|(k, s)| (k.clone(), *s))
+        .collect();
+    if mapping.is_empty() {
+        let prefix = def.name.to_uppercase().replace('-', "_");
+        for field in record.secrets.keys() {
+            let source = match field.as_str() {
+                "api_key" => EnvSource::ApiKey,
+                "access_token" => EnvSource::AccessToken,
+                _ => continue,
+            };
+            mapping.push((format!("{prefix}_{}", field.to_uppercase()), source));
+        }
+    }
+    let mut out = Vec::new();
+    let mut cache: BTreeMap<&str, SecretString> = BTreeMap::new();
+    for (var, source) in mapping {
+        let field = source.field();
+        if source == EnvSource::BaseUrl {
+            let state = vault::provider_state(snap, vault_name, &def.name)?;
+            let base = state.base_url.or_else(|| def.oauth2.as_ref().and_then(|o| o.base_url.clone()));
+            if let Some(b) = base {
+                out.push((var, SecretString::from(b)));
+            }
+            continue;
+        }
+        if !record.secrets.contains_key(field) {
+            continue;
+        }
+        if !cache.contains_key(field) {
+            let v = vault::read_secret(snap, store_id, vault_name, &def.name, conn, field, identity)?;
+            cache.insert(field, v);
+        }
+        out.push((var, cache[field].clone()));
+    }
+    Ok(out)
+}
+
+/// Characters that never need quoting in a shell word.
+fn is_plain(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_-./:@%+=,".contains(c)
+}
+
+/// Single-quotes a value for POSIX shells.
+pub fn quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', r"'\''"))
+}
+
+fn quote_if_needed(v: &str) -> String {
+    if !v.is_empty() && v.chars().all(is_plain) {
+        v.to_owned()
+    } else {
+        quote(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_for_eval() {
+        assert_eq!(quote_if_needed("sk-test_1"), "sk-test_1");
+        assert_eq!(quote_if_needed("a b"), "'a b'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(quote_if_needed(""), "''");
+    }
+}

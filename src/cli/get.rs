@@ -1,0 +1,131 @@
+//! `authsome get`: show a connection, or one field of it.
+
+use age::secrecy::ExposeSecret;
+use serde_json::{Map, Value, json};
+
+use super::{Context, GetArgs, Output};
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::state::ConnectionRecord;
+use crate::providers::Catalog;
+use crate::vault;
+
+/// Shown in place of a secret value.
+pub const REDACTED: &str = "***REDACTED***";
+
+/// Secret fields a connection can have.
+const SECRET_FIELDS: &[&str] = &["api_key", "access_token", "refresh_token"];
+
+pub fn run(ctx: &Context, out: &Output, args: GetArgs) -> Result<()> {
+    let store = ctx.store()?;
+    let snap = store.snapshot()?;
+    let provider = Catalog::new(&snap).get(&args.provider)?.def;
+    let name = &provider.name;
+    let (conn, record) = vault::resolve_connection(&snap, &ctx.vault, name, args.connection.as_deref())?;
+    let state = vault::provider_state(&snap, &ctx.vault, name)?;
+    let is_default = state.default.as_deref() == Some(conn.as_str());
+
+    let mut fields = plain_fields(name, &conn, &ctx.vault, is_default, &record);
+    let secret_names: Vec<&String> = record.secrets.keys().collect();
+
+    if let Some(field) = &args.field {
+        if let Some(v) = fields.get(field) {
+            print_field(out, field, v);
+            return Ok(());
+        }
+        if record.secrets.contains_key(field) {
+            let value = if args.show_secret {
+                let meta = store.meta(&snap)?;
+                let identity = ctx.identity()?;
+                let secret = vault::read_secret(&snap, &meta.id, &ctx.vault, name, &conn, field, &identity)?;
+                Value::String(secret.expose_secret().to_owned())
+            } else {
+                out.warn(&format!("{field} is a secret; add --show-secret to print its value"));
+                Value::String(REDACTED.to_owned())
+            };
+            print_field(out, field, &value);
+            return Ok(());
+        }
+        if SECRET_FIELDS.contains(&field.as_str()) {
+            return Err(Error::new(
+                ErrorKind::CredentialMissing,
+                format!("{name}/{conn} has no {field}; its secrets are: {}", join(&secret_names)),
+            ));
+        }
+        let mut known: Vec<&str> = fields.keys().map(String::as_str).collect();
+        known.extend(secret_names.iter().map(|s| s.as_str()));
+        return Err(Error::usage(format!(
+            "{name}/{conn} has no field {field:?}; choose one of {}",
+            known.join(", ")
+        )));
+    }
+
+    if args.show_secret && !record.secrets.is_empty() {
+        let meta = store.meta(&snap)?;
+        let identity = ctx.identity()?;
+        for f in record.secrets.keys() {
+            let secret = vault::read_secret(&snap, &meta.id, &ctx.vault, name, &conn, f, &identity)?;
+            fields.insert(f.clone(), Value::String(secret.expose_secret().to_owned()));
+        }
+    } else {
+        for f in record.secrets.keys() {
+            fields.insert(f.clone(), Value::String(REDACTED.to_owned()));
+        }
+    }
+
+    if out.json {
+        out.json(&Value::Object(fields));
+    } else {
+        for (k, v) in &fields {
+            out.data(&format!("{k}: {}", text(v)));
+        }
+    }
+    Ok(())
+}
+
+/// The non-secret fields of a connection, in a stable order.
+pub fn plain_fields(provider: &str, conn: &str, vault: &str, is_default: bool, r: &ConnectionRecord) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("provider".into(), json!(provider));
+    m.insert("connection".into(), json!(conn));
+    m.insert("vault".into(), json!(vault));
+    m.insert("default".into(), json!(is_default));
+    m.insert("auth_type".into(), serde_json::to_value(r.auth_type).unwrap_or(Value::Null));
+    m.insert("status".into(), json!(r.status.as_str()));
+    m.insert("created_at".into(), json!(r.created_at));
+    m.insert("updated_at".into(), json!(r.updated_at));
+    m.insert("expires_at".into(), json!(r.expires_at));
+    m.insert("scopes".into(), json!(r.scopes));
+    if let Some(t) = &r.token_type {
+        m.insert("token_type".into(), json!(t));
+    }
+    if let Some(a) = &r.account {
+        m.insert("account".into(), json!({"id": a.id, "login": a.login}));
+    }
+    m
+}
+
+fn print_field(out: &Output, field: &str, v: &Value) {
+    if out.json {
+        out.json(&json!({ field: v }));
+    } else {
+        out.data(&text(v));
+    }
+}
+
+/// A JSON value as plain text: strings bare, lists comma-separated, null empty.
+pub fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Array(a) => a.iter().map(text).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+fn join(v: &[&String]) -> String {
+    if v.is_empty() {
+        "none".to_owned()
+    } else {
+        v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}

@@ -1,0 +1,140 @@
+//! `authsome login`: store a credential as a connection.
+
+use age::secrecy::SecretString;
+use serde_json::json;
+
+use super::{Context, LoginArgs, Output};
+use crate::crypto::envelope::Place;
+use crate::error::{Error, Result};
+use crate::input;
+use crate::model::names;
+use crate::model::provider::{AuthType, ProviderDef};
+use crate::model::state::{CONNECTION_SCHEMA, ConnectionRecord, ConnectionStatus};
+use crate::providers::Catalog;
+use crate::store::Outcome;
+use crate::vault::{self, paths};
+
+pub fn run(ctx: &Context, out: &Output, args: LoginArgs) -> Result<()> {
+    names::validate("connection", &args.connection)?;
+    let store = ctx.store()?;
+    let snap = store.snapshot()?;
+    let provider = Catalog::new(&snap).get(&args.provider)?.def;
+    vault::vault_meta(&snap, &ctx.vault)?;
+    let name = &provider.name;
+    let conn = &args.connection;
+
+    if !args.force && vault::record(&snap, &ctx.vault, name, conn)?.is_some() {
+        if out.json {
+            out.json(&json!({"status": "already_connected", "provider": name, "connection": conn}));
+        } else {
+            out.info(&format!(
+                "{name}/{conn} is already logged in; nothing changed (use --force to replace it)"
+            ));
+        }
+        return Ok(());
+    }
+
+    let key = match provider.auth_type {
+        AuthType::ApiKey => read_key(&provider, conn, &args)?,
+        AuthType::Oauth2 => {
+            return Err(Error::usage(format!(
+                "{name} uses OAuth2, which this version of authsome cannot log in to yet; use an API-key provider, or define one with `authsome provider add`"
+            )));
+        }
+    };
+    // Used only to recognise an unchanged key, so a missing identity is not an error here.
+    let identity = ctx.identity().ok();
+
+    let outcome = store.transact(|txn| {
+        let meta = store.meta(txn.base())?;
+        let recipients = vault::load_recipients(txn, &ctx.vault)?;
+        let now = vault::now();
+        let previous = vault::record(txn, &ctx.vault, name, conn)?;
+        let place = Place {
+            store: meta.id.clone(),
+            vault: ctx.vault.clone(),
+            provider: name.clone(),
+            connection: Some(conn.clone()),
+            field: "api_key".to_owned(),
+        };
+        let prev_info = previous.as_ref().and_then(|p| p.secrets.get("api_key"));
+        let info = vault::put_secret(txn, &place, &key, &recipients, prev_info, identity.as_ref(), &now)?;
+        let mut record = ConnectionRecord {
+            schema_version: CONNECTION_SCHEMA,
+            auth_type: AuthType::ApiKey,
+            status: ConnectionStatus::Connected,
+            created_at: previous.as_ref().map_or_else(|| now.clone(), |p| p.created_at.clone()),
+            updated_at: now.clone(),
+            expires_at: None,
+            scopes: Vec::new(),
+            token_type: None,
+            account: None,
+            secrets: Default::default(),
+        };
+        record.secrets.insert("api_key".to_owned(), info);
+        // A re-login that changes nothing keeps the old timestamp, so it makes no commit.
+        if let Some(prev) = &previous {
+            let mut same = record.clone();
+            same.updated_at = prev.updated_at.clone();
+            if same == *prev {
+                record = same;
+            }
+        }
+        vault::write_yaml(txn, paths::record(&ctx.vault, name, conn), &record)?;
+
+        let mut state = vault::provider_state(txn, &ctx.vault, name)?;
+        let became_default = state.default.as_deref() != Some(conn.as_str())
+            && (args.force || state.default.is_none());
+        if became_default {
+            state.default = Some(conn.clone());
+        }
+        vault::write_provider_state(txn, &ctx.vault, name, &state)?;
+        txn.set_message(format!("login {name}/{conn}"));
+        Ok(state.default.as_deref() == Some(conn.as_str()))
+    })?;
+
+    let is_default = *outcome.value();
+    let status = match outcome {
+        Outcome::Committed { .. } => "success",
+        Outcome::Unchanged(_) => "unchanged",
+    };
+    if out.json {
+        out.json(&json!({
+            "status": status,
+            "provider": name,
+            "connection": conn,
+            "default": is_default,
+            "record_status": "connected",
+            "commit": outcome.commit().map(|c| c.to_string()),
+        }));
+    } else if status == "unchanged" {
+        out.info(&format!("{name}/{conn} already holds that key; nothing changed"));
+    } else {
+        let suffix = if is_default { " (default)" } else { "" };
+        out.info(&format!("Logged in to {} as connection {conn}{suffix}", provider.display_name));
+    }
+    Ok(())
+}
+
+fn read_key(provider: &ProviderDef, conn: &str, args: &LoginArgs) -> Result<SecretString> {
+    let spec = provider.api_key.as_ref().expect("validated: api_key providers have a spec");
+    let pattern = spec.key_pattern.as_deref();
+    let hint = spec.key_pattern_hint.as_deref();
+    let check = |k: &SecretString| input::check_pattern(k, pattern, hint, &provider.display_name);
+    let key = if args.stdin {
+        input::from_stdin("API key")?
+    } else if args.no_browser {
+        input::from_prompt("API key", &format!("{} API key for {conn}", provider.display_name))?
+    } else {
+        input::collect_via_form(&input::FormRequest {
+            display_name: &provider.display_name,
+            connection: conn,
+            hint,
+            docs_url: provider.docs_url.as_deref(),
+            validate: &check,
+            open_browser: true,
+        })?
+    };
+    check(&key)?;
+    Ok(key)
+}

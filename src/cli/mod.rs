@@ -1,0 +1,232 @@
+//! The command line: argument definitions and one handler per command.
+
+mod context;
+mod default;
+mod doctor;
+mod export;
+mod get;
+mod init;
+mod list;
+mod login;
+mod logout;
+pub mod output;
+mod provider;
+mod whoami;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use context::Context;
+use output::Output;
+
+use crate::error::Result;
+
+/// Credentials for developers and AI agents, kept in a git repository.
+#[derive(Debug, Parser)]
+#[command(name = "authsome", version, about, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The store to use (default: $AUTHSOME_HOME, else ~/.authsome).
+    #[arg(long, global = true, env = "AUTHSOME_STORE", value_name = "PATH")]
+    pub store: Option<PathBuf>,
+    /// The age or SSH identity to decrypt with (default: ~/.config/authsome/identity.txt).
+    #[arg(long, global = true, env = "AUTHSOME_IDENTITY", value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+    /// The vault to use.
+    #[arg(long, global = true, env = "AUTHSOME_VAULT", default_value = "default", value_name = "NAME")]
+    pub vault: String,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print only what was asked for (values, errors).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Never colour the output.
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the store and an identity, where they do not exist yet.
+    Init,
+    /// Log in to a provider and store the credential as a connection.
+    Login(LoginArgs),
+    /// Show a connection, or one field of it.
+    Get(GetArgs),
+    /// Print a connection's credentials as environment variables.
+    Export(ExportArgs),
+    /// List providers that have connections.
+    List(ListArgs),
+    /// Show a provider and every one of its connections.
+    Inspect(InspectArgs),
+    /// Make a connection the provider's default.
+    #[command(visible_alias = "set-default")]
+    Default(DefaultArgs),
+    /// Remove a connection from the store (the provider is not contacted).
+    Logout(LogoutArgs),
+    /// List, show, add and remove provider definitions.
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+    /// Show the store, the identity and the vaults in use.
+    Whoami,
+    /// Check the store, the identity and the secrets, and say what to fix.
+    Doctor,
+}
+
+/// Arguments of `login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The provider to log in to.
+    pub provider: String,
+    /// The connection name.
+    #[arg(long, short, default_value = "default")]
+    pub connection: String,
+    /// Replace an existing connection, and make it the default.
+    #[arg(long, short)]
+    pub force: bool,
+    /// Read the API key from standard input.
+    #[arg(long)]
+    pub stdin: bool,
+    /// Ask at the terminal instead of opening the local form in a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+}
+
+/// Arguments of `get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The provider.
+    pub provider: String,
+    /// The connection (default: the provider's default connection).
+    #[arg(long, short)]
+    pub connection: Option<String>,
+    /// Print only this field (status, api_key, expires_at, ...).
+    #[arg(long)]
+    pub field: Option<String>,
+    /// Show secret values instead of ***REDACTED***.
+    #[arg(long)]
+    pub show_secret: bool,
+}
+
+/// Output formats of `export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// `NAME=value` lines (quoted where needed, so `eval` works).
+    Env,
+    /// `export NAME='value'` lines.
+    Shell,
+    /// One JSON object.
+    Json,
+}
+
+/// Arguments of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The provider (default: every provider's default connection).
+    pub provider: Option<String>,
+    /// The connection (default: the provider's default connection).
+    #[arg(long, short, requires = "provider")]
+    pub connection: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "env")]
+    pub format: ExportFormat,
+}
+
+/// Arguments of `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Include providers without connections.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// Arguments of `inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The provider.
+    pub provider: String,
+}
+
+/// Arguments of `default`.
+#[derive(Debug, Args)]
+pub struct DefaultArgs {
+    /// The provider.
+    pub provider: String,
+    /// The connection to make the default.
+    pub connection: String,
+}
+
+/// Arguments of `logout`.
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// The provider.
+    pub provider: String,
+    /// The connection (default: the provider's default connection).
+    #[arg(long, short)]
+    pub connection: Option<String>,
+}
+
+/// `provider` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ProviderCommand {
+    /// List every known provider.
+    List,
+    /// Show a provider's definition.
+    Show {
+        /// The provider.
+        name: String,
+    },
+    /// Add a custom provider definition (YAML) to the store.
+    Add {
+        /// The definition file.
+        file: PathBuf,
+        /// Replace an existing custom definition, or override a bundled one.
+        #[arg(long, short)]
+        force: bool,
+    },
+    /// Remove a custom provider definition from the store.
+    Remove {
+        /// The provider.
+        name: String,
+    },
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli, out: &Output) -> Result<()> {
+    let ctx = Context::new(cli.global)?;
+    match cli.command {
+        Command::Init => init::run(&ctx, out),
+        Command::Login(a) => login::run(&ctx, out, a),
+        Command::Get(a) => get::run(&ctx, out, a),
+        Command::Export(a) => export::run(&ctx, out, a),
+        Command::List(a) => list::list(&ctx, out, a),
+        Command::Inspect(a) => list::inspect(&ctx, out, a),
+        Command::Default(a) => default::run(&ctx, out, a),
+        Command::Logout(a) => logout::run(&ctx, out, a),
+        Command::Provider(c) => provider::run(&ctx, out, c),
+        Command::Whoami => whoami::run(&ctx, out),
+        Command::Doctor => doctor::run(&ctx, out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,5 @@
+//! Identities, recipients and the secret envelope.
+
+pub mod envelope;
+pub mod identity;
+pub mod recipients;

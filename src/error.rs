@@ -1,0 +1,126 @@
+//! One error type for the whole tool: a kind (which decides the exit code) and one sentence that
+//! says what went wrong and what to do.
+//!
+//! Messages never carry secret values: they are built from names, paths and counts only.
+
+use std::fmt;
+
+/// Broad classes of failure, each with a documented exit code (see the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Anything not classified below.
+    Internal,
+    /// Bad arguments or input: an invalid name, a key that fails the provider's pattern,
+    /// cancelled input.
+    Usage,
+    /// The named connection does not exist.
+    ConnectionNotFound,
+    /// The named provider is neither bundled nor defined in the store.
+    ProviderNotFound,
+    /// A connection has no usable credential (missing field, expired token).
+    CredentialMissing,
+    /// A provider with that name is already defined in the store.
+    AlreadyExists,
+    /// The store is missing, not a git repository, malformed, or in the way of a write.
+    Store,
+    /// The identity is missing, unreadable or not a recipient, or a secret file fails its checks.
+    Crypto,
+}
+
+impl ErrorKind {
+    /// The process exit code for this kind.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ErrorKind::Internal => 1,
+            ErrorKind::Usage => 2,
+            ErrorKind::ConnectionNotFound => 3,
+            ErrorKind::ProviderNotFound => 4,
+            ErrorKind::CredentialMissing => 5,
+            ErrorKind::AlreadyExists => 7,
+            ErrorKind::Store => 10,
+            ErrorKind::Crypto => 11,
+        }
+    }
+
+    /// A stable identifier for `--json` output.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::Internal => "internal",
+            ErrorKind::Usage => "usage",
+            ErrorKind::ConnectionNotFound => "connection_not_found",
+            ErrorKind::ProviderNotFound => "provider_not_found",
+            ErrorKind::CredentialMissing => "credential_missing",
+            ErrorKind::AlreadyExists => "already_exists",
+            ErrorKind::Store => "store",
+            ErrorKind::Crypto => "crypto",
+        }
+    }
+}
+
+/// An error with a kind and a message meant for the user.
+#[derive(Debug)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+}
+
+/// Shorthand for results in this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// Bad arguments or input.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Usage, message)
+    }
+
+    /// A problem with the store.
+    pub fn store(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Store, message)
+    }
+
+    /// A problem with the identity or a secret file.
+    pub fn crypto(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Crypto, message)
+    }
+
+    /// An unclassified failure.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+
+    /// An I/O failure on `path` while doing `what`.
+    pub fn io(what: &str, path: &std::path::Path, err: std::io::Error) -> Self {
+        Self::internal(format!("could not {what} {}: {err}", path.display()))
+    }
+
+    /// A failure inside the git engine while doing `what`.
+    pub fn git(what: &str, err: impl fmt::Display) -> Self {
+        Self::store(format!("git operation failed while {what}: {err}"))
+    }
+
+    /// The kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The message, without the kind.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}

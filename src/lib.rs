@@ -1,0 +1,23 @@
+//! authsome: credentials for developers and AI agents, kept in a git repository of plain YAML
+//! with one age-encrypted file per secret.
+//!
+//! The binary is a thin layer over this library: [`cli`] parses arguments and dispatches to one
+//! handler per command; handlers read committed state through [`store::Snapshot`] or change it
+//! through one [`store::Store::transact`] call, and print through [`cli::output`].
+
+pub mod cli;
+pub mod crypto;
+pub mod error;
+pub mod input;
+pub mod model;
+pub mod paths;
+pub mod providers;
+pub mod store;
+pub mod vault;
+
+/// `n` random bytes as lowercase hex, from the operating system's generator.
+pub fn random_hex(n: usize) -> String {
+    let mut buf = vec![0u8; n];
+    getrandom::getrandom(&mut buf).expect("the operating system's random generator works");
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,20 @@
+//! The `authsome` binary: parse arguments, run the command, map errors to exit codes.
+
+use clap::Parser;
+
+use authsome::cli::{self, Cli, output::Output};
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help and version on stdout with success; usage errors exit 2.
+            e.exit();
+        }
+    };
+    let out = Output::new(cli.global.json, cli.global.quiet, cli.global.no_color);
+    if let Err(err) = cli::run(cli, &out) {
+        out.error(&err);
+        std::process::exit(err.kind().exit_code());
+    }
+}

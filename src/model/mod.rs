@@ -1,0 +1,6 @@
+//! The data the store holds: provider definitions, state files and names.
+
+pub mod names;
+pub mod provider;
+pub mod state;
+pub mod yaml;

@@ -1,0 +1,70 @@
+//! Names of providers, connections, vaults and principals.
+//!
+//! Every name becomes a directory or file name in the store, so the rules are strict: lowercase
+//! ASCII letters, digits, `-` and `_`, starting with a letter or digit, at most 64 characters.
+//! That rules out path separators, `..`, hidden files, case collisions on case-insensitive file
+//! systems and clashes with the store's own file names (which all contain a dot).
+
+use crate::error::{Error, Result};
+
+/// The longest name accepted.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// The connection used when none is named.
+pub const DEFAULT_CONNECTION: &str = "default";
+
+/// Checks that `name` is a valid name; `what` says what kind of name it is ("connection").
+pub fn validate(what: &str, name: &str) -> Result<()> {
+    let problem = if name.is_empty() {
+        Some("is empty".to_owned())
+    } else if name.len() > MAX_NAME_LEN {
+        Some(format!("is longer than {MAX_NAME_LEN} characters"))
+    } else if name.chars().any(|c| c.is_control()) {
+        Some("contains a control character".to_owned())
+    } else if name.starts_with('-') || name.starts_with('_') || name.starts_with('.') {
+        Some("must start with a letter or digit".to_owned())
+    } else if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_'))
+    {
+        Some(format!("contains {c:?}"))
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(Error::usage(format!(
+            "the {what} name {} {problem}; use 1 to {MAX_NAME_LEN} lowercase letters, digits, '-' or '_', starting with a letter or digit",
+            shown(name)
+        ))),
+    }
+}
+
+/// A name quoted for a message, with control characters escaped and long names cut.
+fn shown(name: &str) -> String {
+    let cut: String = name.chars().take(80).collect();
+    format!("{:?}", cut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_ordinary_names() {
+        for n in ["default", "work", "a", "my-team_2", "0day", &"x".repeat(64)] {
+            validate("connection", n).unwrap();
+        }
+    }
+
+    #[test]
+    fn refuses_names_that_escape_or_collide() {
+        for n in [
+            "", "../x", "a/b", ".hidden", "x".repeat(65).as_str(), "a\nb", "a\u{7}", "Work",
+            "-x", "a.yaml", "a b", "..",
+        ] {
+            let err = validate("connection", n).unwrap_err();
+            assert_eq!(err.kind(), crate::error::ErrorKind::Usage, "{n:?}");
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! Provider definitions: how to authenticate to a service and which hosts its credentials are for.
+//!
+//! The same type describes the bundled catalog (`src/providers/bundled/*.yaml`, compiled into the
+//! binary) and custom providers committed to a store (`providers/<name>.yaml`). Its JSON Schema is
+//! `schema/provider.schema.json`, kept in step with this type by a test.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A provider definition, as written in YAML.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderDef {
+    /// Format version of this definition; always 1 for now.
+    pub schema_version: u32,
+    /// Machine name: lowercase letters, digits, `-` and `_`, starting with a letter or digit.
+    pub name: String,
+    /// Name shown to people.
+    pub display_name: String,
+    /// What kind of service this is.
+    #[serde(default, rename = "type")]
+    pub kind: ProviderKind,
+    /// How credentials are obtained.
+    pub auth_type: AuthType,
+    /// The flow `login` runs when `--flow` is not given.
+    pub flow: Flow,
+    /// Where a user learns to create a key or an OAuth app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docs_url: Option<String>,
+    /// The hosts (and optional path prefixes) this provider's credentials are sent to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostRule>,
+    /// How an API key is sent and checked (required when `auth_type` is `api_key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<ApiKeySpec>,
+    /// OAuth2 endpoints and behaviour (required when `auth_type` is `oauth2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth2: Option<OAuth2Spec>,
+    /// Environment variables set by `export` (real values) and by `run` (placeholders), mapped to
+    /// the connection field each one carries.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, EnvSource>,
+}
+
+/// The broad category of a provider, used for grouping in listings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    /// An application API (GitHub, Slack, Stripe ...).
+    #[default]
+    App,
+    /// A large-language-model API.
+    Llm,
+    /// A remote MCP server.
+    Mcp,
+}
+
+/// How a provider's credentials are obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthType {
+    /// A long-lived key pasted by the user.
+    ApiKey,
+    /// Tokens obtained through an OAuth2 flow.
+    Oauth2,
+}
+
+/// A login flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Flow {
+    /// Paste an API key.
+    ApiKey,
+    /// Authorization code with PKCE and a loopback callback.
+    Pkce,
+    /// Device authorization grant (RFC 8628).
+    DeviceCode,
+    /// Dynamic client registration (RFC 7591), then PKCE.
+    DcrPkce,
+    /// Client credentials grant.
+    ClientCredentials,
+}
+
+/// One host a provider's credentials are for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HostRule {
+    /// A host name (`api.openai.com`), or a wildcard for its subdomains (`*.googleapis.com`).
+    pub host: String,
+    /// Only requests whose path starts with this prefix (`/gmail/v1`) match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_prefix: Option<String>,
+}
+
+/// How an API key is sent and validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeySpec {
+    /// The request header carrying the key.
+    #[serde(default = "default_header_name")]
+    pub header_name: String,
+    /// Text put before the key, separated by one space (`Bearer`); empty sends the key alone.
+    #[serde(default)]
+    pub header_prefix: String,
+    /// A regular expression the whole key must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_pattern: Option<String>,
+    /// What a valid key looks like, shown when a key does not match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_pattern_hint: Option<String>,
+}
+
+fn default_header_name() -> String {
+    "Authorization".to_owned()
+}
+
+/// OAuth2 endpoints and options. URLs may contain `{base_url}`, filled from `--base-url`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2Spec {
+    /// Authorization endpoint.
+    pub authorization_url: String,
+    /// Token endpoint.
+    pub token_url: String,
+    /// RFC 7009 revocation endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_url: Option<String>,
+    /// RFC 8628 device authorization endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_url: Option<String>,
+    /// RFC 7591 registration endpoint, for dynamic client registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_url: Option<String>,
+    /// Scopes requested when `--scopes` is not given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// Separator between scopes in the request (most use a space; a few use a comma).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope_separator: Option<String>,
+    /// Whether PKCE (S256) is sent with authorization-code flows.
+    #[serde(default = "default_true")]
+    pub pkce: bool,
+    /// Whether the provider supports the device authorization grant.
+    #[serde(default)]
+    pub supports_device_code: bool,
+    /// Whether the provider supports dynamic client registration.
+    #[serde(default)]
+    pub supports_dcr: bool,
+    /// Default for `{base_url}` (for example `https://github.com`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// How the client authenticates at the token endpoint.
+    #[serde(default)]
+    pub token_auth_method: TokenAuthMethod,
+    /// Extra query parameters added to the authorization URL.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub authorize_params: BTreeMap<String, String>,
+    /// A fixed loopback port for the callback, for providers that do not accept a random one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_port: Option<u16>,
+    /// How the device token is polled.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub device_token_request: DeviceTokenRequest,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// Client authentication at the token endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenAuthMethod {
+    /// `client_id`/`client_secret` in the form body.
+    #[default]
+    ClientSecretPost,
+    /// HTTP Basic authentication.
+    ClientSecretBasic,
+    /// Public client: `client_id` only.
+    None,
+}
+
+/// Encoding of device-code token polls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceTokenRequest {
+    /// Standard `application/x-www-form-urlencoded` (RFC 8628).
+    #[default]
+    Form,
+    /// A JSON body holding the device code (Postiz).
+    Json,
+}
+
+/// The connection field an environment variable carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvSource {
+    /// The API key.
+    ApiKey,
+    /// The OAuth2 access token.
+    AccessToken,
+    /// The OAuth2 refresh token (exported, never given to `run` children).
+    RefreshToken,
+    /// The provider's base URL.
+    BaseUrl,
+}
+
+impl EnvSource {
+    /// The connection field name this source reads.
+    pub fn field(self) -> &'static str {
+        match self {
+            EnvSource::ApiKey => "api_key",
+            EnvSource::AccessToken => "access_token",
+            EnvSource::RefreshToken => "refresh_token",
+            EnvSource::BaseUrl => "base_url",
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! Where things live outside the store: the user's config dir, the default store location.
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+
+fn home() -> Result<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .ok_or_else(|| Error::usage("HOME is not set; set it, or pass --store and --identity"))
+}
+
+/// authsome's config dir: `$XDG_CONFIG_HOME/authsome`, else `~/.config/authsome`.
+pub fn config_dir() -> Result<PathBuf> {
+    match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        Some(x) => Ok(PathBuf::from(x).join("authsome")),
+        None => Ok(home()?.join(".config").join("authsome")),
+    }
+}
+
+/// The store used when neither `--store` nor `AUTHSOME_STORE` is given:
+/// `$AUTHSOME_HOME`, else `~/.authsome`.
+pub fn default_store() -> Result<PathBuf> {
+    match std::env::var_os("AUTHSOME_HOME").filter(|v| !v.is_empty()) {
+        Some(h) => Ok(PathBuf::from(h)),
+        None => Ok(home()?.join(".authsome")),
+    }
+}

@@ -1,0 +1,125 @@
+//! The git engine: finding and opening the store, reading committed state, and transactions
+//! that each make exactly one commit.
+//!
+//! The object database and the branch ref are the only source of truth. Reads go through a
+//! [`Snapshot`] of HEAD's tree; writes go through [`Store::transact`], which builds a new tree
+//! from HEAD, commits it with a compare-and-swap on the branch, and then brings the work tree and
+//! index in line for the paths it touched.
+
+mod snapshot;
+mod txn;
+mod worktree;
+
+use std::path::{Path, PathBuf};
+
+pub use snapshot::{DirEntry, Snapshot};
+pub use txn::{Outcome, Txn};
+
+use crate::error::{Error, Result};
+use crate::model::state::{STORE_FORMAT, StoreMeta};
+use crate::model::yaml;
+
+/// An opened store: a git repository, and the folder inside it that holds authsome's files.
+pub struct Store {
+    repo: gix::Repository,
+    root: PathBuf,
+    /// Repository-relative folder of the store, with a trailing `/`; empty when the store is the
+    /// whole repository (project stores named by `.authsome.yaml` use a sub-folder).
+    prefix: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("root", &self.root).finish()
+    }
+}
+
+/// The store file identifying a store.
+pub const STORE_FILE: &str = "store.yaml";
+
+impl Store {
+    /// Opens the store at `path`, which must be the work tree of an initialized store.
+    pub fn open(path: &Path) -> Result<Self> {
+        if !path.exists() {
+            return Err(Error::store(format!(
+                "there is no store at {}; run `authsome init` to create it, or point --store (or AUTHSOME_STORE) at an existing one",
+                path.display()
+            )));
+        }
+        if !path.join(".git").exists() {
+            return Err(Error::store(format!(
+                "{} is not a git repository, so it is not an authsome store; run `authsome init --store DIR` with an empty or new folder",
+                path.display()
+            )));
+        }
+        let repo = gix::open(path).map_err(|e| {
+            Error::store(format!(
+                "{} could not be opened as a git repository ({e}); check the folder, or restore it from a backup",
+                path.display()
+            ))
+        })?;
+        let root = repo
+            .workdir()
+            .map(Path::to_path_buf)
+            .ok_or_else(|| Error::store(format!("{} is a bare repository; authsome needs a work tree", path.display())))?;
+        Ok(Store {
+            repo,
+            root,
+            prefix: String::new(),
+        })
+    }
+
+    /// Creates a new git repository at `path` for a store (the folder must be missing or empty).
+    pub fn create_repo(path: &Path) -> Result<Self> {
+        if path.exists() {
+            let mut entries = std::fs::read_dir(path).map_err(|e| Error::io("read", path, e))?;
+            if entries.next().is_some() {
+                return Err(Error::store(format!(
+                    "{} exists, is not empty and is not a git repository; move it away (it may hold an older tool's data) or choose another --store",
+                    path.display()
+                )));
+            }
+        }
+        crate::crypto::identity::create_private_dir(path)?;
+        gix::init(path).map_err(|e| Error::git("creating the repository", e))?;
+        Self::open(path)
+    }
+
+    /// The work-tree folder of the store.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The git repository.
+    pub fn repo(&self) -> &gix::Repository {
+        &self.repo
+    }
+
+    /// The repository path of a store-relative path.
+    fn repo_path(&self, rel: &str) -> String {
+        format!("{}{rel}", self.prefix)
+    }
+
+    /// A snapshot of the committed state at HEAD.
+    pub fn snapshot(&self) -> Result<Snapshot<'_>> {
+        Snapshot::at_head(self)
+    }
+
+    /// Reads `store.yaml` from HEAD.
+    pub fn meta(&self, snap: &Snapshot<'_>) -> Result<StoreMeta> {
+        let bytes = snap.read(STORE_FILE)?.ok_or_else(|| {
+            Error::store(format!(
+                "{} has no committed {STORE_FILE}, so it is not an initialized store; run `authsome init`",
+                self.root.display()
+            ))
+        })?;
+        let meta: StoreMeta = yaml::parse(STORE_FILE, &bytes)?;
+        if meta.format > STORE_FORMAT {
+            return Err(Error::store(format!(
+                "this store uses format {} but this authsome understands format {STORE_FORMAT}; upgrade authsome",
+                meta.format
+            )));
+        }
+        Ok(meta)
+    }
+}

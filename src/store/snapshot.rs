@@ -1,0 +1,147 @@
+//! Reading the committed tree.
+
+use gix::ObjectId;
+
+use super::Store;
+use crate::error::{Error, Result};
+
+/// The committed state of a store at one commit.
+pub struct Snapshot<'s> {
+    store: &'s Store,
+    commit: Option<ObjectId>,
+    tree: ObjectId,
+}
+
+/// One entry of a committed folder.
+#[derive(Debug, Clone)]
+pub struct DirEntry {
+    /// The file or folder name.
+    pub name: String,
+    /// Whether this is a folder.
+    pub is_dir: bool,
+    /// The object id.
+    pub id: ObjectId,
+}
+
+impl<'s> Snapshot<'s> {
+    pub(super) fn at_head(store: &'s Store) -> Result<Self> {
+        let repo = &store.repo;
+        let head = repo.head().map_err(|e| Error::git("reading HEAD", e))?;
+        if head.is_detached() {
+            return Err(Error::store(format!(
+                "the store at {} has a detached HEAD; check out its branch (`git -C {} switch main`) and try again",
+                store.root.display(),
+                store.root.display()
+            )));
+        }
+        match head.id() {
+            None => Ok(Snapshot {
+                store,
+                commit: None,
+                tree: ObjectId::empty_tree(repo.object_hash()),
+            }),
+            Some(id) => Self::at_commit(store, id.detach()),
+        }
+    }
+
+    /// The snapshot at `commit`.
+    pub fn at_commit(store: &'s Store, commit: ObjectId) -> Result<Self> {
+        let tree = store
+            .repo
+            .find_commit(commit)
+            .and_then(|c| c.tree_id())
+            .map_err(|e| Error::git("reading the HEAD commit", e))?
+            .detach();
+        Ok(Snapshot {
+            store,
+            commit: Some(commit),
+            tree,
+        })
+    }
+
+    /// The commit this snapshot reads, or `None` for an empty repository.
+    pub fn commit(&self) -> Option<ObjectId> {
+        self.commit
+    }
+
+    /// The root tree id of the whole repository at this commit.
+    pub fn tree_id(&self) -> ObjectId {
+        self.tree
+    }
+
+    /// The object id at a store-relative path, if any.
+    pub fn entry_id(&self, rel: &str) -> Result<Option<(ObjectId, bool)>> {
+        let repo = &self.store.repo;
+        let tree = repo
+            .find_tree(self.tree)
+            .map_err(|e| Error::git("reading a tree", e))?;
+        let path = self.store.repo_path(rel);
+        let entry = tree
+            .lookup_entry_by_path(&path)
+            .map_err(|e| Error::git("looking up a path", e))?;
+        Ok(entry.map(|e| (e.object_id(), e.mode().is_tree())))
+    }
+
+    /// The bytes of the committed file at a store-relative path, if it exists.
+    pub fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        match self.entry_id(rel)? {
+            Some((id, false)) => self.read_blob(id).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// The bytes of a blob.
+    pub fn read_blob(&self, id: ObjectId) -> Result<Vec<u8>> {
+        let mut blob = self
+            .store
+            .repo
+            .find_blob(id)
+            .map_err(|e| Error::git("reading a file", e))?;
+        Ok(blob.take_data())
+    }
+
+    /// The entries of the committed folder at a store-relative path (empty if it does not exist).
+    pub fn list(&self, rel: &str) -> Result<Vec<DirEntry>> {
+        match self.entry_id(rel)? {
+            Some((id, true)) => self.list_tree(id),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// The entries of a tree object.
+    pub fn list_tree(&self, id: ObjectId) -> Result<Vec<DirEntry>> {
+        let tree = self
+            .store
+            .repo
+            .find_tree(id)
+            .map_err(|e| Error::git("reading a tree", e))?;
+        let decoded = tree.decode().map_err(|e| Error::git("decoding a tree", e))?;
+        Ok(decoded
+            .entries
+            .iter()
+            .map(|e| DirEntry {
+                name: e.filename.to_string(),
+                is_dir: e.mode.is_tree(),
+                id: e.oid.to_owned(),
+            })
+            .collect())
+    }
+
+    /// Every file below a store-relative folder, as store-relative paths.
+    pub fn files_under(&self, rel: &str) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        let mut stack = vec![rel.trim_end_matches('/').to_owned()];
+        while let Some(dir) = stack.pop() {
+            for e in self.list(&dir)? {
+                let p = format!("{dir}/{}", e.name);
+                if e.is_dir {
+                    stack.push(p);
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}

@@ -1,0 +1,250 @@
+//! Transactions: one logical edit, one commit, compare-and-swap on the branch.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+
+use gix::ObjectId;
+use gix::object::tree::EntryKind;
+
+use super::{Snapshot, Store, worktree};
+use crate::error::{Error, Result};
+
+/// How many times a transaction re-applies its edit after losing a race on the branch.
+const MAX_ATTEMPTS: usize = 8;
+
+/// The pending edits of one transaction, on top of the HEAD it started from.
+pub struct Txn<'s> {
+    base: Snapshot<'s>,
+    edits: BTreeMap<String, Option<Vec<u8>>>,
+    message: Option<String>,
+}
+
+/// What a transaction did.
+#[derive(Debug)]
+pub enum Outcome<T> {
+    /// A commit was made.
+    Committed {
+        /// The new commit.
+        commit: ObjectId,
+        /// What the edit returned.
+        value: T,
+    },
+    /// The edit changed nothing, so no commit was made.
+    Unchanged(T),
+}
+
+impl<T> Outcome<T> {
+    /// What the edit returned.
+    pub fn value(&self) -> &T {
+        match self {
+            Outcome::Committed { value, .. } | Outcome::Unchanged(value) => value,
+        }
+    }
+
+    /// The commit made, if any.
+    pub fn commit(&self) -> Option<ObjectId> {
+        match self {
+            Outcome::Committed { commit, .. } => Some(*commit),
+            Outcome::Unchanged(_) => None,
+        }
+    }
+}
+
+impl<'s> Txn<'s> {
+    /// The committed state this transaction started from.
+    pub fn base(&self) -> &Snapshot<'s> {
+        &self.base
+    }
+
+    /// Reads a store-relative file as this transaction would leave it.
+    pub fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        match self.edits.get(rel) {
+            Some(edit) => Ok(edit.clone()),
+            None => self.base.read(rel),
+        }
+    }
+
+    /// Writes a store-relative file.
+    pub fn write(&mut self, rel: impl Into<String>, bytes: impl Into<Vec<u8>>) {
+        self.edits.insert(rel.into(), Some(bytes.into()));
+    }
+
+    /// Deletes a store-relative file.
+    pub fn delete(&mut self, rel: impl Into<String>) {
+        self.edits.insert(rel.into(), None);
+    }
+
+    /// Deletes every committed file below a store-relative folder.
+    pub fn delete_dir(&mut self, rel: &str) -> Result<()> {
+        for path in self.base.files_under(rel)? {
+            self.edits.insert(path, None);
+        }
+        let prefix = format!("{}/", rel.trim_end_matches('/'));
+        for (path, edit) in self.edits.iter_mut() {
+            if path.starts_with(&prefix) {
+                *edit = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the commit message (required when anything changes).
+    pub fn set_message(&mut self, message: impl Into<String>) {
+        self.message = Some(message.into());
+    }
+
+    /// Drops edits that would leave a file as it is at the base.
+    fn prune(&mut self) -> Result<()> {
+        let mut unchanged = Vec::new();
+        for (path, edit) in &self.edits {
+            if self.base.read(path)? == *edit {
+                unchanged.push(path.clone());
+            }
+        }
+        for p in unchanged {
+            self.edits.remove(&p);
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Runs `edit` on top of HEAD and commits what it changed as one commit.
+    ///
+    /// Writers on this machine are serialized by a lock file so the work tree and index are
+    /// updated in commit order. The branch update is still a compare-and-swap: if HEAD moved
+    /// (a `git` command, a sync), `edit` runs again on the new HEAD, so no update is lost.
+    /// `edit` must therefore be a pure function of what it reads through the [`Txn`].
+    pub fn transact<T>(&self, mut edit: impl FnMut(&mut Txn<'_>) -> Result<T>) -> Result<Outcome<T>> {
+        let _lock = self.lock()?;
+        for _ in 0..MAX_ATTEMPTS {
+            let base = self.snapshot()?;
+            let base_commit = base.commit();
+            let mut txn = Txn {
+                base,
+                edits: BTreeMap::new(),
+                message: None,
+            };
+            let value = edit(&mut txn)?;
+            txn.prune()?;
+            if txn.edits.is_empty() {
+                return Ok(Outcome::Unchanged(value));
+            }
+            worktree::check_clean(self, &txn.base, txn.edits.keys())?;
+            let tree = self.write_tree(&txn)?;
+            let message = txn
+                .message
+                .clone()
+                .ok_or_else(|| Error::internal("a transaction changed the store without a commit message"))?;
+            match self.commit(&message, tree, base_commit) {
+                Ok(commit) => {
+                    worktree::apply(self, &txn.edits)?;
+                    return Ok(Outcome::Committed { commit, value });
+                }
+                Err(err) => {
+                    let now = self.snapshot()?.commit();
+                    if now == base_commit {
+                        return Err(err);
+                    }
+                    // Lost the race: HEAD moved under us. Re-read it and re-apply the edit.
+                }
+            }
+        }
+        Err(Error::store(
+            "the store kept changing while authsome tried to write to it; wait for other writers to finish and try again",
+        ))
+    }
+
+    fn lock(&self) -> Result<File> {
+        let path = self.repo.git_dir().join("authsome.lock");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io("open the lock file", &path, e))?;
+        file.lock().map_err(|e| Error::io("lock", &path, e))?;
+        Ok(file)
+    }
+
+    fn write_tree(&self, txn: &Txn<'_>) -> Result<ObjectId> {
+        let repo = &self.repo;
+        let fail = |e| Error::git("writing the new tree", e);
+        let mut editor = repo.edit_tree(txn.base.tree_id()).map_err(fail)?;
+        for (rel, edit) in &txn.edits {
+            let path = self.repo_path(rel);
+            match edit {
+                Some(bytes) => {
+                    let id = repo.write_blob(bytes).map_err(fail)?;
+                    editor.upsert(path.as_str(), EntryKind::Blob, id).map_err(fail)?;
+                }
+                None => {
+                    editor.remove(path.as_str()).map_err(fail)?;
+                }
+            }
+        }
+        Ok(editor.write().map_err(fail)?.detach())
+    }
+
+    fn commit(&self, message: &str, tree: ObjectId, parent: Option<ObjectId>) -> Result<ObjectId> {
+        let repo = &self.repo;
+        let fail = |e| Error::git("committing", e);
+        let id = match repo.committer() {
+            Some(Ok(sig)) => repo.commit_as(sig, sig, "HEAD", message, tree, parent),
+            _ => {
+                let sig = gix::actor::Signature {
+                    name: "authsome".into(),
+                    email: "authsome@localhost".into(),
+                    time: gix::date::Time::now_utc(),
+                };
+                let mut buf = gix::date::parse::TimeBuf::default();
+                let sig = sig.to_ref(&mut buf);
+                repo.commit_as(sig, sig, "HEAD", message, tree, parent)
+            }
+        };
+        Ok(id.map_err(fail)?.detach())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_race_re_applies_the_edit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create_repo(&dir.path().join("s")).unwrap();
+        store
+            .transact(|t| {
+                t.write("a.txt", "1\n");
+                t.set_message("first");
+                Ok(())
+            })
+            .unwrap();
+        // A second handle plays an outside writer that commits between our read and our CAS.
+        let other = Store::open(store.root()).unwrap();
+        let mut runs = 0;
+        let out = store
+            .transact(|t| {
+                runs += 1;
+                if runs == 1 {
+                    let snap = other.snapshot().unwrap();
+                    let mut editor = other.repo.edit_tree(snap.tree_id()).unwrap();
+                    let blob = other.repo.write_blob("outside\n").unwrap();
+                    editor.upsert("b.txt", EntryKind::Blob, blob).unwrap();
+                    let tree = editor.write().unwrap().detach();
+                    other.commit("outside", tree, snap.commit()).unwrap();
+                }
+                let count = t.read("a.txt")?.map(|b| b.len()).unwrap_or(0);
+                t.write("a.txt", format!("{count}\n2\n"));
+                t.set_message("second");
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(runs, 2, "the edit ran again after losing the race");
+        assert!(out.commit().is_some());
+        let snap = store.snapshot().unwrap();
+        assert_eq!(snap.read("b.txt").unwrap().unwrap(), b"outside\n");
+        assert_eq!(snap.read("a.txt").unwrap().unwrap(), b"2\n2\n");
+    }
+}

@@ -1,0 +1,138 @@
+//! Keeping the work tree and index in line with HEAD for the paths a transaction touched.
+//!
+//! Only touched paths are written, and only their index entries are replaced, so `git status`
+//! stays clean and fast, and paths outside the store (in a project repository) keep whatever the
+//! user had staged or modified.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use gix::index::entry::{Flags, Mode, Stat};
+
+use super::{Snapshot, Store};
+use crate::error::{Error, Result};
+
+/// Refuses to write when a touched path has uncommitted changes in the work tree, so a user's
+/// hand edit is never silently overwritten.
+pub(super) fn check_clean<'a>(
+    store: &Store,
+    base: &Snapshot<'_>,
+    paths: impl Iterator<Item = &'a String>,
+) -> Result<()> {
+    let mut dirty = Vec::new();
+    for rel in paths {
+        let on_disk = match fs::read(store.root.join(rel)) {
+            Ok(b) => Some(b),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io("read", &store.root.join(rel), e)),
+        };
+        if on_disk != base.read(rel)? {
+            dirty.push(rel.clone());
+        }
+    }
+    if dirty.is_empty() {
+        return Ok(());
+    }
+    Err(Error::store(format!(
+        "{} in {} {} uncommitted changes that this command would overwrite; commit them, or discard them with `git -C {} checkout HEAD -- {}`, and try again",
+        dirty.join(", "),
+        store.root.display(),
+        if dirty.len() == 1 { "has" } else { "have" },
+        store.root.display(),
+        dirty.join(" ")
+    )))
+}
+
+/// Writes the touched files to the work tree and updates their index entries.
+pub(super) fn apply(store: &Store, edits: &BTreeMap<String, Option<Vec<u8>>>) -> Result<()> {
+    let failed = |e: Error| {
+        Error::store(format!(
+            "the change was committed, but the work tree at {} could not be updated ({e}); run `git -C {} reset --hard` to bring it in line",
+            store.root.display(),
+            store.root.display()
+        ))
+    };
+    let mut stats = BTreeMap::new();
+    for (rel, edit) in edits {
+        let path = store.root.join(rel);
+        match edit {
+            Some(bytes) => {
+                write_atomic(&path, bytes).map_err(failed)?;
+                let meta = gix::index::fs::Metadata::from_path_no_follow(&path)
+                    .map_err(|e| failed(Error::io("stat", &path, e)))?;
+                let stat = Stat::from_fs(&meta).unwrap_or_default();
+                stats.insert(store.repo_path(rel), stat);
+            }
+            None => {
+                remove_file(&store.root, &path).map_err(failed)?;
+            }
+        }
+    }
+    update_index(store, edits, &stats).map_err(failed)
+}
+
+fn update_index(
+    store: &Store,
+    edits: &BTreeMap<String, Option<Vec<u8>>>,
+    stats: &BTreeMap<String, Stat>,
+) -> Result<()> {
+    let repo = &store.repo;
+    let fail = |e| Error::git("updating the index", e);
+    let mut index = gix::index::File::at_or_default(
+        repo.index_path(),
+        repo.object_hash(),
+        false,
+        Default::default(),
+    )
+    .map_err(fail)?;
+    let touched: BTreeSet<String> = edits.keys().map(|rel| store.repo_path(rel)).collect();
+    index.remove_entries(|_, path, _| touched.contains(&path.to_string()));
+    for (rel, edit) in edits {
+        if let Some(bytes) = edit {
+            let id = gix::objs::compute_hash(repo.object_hash(), gix::object::Kind::Blob, bytes)
+                .map_err(fail)?;
+            let path = store.repo_path(rel);
+            let stat = stats.get(&path).copied().unwrap_or_default();
+            index.dangerously_push_entry(stat, id, Flags::empty(), Mode::FILE, path.as_str().into());
+        }
+    }
+    index.sort_entries();
+    // The cached tree extension would be stale after our edits; git rebuilds it when needed.
+    index.remove_tree();
+    index.write(Default::default()).map_err(fail)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().expect("store paths have a parent");
+    fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()))
+        .and_then(|_| fs::rename(&tmp, path));
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::io("write", path, e));
+    }
+    Ok(())
+}
+
+/// Removes a file and then any folders it leaves empty, up to the store root.
+fn remove_file(root: &Path, path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io("remove", path, e)),
+    }
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        if d == root || fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+    Ok(())
+}

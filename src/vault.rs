@@ -1,0 +1,299 @@
+//! Providers and connections inside one vault: where their files live, reading them from a
+//! snapshot, and staging changes in a transaction.
+
+use std::collections::BTreeMap;
+
+use age::secrecy::{ExposeSecret, SecretString};
+
+use crate::crypto::envelope::{self, Place};
+use crate::crypto::identity::Identity;
+use crate::crypto::recipients::{self, BoxedRecipient};
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::state::{ConnectionRecord, Principal, ProviderState, SecretInfo, VaultMeta};
+use crate::model::{names, yaml};
+use crate::store::{Snapshot, Txn};
+
+/// The vault used when none is named.
+pub const DEFAULT_VAULT: &str = "default";
+
+/// Anything committed state can be read from: a snapshot, or a transaction in progress.
+pub trait Reader {
+    /// The bytes of a store-relative file, if it exists.
+    fn read_file(&self, rel: &str) -> Result<Option<Vec<u8>>>;
+}
+
+impl Reader for Snapshot<'_> {
+    fn read_file(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        self.read(rel)
+    }
+}
+
+impl Reader for Txn<'_> {
+    fn read_file(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        self.read(rel)
+    }
+}
+
+/// Store-relative paths of a vault's files.
+pub mod paths {
+    /// `principals/<name>.yaml`
+    pub fn principal(name: &str) -> String {
+        format!("principals/{name}.yaml")
+    }
+    /// `vaults/<vault>`
+    pub fn vault(vault: &str) -> String {
+        format!("vaults/{vault}")
+    }
+    /// `vaults/<vault>/vault.yaml`
+    pub fn vault_meta(vault: &str) -> String {
+        format!("vaults/{vault}/vault.yaml")
+    }
+    /// `vaults/<vault>/<provider>`
+    pub fn provider(vault: &str, provider: &str) -> String {
+        format!("vaults/{vault}/{provider}")
+    }
+    /// `vaults/<vault>/<provider>/provider.yaml`
+    pub fn provider_state(vault: &str, provider: &str) -> String {
+        format!("vaults/{vault}/{provider}/provider.yaml")
+    }
+    /// `vaults/<vault>/<provider>/<connection>`
+    pub fn connection(vault: &str, provider: &str, connection: &str) -> String {
+        format!("vaults/{vault}/{provider}/{connection}")
+    }
+    /// `vaults/<vault>/<provider>/<connection>/connection.yaml`
+    pub fn record(vault: &str, provider: &str, connection: &str) -> String {
+        format!("vaults/{vault}/{provider}/{connection}/connection.yaml")
+    }
+    /// `vaults/<vault>/<provider>/<connection>/<field>.age`
+    pub fn secret(vault: &str, provider: &str, connection: &str, field: &str) -> String {
+        format!("vaults/{vault}/{provider}/{connection}/{field}.age")
+    }
+}
+
+/// Reads and parses a YAML file, if it exists.
+pub fn read_yaml<T: serde::de::DeserializeOwned>(r: &impl Reader, rel: &str) -> Result<Option<T>> {
+    match r.read_file(rel)? {
+        Some(bytes) => yaml::parse(rel, &bytes).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Reads a vault's metadata, or explains that the vault does not exist.
+pub fn vault_meta(r: &impl Reader, vault: &str) -> Result<VaultMeta> {
+    read_yaml(r, &paths::vault_meta(vault))?.ok_or_else(|| {
+        Error::store(format!(
+            "the store has no vault named {vault:?}; run `authsome whoami` to see its vaults"
+        ))
+    })
+}
+
+/// The recipient strings a vault's secrets are encrypted to.
+pub fn vault_recipients(r: &impl Reader, vault: &str) -> Result<Vec<String>> {
+    let meta = vault_meta(r, vault)?;
+    let mut out = Vec::new();
+    for name in &meta.principals {
+        let path = paths::principal(name);
+        let p: Principal = read_yaml(r, &path)?.ok_or_else(|| {
+            Error::store(format!(
+                "vault {vault:?} names principal {name:?}, but {path} does not exist; add the principal or remove it from {}",
+                paths::vault_meta(vault)
+            ))
+        })?;
+        out.extend(p.recipients);
+    }
+    if out.is_empty() {
+        return Err(Error::store(format!(
+            "vault {vault:?} has no recipients, so nothing can be encrypted to it; add a principal to {}",
+            paths::vault_meta(vault)
+        )));
+    }
+    Ok(out)
+}
+
+/// Parsed recipients of a vault, with their fingerprint.
+pub struct Recipients {
+    /// The parsed recipients.
+    pub parsed: Vec<BoxedRecipient>,
+    /// Fingerprint of the set.
+    pub fingerprint: String,
+}
+
+/// Loads and parses a vault's recipients.
+pub fn load_recipients(r: &impl Reader, vault: &str) -> Result<Recipients> {
+    let list = vault_recipients(r, vault)?;
+    let source = paths::vault_meta(vault);
+    let parsed = list
+        .iter()
+        .map(|s| recipients::parse(s, &source))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Recipients {
+        fingerprint: recipients::fingerprint(list.iter().map(String::as_str)),
+        parsed,
+    })
+}
+
+/// Providers that have a folder (state or connections) in the vault.
+pub fn providers(snap: &Snapshot<'_>, vault: &str) -> Result<Vec<String>> {
+    Ok(snap
+        .list(&paths::vault(vault))?
+        .into_iter()
+        .filter(|e| e.is_dir)
+        .map(|e| e.name)
+        .collect())
+}
+
+/// Connection names of a provider in the vault, sorted.
+pub fn connections(snap: &Snapshot<'_>, vault: &str, provider: &str) -> Result<Vec<String>> {
+    Ok(snap
+        .list(&paths::provider(vault, provider))?
+        .into_iter()
+        .filter(|e| e.is_dir)
+        .map(|e| e.name)
+        .collect())
+}
+
+/// The provider's state file (empty when missing).
+pub fn provider_state(r: &impl Reader, vault: &str, provider: &str) -> Result<ProviderState> {
+    Ok(read_yaml(r, &paths::provider_state(vault, provider))?.unwrap_or_default())
+}
+
+/// A connection record, if it exists.
+pub fn record(r: &impl Reader, vault: &str, provider: &str, connection: &str) -> Result<Option<ConnectionRecord>> {
+    read_yaml(r, &paths::record(vault, provider, connection))
+}
+
+/// Picks the connection a command means: the one named, else the provider's default.
+pub fn resolve_connection(
+    snap: &Snapshot<'_>,
+    vault: &str,
+    provider: &str,
+    named: Option<&str>,
+) -> Result<(String, ConnectionRecord)> {
+    let name = match named {
+        Some(n) => {
+            names::validate("connection", n)?;
+            n.to_owned()
+        }
+        None => provider_state(snap, vault, provider)?.default.ok_or_else(|| {
+            Error::new(
+                ErrorKind::ConnectionNotFound,
+                format!("{provider} has no connections; log in with `authsome login {provider}`"),
+            )
+        })?,
+    };
+    match record(snap, vault, provider, &name)? {
+        Some(r) => Ok((name, r)),
+        None => Err(not_found(snap, vault, provider, &name)?),
+    }
+}
+
+/// The error for a missing connection, listing the ones that exist.
+pub fn not_found(snap: &Snapshot<'_>, vault: &str, provider: &str, name: &str) -> Result<Error> {
+    let existing = connections(snap, vault, provider)?;
+    let msg = if existing.is_empty() {
+        format!("{provider} has no connection named {name:?} (it has none); log in with `authsome login {provider} --connection {name}`")
+    } else {
+        format!(
+            "{provider} has no connection named {name:?}; it has {}",
+            existing.join(", ")
+        )
+    };
+    Ok(Error::new(ErrorKind::ConnectionNotFound, msg))
+}
+
+/// Decrypts one secret of a connection from committed state.
+pub fn read_secret(
+    r: &impl Reader,
+    store_id: &str,
+    vault: &str,
+    provider: &str,
+    connection: &str,
+    field: &str,
+    identity: &Identity,
+) -> Result<SecretString> {
+    let path = paths::secret(vault, provider, connection, field);
+    let bytes = r.read_file(&path)?.ok_or_else(|| {
+        Error::new(
+            ErrorKind::CredentialMissing,
+            format!("{provider}/{connection} has no {field}; log in again with `authsome login {provider} --connection {connection} --force`"),
+        )
+    })?;
+    let place = Place {
+        store: store_id.to_owned(),
+        vault: vault.to_owned(),
+        provider: provider.to_owned(),
+        connection: Some(connection.to_owned()),
+        field: field.to_owned(),
+    };
+    envelope::open(&place, &path, &bytes, identity)
+}
+
+/// Stages a secret in a transaction, keeping the committed file when its value and recipients
+/// are unchanged (age output is randomized, so rewriting it would make a meaningless diff).
+#[allow(clippy::too_many_arguments)]
+pub fn put_secret(
+    txn: &mut Txn<'_>,
+    place: &Place,
+    value: &SecretString,
+    recipients: &Recipients,
+    previous: Option<&SecretInfo>,
+    identity: Option<&Identity>,
+    now: &str,
+) -> Result<SecretInfo> {
+    let connection = place.connection.as_deref().unwrap_or_default();
+    let path = paths::secret(&place.vault, &place.provider, connection, &place.field);
+    if let (Some(prev), Some(identity), Some(bytes)) = (previous, identity, txn.read(&path)?) {
+        if prev.recipients == recipients.fingerprint {
+            if let Ok(old) = envelope::open(place, &path, &bytes, identity) {
+                if old.expose_secret() == value.expose_secret() {
+                    return Ok(prev.clone());
+                }
+            }
+        }
+    }
+    let sealed = envelope::seal(place, value, &recipients.parsed)?;
+    txn.write(path, sealed);
+    Ok(SecretInfo {
+        recipients: recipients.fingerprint.clone(),
+        updated_at: now.to_owned(),
+    })
+}
+
+/// Writes a YAML file in a transaction.
+pub fn write_yaml<T: serde::Serialize>(txn: &mut Txn<'_>, rel: String, value: &T) -> Result<()> {
+    let text = yaml::to_string(value)?;
+    txn.write(rel, text);
+    Ok(())
+}
+
+/// Writes the provider state, deleting the file when it holds nothing.
+pub fn write_provider_state(txn: &mut Txn<'_>, vault: &str, provider: &str, state: &ProviderState) -> Result<()> {
+    let path = paths::provider_state(vault, provider);
+    if *state == ProviderState::default() {
+        txn.delete(path);
+        Ok(())
+    } else {
+        write_yaml(txn, path, state)
+    }
+}
+
+/// Every connection of every provider in the vault, with its record.
+pub fn all_records(snap: &Snapshot<'_>, vault: &str) -> Result<BTreeMap<String, (ProviderState, Vec<(String, ConnectionRecord)>)>> {
+    let mut out = BTreeMap::new();
+    for provider in providers(snap, vault)? {
+        let state = provider_state(snap, vault, &provider)?;
+        let mut conns = Vec::new();
+        for c in connections(snap, vault, &provider)? {
+            if let Some(r) = record(snap, vault, &provider, &c)? {
+                conns.push((c, r));
+            }
+        }
+        out.insert(provider, (state, conns));
+    }
+    Ok(out)
+}
+
+/// The current time in RFC 3339 (UTC, seconds).
+pub fn now() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}

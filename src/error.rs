@@ -62,6 +62,7 @@ impl ErrorKind {
 pub struct Error {
     kind: ErrorKind,
     message: String,
+    reported: bool,
 }
 
 /// Shorthand for results in this crate.
@@ -73,7 +74,20 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            reported: false,
         }
+    }
+
+    /// Marks the error as already shown to the user (for example inside a `--json` report), so
+    /// only the exit code remains to be given.
+    pub fn reported(mut self) -> Self {
+        self.reported = true;
+        self
+    }
+
+    /// Whether the error was already shown.
+    pub fn is_reported(&self) -> bool {
+        self.reported
     }
 
     /// Bad arguments or input.

@@ -14,7 +14,9 @@ fn main() {
     };
     let out = Output::new(cli.global.json, cli.global.quiet, cli.global.no_color);
     if let Err(err) = cli::run(cli, &out) {
-        out.error(&err);
+        if !err.is_reported() {
+            out.error(&err);
+        }
         std::process::exit(err.kind().exit_code());
     }
 }

@@ -142,14 +142,16 @@ pub fn providers(snap: &Snapshot<'_>, vault: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Connection names of a provider in the vault, sorted.
+/// Connection names of a provider in the vault, sorted by name.
 pub fn connections(snap: &Snapshot<'_>, vault: &str, provider: &str) -> Result<Vec<String>> {
-    Ok(snap
+    let mut names: Vec<String> = snap
         .list(&paths::provider(vault, provider))?
         .into_iter()
         .filter(|e| e.is_dir)
         .map(|e| e.name)
-        .collect())
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 /// The provider's state file (empty when missing).
@@ -174,12 +176,21 @@ pub fn resolve_connection(
             names::validate("connection", n)?;
             n.to_owned()
         }
-        None => provider_state(snap, vault, provider)?.default.ok_or_else(|| {
-            Error::new(
-                ErrorKind::ConnectionNotFound,
-                format!("{provider} has no connections; log in with `authsome login {provider}`"),
-            )
-        })?,
+        None => match provider_state(snap, vault, provider)?.default {
+            Some(d) => d,
+            None => {
+                let existing = connections(snap, vault, provider)?;
+                let msg = if existing.is_empty() {
+                    format!("{provider} has no connections; log in with `authsome login {provider}`")
+                } else {
+                    format!(
+                        "{provider} has no default connection; name one with --connection ({}) or set it with `authsome default {provider} NAME`",
+                        existing.join(", ")
+                    )
+                };
+                return Err(Error::new(ErrorKind::ConnectionNotFound, msg));
+            }
+        },
     };
     match record(snap, vault, provider, &name)? {
         Some(r) => Ok((name, r)),
@@ -242,10 +253,12 @@ pub fn put_secret(
 ) -> Result<SecretInfo> {
     let connection = place.connection.as_deref().unwrap_or_default();
     let path = paths::secret(&place.vault, &place.provider, connection, &place.field);
-    if let (Some(prev), Some(identity), Some(bytes)) = (previous, identity, txn.read(&path)?) {
+    // Compare with the committed file: the transaction may have cleared the folder already.
+    if let (Some(prev), Some(identity), Some(bytes)) = (previous, identity, txn.base().read(&path)?) {
         if prev.recipients == recipients.fingerprint {
             if let Ok(old) = envelope::open(place, &path, &bytes, identity) {
                 if old.expose_secret() == value.expose_secret() {
+                    txn.write(path, bytes);
                     return Ok(prev.clone());
                 }
             }
@@ -291,6 +304,11 @@ pub fn all_records(snap: &Snapshot<'_>, vault: &str) -> Result<BTreeMap<String, 
         out.insert(provider, (state, conns));
     }
     Ok(out)
+}
+
+/// Vault names in the store.
+pub fn vaults(snap: &Snapshot<'_>) -> Result<Vec<String>> {
+    Ok(snap.list("vaults")?.into_iter().filter(|e| e.is_dir).map(|e| e.name).collect())
 }
 
 /// The current time in RFC 3339 (UTC, seconds).

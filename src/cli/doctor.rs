@@ -159,7 +159,8 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
         }
     }
     if failed {
-        return Err(Error::internal("doctor found problems; fix the lines marked FAIL above"));
+        let err = Error::internal("doctor found problems; fix the lines marked FAIL above");
+        return Err(if out.json { err.reported() } else { err });
     }
     Ok(())
 }

@@ -33,12 +33,30 @@ pub fn run(ctx: &Context, out: &Output, args: ExportArgs) -> Result<()> {
                 let Some(conn) = vault::provider_state(&snap, &ctx.vault, &name)?.default else {
                     continue;
                 };
-                let def = catalog.get(&name)?.def;
+                let def = match catalog.get(&name) {
+                    Ok(p) => p.def,
+                    Err(e) => {
+                        out.warn(&format!("skipping {name}: {}", e.message()));
+                        continue;
+                    }
+                };
+                if vault::record(&snap, &ctx.vault, &name, &conn)?.is_none() {
+                    out.warn(&format!(
+                        "skipping {name}: its default connection {conn:?} does not exist; set one with `authsome default {name} NAME`"
+                    ));
+                    continue;
+                }
                 for (var, value) in variables(&snap, &meta.id, &ctx.vault, &def, &conn, &identity)? {
                     let var = match taken.get(&var) {
                         None => var,
                         Some(owner) => {
-                            let renamed = format!("{var}_{}", def.name.to_uppercase().replace('-', "_"));
+                            let base = format!("{var}_{}", env_word(&def.name));
+                            let mut renamed = base.clone();
+                            let mut n = 2;
+                            while taken.contains_key(&renamed) {
+                                renamed = format!("{base}_{n}");
+                                n += 1;
+                            }
                             out.warn(&format!(
                                 "{var} is already exported for {owner}; {}'s value is exported as {renamed}",
                                 def.name
@@ -93,7 +111,7 @@ fn variables(
         .map(|(k, s)| (k.clone(), *s))
         .collect();
     if mapping.is_empty() {
-        let prefix = def.name.to_uppercase().replace('-', "_");
+        let prefix = env_word(&def.name);
         for field in record.secrets.keys() {
             let source = match field.as_str() {
                 "api_key" => EnvSource::ApiKey,
@@ -125,6 +143,13 @@ fn variables(
         out.push((var, cache[field].clone()));
     }
     Ok(out)
+}
+
+/// A provider name as part of an environment variable name: upper case, `_` for `-`, and never
+/// starting with a digit (a shell would run `0X_API_KEY=...` as a command and print it).
+fn env_word(name: &str) -> String {
+    let word = name.to_uppercase().replace('-', "_");
+    if word.starts_with(|c: char| c.is_ascii_digit()) { format!("_{word}") } else { word }
 }
 
 /// Characters that never need quoting in a shell word.

@@ -33,15 +33,16 @@ pub fn run(ctx: &Context, out: &Output, args: GetArgs) -> Result<()> {
             return Ok(());
         }
         if record.secrets.contains_key(field) {
-            let value = if args.show_secret {
-                let meta = store.meta(&snap)?;
-                let identity = ctx.identity()?;
-                let secret = vault::read_secret(&snap, &meta.id, &ctx.vault, name, &conn, field, &identity)?;
-                Value::String(secret.expose_secret().to_owned())
-            } else {
-                out.warn(&format!("{field} is a secret; add --show-secret to print its value"));
-                Value::String(REDACTED.to_owned())
-            };
+            if !args.show_secret {
+                // Printing the placeholder would hand scripts a value that looks like a key.
+                return Err(Error::usage(format!(
+                    "{field} is a secret; add --show-secret to print it (or use `authsome export` or `authsome run`)"
+                )));
+            }
+            let meta = store.meta(&snap)?;
+            let identity = ctx.identity()?;
+            let secret = vault::read_secret(&snap, &meta.id, &ctx.vault, name, &conn, field, &identity)?;
+            let value = Value::String(secret.expose_secret().to_owned());
             print_field(out, field, &value);
             return Ok(());
         }

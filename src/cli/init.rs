@@ -10,6 +10,7 @@ use crate::store::{STORE_FILE, Store};
 use crate::vault::{self, DEFAULT_VAULT, paths};
 
 pub fn run(ctx: &Context, out: &Output) -> Result<()> {
+    refuse_identity_in_store(ctx)?;
     let mut created = Vec::new();
     let identity = if ctx.identity_path.exists() {
         Identity::load(&ctx.identity_path)?
@@ -37,6 +38,8 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
             id: crate::random_hex(16),
         };
         vault::write_yaml(txn, STORE_FILE.to_owned(), &meta)?;
+        // Byte-exact files: no end-of-line conversion, whatever core.autocrlf says.
+        txn.write(".gitattributes", "* -text\n");
         vault::write_yaml(
             txn,
             paths::principal(&principal),
@@ -91,11 +94,45 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
         out.info(&format!("Your recipient: {}", identity.recipient()));
     }
     if !readable {
-        return Err(Error::crypto(format!(
+        let reported = out.json;
+        let err = Error::crypto(format!(
             "your identity is not a recipient of vault {:?} in {}; ask a member to add `{}` to a principal of that vault",
             ctx.vault,
             store.root().display(),
             identity.recipient()
+        ));
+        return Err(if reported { err.reported() } else { err });
+    }
+    Ok(())
+}
+
+/// A private key inside the store would be one `git add` away from being committed.
+fn refuse_identity_in_store(ctx: &Context) -> Result<()> {
+    let abs = |p: &std::path::Path| -> std::path::PathBuf {
+        let p = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
+        // Resolve what exists (symlinks, `..`) and keep the rest as written.
+        let mut existing = p.clone();
+        let mut rest = Vec::new();
+        while !existing.exists() {
+            match (existing.file_name().map(|n| n.to_owned()), existing.parent()) {
+                (Some(n), Some(parent)) => {
+                    rest.push(n);
+                    existing = parent.to_path_buf();
+                }
+                _ => break,
+            }
+        }
+        let mut out = existing.canonicalize().unwrap_or(existing);
+        for n in rest.into_iter().rev() {
+            out.push(n);
+        }
+        out
+    };
+    if abs(&ctx.identity_path).starts_with(abs(&ctx.store_path)) {
+        return Err(Error::usage(format!(
+            "the identity {} is inside the store {}, where it could be committed; keep it outside (the default is ~/.config/authsome/identity.txt)",
+            ctx.identity_path.display(),
+            ctx.store_path.display()
         )));
     }
     Ok(())

@@ -24,14 +24,7 @@ pub fn run(ctx: &Context, out: &Output, args: LoginArgs) -> Result<()> {
     let conn = &args.connection;
 
     if !args.force && vault::record(&snap, &ctx.vault, name, conn)?.is_some() {
-        if out.json {
-            out.json(&json!({"status": "already_connected", "provider": name, "connection": conn}));
-        } else {
-            out.info(&format!(
-                "{name}/{conn} is already logged in; nothing changed (use --force to replace it)"
-            ));
-        }
-        return Ok(());
+        return already_connected(out, name, conn);
     }
 
     let key = match provider.auth_type {
@@ -50,6 +43,14 @@ pub fn run(ctx: &Context, out: &Output, args: LoginArgs) -> Result<()> {
         let recipients = vault::load_recipients(txn, &ctx.vault)?;
         let now = vault::now();
         let previous = vault::record(txn, &ctx.vault, name, conn)?;
+        if previous.is_some() && !args.force {
+            // Another login created it since we looked; keep theirs.
+            return Ok(None);
+        }
+        if args.force {
+            // A forced login replaces the whole connection, leaving no stray secret behind.
+            txn.delete_dir(&paths::connection(&ctx.vault, name, conn))?;
+        }
         let place = Place {
             store: meta.id.clone(),
             vault: ctx.vault.clone(),
@@ -90,10 +91,12 @@ pub fn run(ctx: &Context, out: &Output, args: LoginArgs) -> Result<()> {
         }
         vault::write_provider_state(txn, &ctx.vault, name, &state)?;
         txn.set_message(format!("login {name}/{conn}"));
-        Ok(state.default.as_deref() == Some(conn.as_str()))
+        Ok(Some(state.default.as_deref() == Some(conn.as_str())))
     })?;
 
-    let is_default = *outcome.value();
+    let Some(is_default) = *outcome.value() else {
+        return already_connected(out, name, conn);
+    };
     let status = match outcome {
         Outcome::Committed { .. } => "success",
         Outcome::Unchanged(_) => "unchanged",
@@ -112,6 +115,15 @@ pub fn run(ctx: &Context, out: &Output, args: LoginArgs) -> Result<()> {
     } else {
         let suffix = if is_default { " (default)" } else { "" };
         out.info(&format!("Logged in to {} as connection {conn}{suffix}", provider.display_name));
+    }
+    Ok(())
+}
+
+fn already_connected(out: &Output, name: &str, conn: &str) -> Result<()> {
+    if out.json {
+        out.json(&json!({"status": "already_connected", "provider": name, "connection": conn}));
+    } else {
+        out.info(&format!("{name}/{conn} is already logged in; nothing changed (use --force to replace it)"));
     }
     Ok(())
 }

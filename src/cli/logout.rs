@@ -28,10 +28,12 @@ pub fn run(ctx: &Context, out: &Output, args: LogoutArgs) -> Result<()> {
         let mut state = vault::provider_state(txn, &ctx.vault, &name)?;
         let mut new_default = None;
         if state.default.as_deref() == Some(conn.as_str()) {
-            let rest: Vec<String> = vault::connections(txn.base(), &ctx.vault, &name)?
-                .into_iter()
-                .filter(|c| *c != conn)
-                .collect();
+            let mut rest = Vec::new();
+            for c in vault::connections(txn.base(), &ctx.vault, &name)? {
+                if c != conn && vault::record(txn, &ctx.vault, &name, &c)?.is_some() {
+                    rest.push(c);
+                }
+            }
             // The connection named `default` is the natural heir; else the first by name.
             state.default = rest
                 .iter()

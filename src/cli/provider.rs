@@ -96,7 +96,7 @@ fn add(ctx: &Context, out: &Output, file: &std::path::Path, force: bool) -> Resu
     let bytes = std::fs::read(file).map_err(|e| {
         Error::usage(format!("could not read {}: {e}; check the path", file.display()))
     })?;
-    let def = providers::parse(&file.display().to_string(), &bytes, None)?;
+    let def = providers::parse_file(file, &bytes)?;
     let name = def.name.clone();
     let store = ctx.store()?;
     let overrides_bundled = providers::bundled(&name).is_some();
@@ -144,10 +144,15 @@ fn remove(ctx: &Context, out: &Output, name: &str) -> Result<()> {
             return Err(Error::new(ErrorKind::ProviderNotFound, msg));
         }
         if providers::bundled(name).is_none() {
-            let in_use: Vec<String> = vault::connections(txn.base(), &ctx.vault, name)?;
+            let mut in_use = Vec::new();
+            for v in vault::vaults(txn.base())? {
+                for c in vault::connections(txn.base(), &v, name)? {
+                    in_use.push(format!("{v}/{c}"));
+                }
+            }
             if !in_use.is_empty() {
                 return Err(Error::usage(format!(
-                    "{name} still has connections ({}); log them out first with `authsome logout {name} --connection NAME`",
+                    "{name} still has connections (vault/connection: {}); log them out first with `authsome logout {name} --connection NAME`",
                     in_use.join(", ")
                 )));
             }

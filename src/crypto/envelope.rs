@@ -150,8 +150,8 @@ fn describe_header(plaintext: &[u8]) -> String {
 }
 
 fn short(s: &str) -> String {
-    if s.len() > 20 {
-        format!("{}...", &s[..16])
+    if s.chars().count() > 20 {
+        format!("{}...", s.chars().take(16).collect::<String>())
     } else {
         s.to_owned()
     }

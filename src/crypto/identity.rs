@@ -46,7 +46,7 @@ impl Identity {
         let text = Zeroizing::new(
             fs::read_to_string(path).map_err(|e| Error::io("read the identity", path, e))?,
         );
-        if text.contains("-----BEGIN OPENSSH PRIVATE KEY-----") {
+        if text.contains("-----BEGIN ") {
             Self::from_ssh(path, &text)
         } else {
             Self::from_age(path, &text)

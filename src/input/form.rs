@@ -93,10 +93,10 @@ fn serve(mut stream: TcpStream, req: &FormRequest<'_>, port: u16, token: &str) -
         }
         "POST" => {
             let key = form_value(&request.body, "api_key");
-            let key = match key.as_deref().map(|k| k.trim()).filter(|k| !k.is_empty()) {
-                Some(k) => SecretString::from(k.to_owned()),
-                None => {
-                    respond(&mut stream, "400 Bad Request", &page(req, Some("Enter a key.")));
+            let key = match super::finish("API key", key.as_deref().map(|k| k.as_str()).unwrap_or("")) {
+                Ok(k) => k,
+                Err(e) => {
+                    respond(&mut stream, "400 Bad Request", &page(req, Some(e.message())));
                     return None;
                 }
             };

@@ -38,7 +38,8 @@ pub fn from_prompt(what: &str, label: &str) -> Result<SecretString> {
     finish(what, &text)
 }
 
-fn finish(what: &str, text: &str) -> Result<SecretString> {
+/// Trims a secret and checks it is one non-empty line of sane length.
+pub fn finish(what: &str, text: &str) -> Result<SecretString> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(Error::usage(format!("the {what} is empty; provide the key and try again")));

@@ -52,6 +52,17 @@ pub fn bundled(name: &str) -> Option<Result<ProviderDef>> {
         .map(|i| parse(&format!("bundled provider {name}"), BUNDLED[i].1.as_bytes(), Some(name)))
 }
 
+/// Parses a definition from a user's file (for `provider add`): problems are usage errors.
+pub fn parse_file(path: &std::path::Path, bytes: &[u8]) -> Result<ProviderDef> {
+    let origin = path.display().to_string();
+    let def: ProviderDef = yaml::parse(&origin, bytes).map_err(|e| {
+        let detail = e.message().split("; fix the file").next().unwrap_or_default().to_owned();
+        Error::usage(format!("{detail}; fix the file and run the command again"))
+    })?;
+    validate(&def).map_err(|e| Error::new(e.kind(), format!("{origin}: {}", e.message())))?;
+    Ok(def)
+}
+
 /// Parses a definition from YAML and validates it; `expected_name` checks the `name` field.
 pub fn parse(origin: &str, bytes: &[u8], expected_name: Option<&str>) -> Result<ProviderDef> {
     let def: ProviderDef = yaml::parse(origin, bytes)?;

@@ -100,6 +100,11 @@ impl Store {
         format!("{}{rel}", self.prefix)
     }
 
+    /// The work-tree path of a store-relative path.
+    fn disk_path(&self, rel: &str) -> PathBuf {
+        self.root.join(self.repo_path(rel))
+    }
+
     /// A snapshot of the committed state at HEAD.
     pub fn snapshot(&self) -> Result<Snapshot<'_>> {
         Snapshot::at_head(self)

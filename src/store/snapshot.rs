@@ -29,7 +29,7 @@ impl<'s> Snapshot<'s> {
         let head = repo.head().map_err(|e| Error::git("reading HEAD", e))?;
         if head.is_detached() {
             return Err(Error::store(format!(
-                "the store at {} has a detached HEAD; check out its branch (`git -C {} switch main`) and try again",
+                "the store at {} has a detached HEAD; check out its branch again (`git -C {} switch -`) and try again",
                 store.root.display(),
                 store.root.display()
             )));

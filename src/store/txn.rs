@@ -117,7 +117,8 @@ impl Store {
     /// `edit` must therefore be a pure function of what it reads through the [`Txn`].
     pub fn transact<T>(&self, mut edit: impl FnMut(&mut Txn<'_>) -> Result<T>) -> Result<Outcome<T>> {
         let _lock = self.lock()?;
-        for _ in 0..MAX_ATTEMPTS {
+        worktree::recover(self, &self.snapshot()?)?;
+        for attempt in 0..MAX_ATTEMPTS {
             let base = self.snapshot()?;
             let base_commit = base.commit();
             let mut txn = Txn {
@@ -136,15 +137,22 @@ impl Store {
                 .message
                 .clone()
                 .ok_or_else(|| Error::internal("a transaction changed the store without a commit message"))?;
+            worktree::begin(self, &txn.edits)?;
             match self.commit(&message, tree, base_commit) {
                 Ok(commit) => {
                     worktree::apply(self, &txn.edits)?;
+                    worktree::end(self);
                     return Ok(Outcome::Committed { commit, value });
                 }
-                Err(err) => {
-                    let now = self.snapshot()?.commit();
-                    if now == base_commit {
+                Err((err, locked)) => {
+                    worktree::end(self);
+                    let moved = self.snapshot()?.commit() != base_commit;
+                    // A git process holding the branch's lock is a race too, just not lost yet.
+                    if !moved && !locked {
                         return Err(err);
+                    }
+                    if locked {
+                        std::thread::sleep(std::time::Duration::from_millis(10 << attempt.min(6)));
                     }
                     // Lost the race: HEAD moved under us. Re-read it and re-apply the edit.
                 }
@@ -186,9 +194,14 @@ impl Store {
         Ok(editor.write().map_err(fail)?.detach())
     }
 
-    fn commit(&self, message: &str, tree: ObjectId, parent: Option<ObjectId>) -> Result<ObjectId> {
+    /// Commits `tree` on HEAD's branch if the branch still points at `parent`. On failure, says
+    /// whether a lock held by another process was the cause.
+    fn commit(&self, message: &str, tree: ObjectId, parent: Option<ObjectId>) -> Result<ObjectId, (Error, bool)> {
         let repo = &self.repo;
-        let fail = |e| Error::git("committing", e);
+        let fail = |e: gix::Error| {
+            let locked = format!("{e:?}").to_lowercase().contains("lock");
+            (Error::git("committing", e), locked)
+        };
         let id = match repo.committer() {
             Some(Ok(sig)) => repo.commit_as(sig, sig, "HEAD", message, tree, parent),
             _ => {
@@ -233,7 +246,7 @@ mod tests {
                     let blob = other.repo.write_blob("outside\n").unwrap();
                     editor.upsert("b.txt", EntryKind::Blob, blob).unwrap();
                     let tree = editor.write().unwrap().detach();
-                    other.commit("outside", tree, snap.commit()).unwrap();
+                    other.commit("outside", tree, snap.commit()).map_err(|e| e.0).unwrap();
                 }
                 let count = t.read("a.txt")?.map(|b| b.len()).unwrap_or(0);
                 t.write("a.txt", format!("{count}\n2\n"));

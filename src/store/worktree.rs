@@ -23,13 +23,14 @@ pub(super) fn check_clean<'a>(
 ) -> Result<()> {
     let mut dirty = Vec::new();
     for rel in paths {
-        let on_disk = match fs::read(store.root.join(rel)) {
+        let path = store.disk_path(rel);
+        let on_disk = match fs::read(&path) {
             Ok(b) => Some(b),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io("read", &store.root.join(rel), e)),
+            Err(e) => return Err(Error::io("read", &path, e)),
         };
         if on_disk != base.read(rel)? {
-            dirty.push(rel.clone());
+            dirty.push(store.repo_path(rel));
         }
     }
     if dirty.is_empty() {
@@ -45,18 +46,55 @@ pub(super) fn check_clean<'a>(
     )))
 }
 
+/// Records which paths a transaction is about to commit, so a crash between the commit and the
+/// work-tree update can be finished by the next writer (see [`recover`]).
+pub(super) fn begin(store: &Store, edits: &BTreeMap<String, Option<Vec<u8>>>) -> Result<()> {
+    let list: String = edits.keys().map(|rel| format!("{rel}\n")).collect();
+    let path = journal(store);
+    fs::write(&path, list).map_err(|e| Error::io("write", &path, e))
+}
+
+/// Marks the work-tree update as done.
+pub(super) fn end(store: &Store) {
+    let _ = fs::remove_file(journal(store));
+}
+
+/// Finishes an interrupted work-tree update: the paths in the journal are brought in line with
+/// HEAD, whatever state the crash left them in (they were ours to write).
+pub(super) fn recover(store: &Store, head: &Snapshot<'_>) -> Result<()> {
+    let path = journal(store);
+    let list = match fs::read_to_string(&path) {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io("read", &path, e)),
+    };
+    let mut edits = BTreeMap::new();
+    for rel in list.lines().filter(|l| !l.is_empty() && !l.split('/').any(|c| c == ".." || c == ".git")) {
+        edits.insert(rel.to_owned(), head.read(rel)?);
+    }
+    apply(store, &edits)?;
+    end(store);
+    Ok(())
+}
+
+fn journal(store: &Store) -> std::path::PathBuf {
+    store.repo.git_dir().join("authsome-sync")
+}
+
 /// Writes the touched files to the work tree and updates their index entries.
 pub(super) fn apply(store: &Store, edits: &BTreeMap<String, Option<Vec<u8>>>) -> Result<()> {
     let failed = |e: Error| {
+        let paths: Vec<String> = edits.keys().map(|rel| store.repo_path(rel)).collect();
         Error::store(format!(
-            "the change was committed, but the work tree at {} could not be updated ({e}); run `git -C {} reset --hard` to bring it in line",
+            "the change was committed, but the work tree at {} could not be updated ({e}); the next authsome write finishes it, or run `git -C {} checkout HEAD -- {}`",
             store.root.display(),
-            store.root.display()
+            store.root.display(),
+            paths.join(" ")
         ))
     };
     let mut stats = BTreeMap::new();
     for (rel, edit) in edits {
-        let path = store.root.join(rel);
+        let path = store.disk_path(rel);
         match edit {
             Some(bytes) => {
                 write_atomic(&path, bytes).map_err(failed)?;
@@ -66,7 +104,7 @@ pub(super) fn apply(store: &Store, edits: &BTreeMap<String, Option<Vec<u8>>>) ->
                 stats.insert(store.repo_path(rel), stat);
             }
             None => {
-                remove_file(&store.root, &path).map_err(failed)?;
+                remove_file(&store.disk_path(""), &path).map_err(failed)?;
             }
         }
     }
@@ -80,13 +118,24 @@ fn update_index(
 ) -> Result<()> {
     let repo = &store.repo;
     let fail = |e| Error::git("updating the index", e);
-    let mut index = gix::index::File::at_or_default(
-        repo.index_path(),
-        repo.object_hash(),
-        false,
-        Default::default(),
+    let index_path = repo.index_path();
+    // Hold index.lock while reading and writing, so a concurrent `git add` is neither lost nor
+    // overwritten: whoever takes the lock second sees the other's entries.
+    let lock = gix::lock::File::acquire_to_update_resource(
+        &index_path,
+        gix::lock::acquire::Fail::AfterDurationWithBackoff(std::time::Duration::from_secs(5)),
+        None,
+        0,
     )
-    .map_err(fail)?;
+    .map_err(|e| {
+        Error::store(format!(
+            "{} is locked by another git process; wait for it to finish (or remove a stale {}.lock) and try again ({e})",
+            index_path.display(),
+            index_path.display()
+        ))
+    })?;
+    let mut index = gix::index::File::at_or_default(&index_path, repo.object_hash(), false, Default::default())
+        .map_err(fail)?;
     let touched: BTreeSet<String> = edits.keys().map(|rel| store.repo_path(rel)).collect();
     index.remove_entries(|_, path, _| touched.contains(&path.to_string()));
     for (rel, edit) in edits {
@@ -101,7 +150,16 @@ fn update_index(
     index.sort_entries();
     // The cached tree extension would be stale after our edits; git rebuilds it when needed.
     index.remove_tree();
-    index.write(Default::default()).map_err(fail)
+    let mut writer = std::io::BufWriter::new(lock);
+    index
+        .write_to(&mut writer, Default::default())
+        .map_err(fail)?;
+    let lock = writer
+        .into_inner()
+        .map_err(|e| Error::io("write", &index_path, e.into_error()))?;
+    lock.commit()
+        .map_err(|e| Error::io("replace", &index_path, e.error))?;
+    Ok(())
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.

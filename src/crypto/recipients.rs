@@ -11,7 +11,8 @@ pub type BoxedRecipient = Box<dyn Recipient + Send + Sync>;
 /// Parses one recipient: an age X25519 key (`age1...`) or an SSH public key.
 pub fn parse(text: &str, source: &str) -> Result<BoxedRecipient> {
     let text = text.trim();
-    if text.starts_with("age1pq") {
+    // The HRP of post-quantum recipients is `age1pq`, so they start `age1pq1` (bech32 data never holds a `1`).
+    if text.starts_with("age1pq1") {
         return Err(Error::crypto(format!(
             "{source} lists a post-quantum age recipient, which this build cannot encrypt to yet; use an X25519 (age1...) or ssh-ed25519 recipient"
         )));
@@ -60,7 +61,7 @@ mod tests {
 
     #[test]
     fn refuses_unknown_recipients() {
-        assert!(parse("age1pqxyz", "x").is_err());
+        assert!(parse("age1pq1xyz", "x").is_err());
         assert!(parse("hello", "x").is_err());
         let id = age::x25519::Identity::generate();
         parse(&id.to_public().to_string(), "x").unwrap();

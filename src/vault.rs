@@ -290,18 +290,37 @@ pub fn write_provider_state(txn: &mut Txn<'_>, vault: &str, provider: &str, stat
     }
 }
 
+/// A provider's state and its connections with their records, sorted by connection name.
+pub type ProviderRecords = (ProviderState, Vec<(String, ConnectionRecord)>);
+
 /// Every connection of every provider in the vault, with its record.
-pub fn all_records(snap: &Snapshot<'_>, vault: &str) -> Result<BTreeMap<String, (ProviderState, Vec<(String, ConnectionRecord)>)>> {
+///
+/// This walks the vault's trees once, by id, instead of looking each file up from the root:
+/// listing thousands of connections is then one tree read per folder and one blob per record.
+pub fn all_records(snap: &Snapshot<'_>, vault: &str) -> Result<BTreeMap<String, ProviderRecords>> {
     let mut out = BTreeMap::new();
-    for provider in providers(snap, vault)? {
-        let state = provider_state(snap, vault, &provider)?;
+    for p in snap.list(&paths::vault(vault))?.into_iter().filter(|e| e.is_dir) {
+        let mut state = ProviderState::default();
         let mut conns = Vec::new();
-        for c in connections(snap, vault, &provider)? {
-            if let Some(r) = record(snap, vault, &provider, &c)? {
-                conns.push((c, r));
+        for e in snap.list_tree(p.id)? {
+            if !e.is_dir {
+                if e.name == "provider.yaml" {
+                    let path = paths::provider_state(vault, &p.name);
+                    state = yaml::parse(&path, &snap.read_blob(e.id)?)?;
+                }
+                continue;
+            }
+            let record_file = snap
+                .list_tree(e.id)?
+                .into_iter()
+                .find(|f| !f.is_dir && f.name == "connection.yaml");
+            if let Some(f) = record_file {
+                let path = paths::record(vault, &p.name, &e.name);
+                conns.push((e.name, yaml::parse(&path, &snap.read_blob(f.id)?)?));
             }
         }
-        out.insert(provider, (state, conns));
+        conns.sort_by(|a, b| a.0.cmp(&b.0));
+        out.insert(p.name, (state, conns));
     }
     Ok(out)
 }

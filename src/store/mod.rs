@@ -52,12 +52,14 @@ impl Store {
                 path.display()
             )));
         }
-        let repo = gix::open(path).map_err(|e| {
+        let mut repo = gix::open(path).map_err(|e| {
             Error::store(format!(
                 "{} could not be opened as a git repository ({e}); check the folder, or restore it from a backup",
                 path.display()
             ))
         })?;
+        // Every read walks from the root tree; caching decoded trees saves re-inflating them.
+        repo.object_cache_size_if_unset(4 * 1024 * 1024);
         let root = repo
             .workdir()
             .map(Path::to_path_buf)

@@ -1,0 +1,196 @@
+//! Benchmark: builds realistic stores and times the commands people run most.
+//!
+//! ```text
+//! cargo run --release --example bench            # 100, 1,000 and 10,000 connections
+//! cargo run --release --example bench -- 1000    # one size
+//! ```
+//!
+//! Each store spreads its connections over 50 bundled API-key providers and has at least 5,000
+//! commits of history (logins, then default switches). Every figure is the median wall-clock
+//! time of the release binary over repeated runs, process start included.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use age::secrecy::SecretString;
+use authsome::crypto::envelope::Place;
+use authsome::model::provider::AuthType;
+use authsome::model::state::{CONNECTION_SCHEMA, ConnectionRecord, ConnectionStatus};
+use authsome::store::Store;
+use authsome::vault::{self, paths};
+
+const PROVIDERS: usize = 50;
+const MIN_COMMITS: usize = 5_000;
+const RUNS: usize = 31;
+
+fn main() {
+    let sizes: Vec<usize> = match std::env::args().nth(1) {
+        Some(n) => vec![n.parse().expect("a number of connections")],
+        None => vec![100, 1_000, 10_000],
+    };
+    let bin = release_binary();
+    let providers: Vec<String> = authsome::providers::BUNDLED
+        .iter()
+        .filter_map(|(n, _)| authsome::providers::bundled(n).and_then(|d| d.ok()))
+        .filter(|d| d.auth_type == AuthType::ApiKey && d.name != "openai")
+        .map(|d| d.name)
+        .take(PROVIDERS - 1)
+        .chain(std::iter::once("openai".to_owned()))
+        .collect();
+    assert_eq!(providers.len(), PROVIDERS, "the catalog has enough API-key providers");
+
+    println!("| connections | commits | get --show-secret | export --format env | list --json | login --stdin --force |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for n in sizes {
+        let home = tempfile::tempdir().unwrap();
+        let build = Instant::now();
+        let commits = build_store(&bin, home.path(), &providers, n);
+        if std::env::var_os("BENCH_KEEP").is_some() {
+            eprintln!("keeping the store: HOME={}", home.path().display());
+            std::mem::forget(home);
+            continue;
+        }
+        eprintln!("built a store of {n} connections and {commits} commits in {:.1?}", build.elapsed());
+        let get = median(&bin, home.path(), &["get", "openai", "-c", "c0", "--field", "api_key", "--show-secret"], None);
+        let export = median(&bin, home.path(), &["export", "openai", "--format", "env"], None);
+        let list = median(&bin, home.path(), &["list", "--json"], None);
+        let login = median(&bin, home.path(), &["login", "openai", "-c", "c0", "--force", "--stdin"], Some("sk-bench-"));
+        println!("| {n} | {commits} | {} | {} | {} | {} |", ms(get), ms(export), ms(list), ms(login));
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn release_binary() -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "--bin", "authsome"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/authsome")
+}
+
+fn command(bin: &Path, home: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(bin);
+    c.args(args)
+        .env("HOME", home)
+        .env_remove("AUTHSOME_HOME")
+        .env_remove("AUTHSOME_STORE")
+        .env_remove("AUTHSOME_IDENTITY")
+        .env_remove("XDG_CONFIG_HOME")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    c
+}
+
+/// Median wall-clock time of `args` over [`RUNS`] runs; `stdin_prefix` gets a run number
+/// appended so every login writes a new value.
+fn median(bin: &Path, home: &Path, args: &[&str], stdin_prefix: Option<&str>) -> Duration {
+    let mut times = Vec::with_capacity(RUNS);
+    for i in 0..RUNS {
+        let mut c = command(bin, home, args);
+        c.stdin(if stdin_prefix.is_some() { Stdio::piped() } else { Stdio::null() });
+        let start = Instant::now();
+        let mut child = c.spawn().unwrap();
+        if let Some(p) = stdin_prefix {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(format!("{p}{i}").as_bytes()).unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        times.push(start.elapsed());
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    times.sort();
+    times[RUNS / 2]
+}
+
+/// Builds a store with `n` connections over `providers` and at least [`MIN_COMMITS`] commits.
+fn build_store(bin: &Path, home: &Path, providers: &[String], n: usize) -> usize {
+    let out = command(bin, home, &["init"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let store = Store::open(&home.join(".authsome")).unwrap();
+    let identity = authsome::crypto::identity::Identity::load(&home.join(".config/authsome/identity.txt")).unwrap();
+    let mut commits = 1;
+    let login_commits = n.min(MIN_COMMITS);
+    let per_commit = n.div_ceil(login_commits);
+    let mut next = 0;
+    while next < n {
+        let batch: Vec<usize> = (next..(next + per_commit).min(n)).collect();
+        next += batch.len();
+        store
+            .transact(|txn| {
+                let meta = store.meta(txn.base())?;
+                let recipients = vault::load_recipients(txn, "default")?;
+                let now = vault::now();
+                for &i in &batch {
+                    let provider = &providers[i % providers.len()];
+                    let conn = format!("c{}", i / providers.len());
+                    let place = Place {
+                        store: meta.id.clone(),
+                        vault: "default".into(),
+                        provider: provider.clone(),
+                        connection: Some(conn.clone()),
+                        field: "api_key".into(),
+                    };
+                    let key = SecretString::from(format!("sk-bench-{i}"));
+                    let info = vault::put_secret(txn, &place, &key, &recipients, None, Some(&identity), &now)?;
+                    let mut record = ConnectionRecord {
+                        schema_version: CONNECTION_SCHEMA,
+                        auth_type: AuthType::ApiKey,
+                        status: ConnectionStatus::Connected,
+                        created_at: now.clone(),
+                        updated_at: now.clone(),
+                        expires_at: None,
+                        scopes: Vec::new(),
+                        token_type: None,
+                        account: None,
+                        secrets: Default::default(),
+                    };
+                    record.secrets.insert("api_key".into(), info);
+                    vault::write_yaml(txn, paths::record("default", provider, &conn), &record)?;
+                    let mut state = vault::provider_state(txn, "default", provider)?;
+                    state.default.get_or_insert(conn);
+                    vault::write_provider_state(txn, "default", provider, &state)?;
+                }
+                txn.set_message(format!("login batch {}", batch[0]));
+                Ok(())
+            })
+            .unwrap();
+        commits += 1;
+    }
+    // Default switches fill the history up to MIN_COMMITS.
+    let mut flip = 0;
+    while commits < MIN_COMMITS {
+        let provider = &providers[flip % providers.len()];
+        let conns = n / providers.len();
+        if conns < 2 {
+            break;
+        }
+        let target = format!("c{}", (flip / providers.len() + 1) % conns);
+        let outcome = store
+            .transact(|txn| {
+                let mut state = vault::provider_state(txn, "default", provider)?;
+                state.default = Some(target.clone());
+                vault::write_provider_state(txn, "default", provider, &state)?;
+                txn.set_message(format!("default {provider}: -> {target}"));
+                Ok(())
+            })
+            .unwrap();
+        commits += usize::from(outcome.commit().is_some());
+        flip += 1;
+    }
+    // Leave openai's default at c0 for the timed commands.
+    let outcome = store
+        .transact(|txn| {
+            let mut state = vault::provider_state(txn, "default", "openai")?;
+            state.default = Some("c0".into());
+            vault::write_provider_state(txn, "default", "openai", &state)?;
+            txn.set_message("default openai: -> c0");
+            Ok(())
+        })
+        .unwrap();
+    commits + usize::from(outcome.commit().is_some())
+}

@@ -13,11 +13,18 @@ fn main() {
         .filter_map(|n| n.strip_suffix(".yaml").map(str::to_owned))
         .collect();
     names.sort();
-    let mut out = String::from("/// The bundled provider definitions: (name, YAML text), sorted by name.\npub static BUNDLED: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// The bundled provider definitions: (name, YAML text), sorted by name.\npub static BUNDLED: &[(&str, &str)] = &[\n",
+    );
     for name in &names {
         let path = dir.join(format!("{name}.yaml"));
         println!("cargo:rerun-if-changed={}", path.display());
-        writeln!(out, "    ({name:?}, include_str!({:?})),", path.display().to_string()).unwrap();
+        writeln!(
+            out,
+            "    ({name:?}, include_str!({:?})),",
+            path.display().to_string()
+        )
+        .unwrap();
     }
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("bundled.rs");

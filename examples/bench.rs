@@ -38,9 +38,15 @@ fn main() {
         .take(PROVIDERS - 1)
         .chain(std::iter::once("openai".to_owned()))
         .collect();
-    assert_eq!(providers.len(), PROVIDERS, "the catalog has enough API-key providers");
+    assert_eq!(
+        providers.len(),
+        PROVIDERS,
+        "the catalog has enough API-key providers"
+    );
 
-    println!("| connections | commits | get --show-secret | export --format env | list --json | login --stdin --force |");
+    println!(
+        "| connections | commits | get --show-secret | export --format env | list --json | login --stdin --force |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|");
     for n in sizes {
         let home = tempfile::tempdir().unwrap();
@@ -51,12 +57,44 @@ fn main() {
             std::mem::forget(home);
             continue;
         }
-        eprintln!("built a store of {n} connections and {commits} commits in {:.1?}", build.elapsed());
-        let get = median(&bin, home.path(), &["get", "openai", "-c", "c0", "--field", "api_key", "--show-secret"], None);
-        let export = median(&bin, home.path(), &["export", "openai", "--format", "env"], None);
+        eprintln!(
+            "built a store of {n} connections and {commits} commits in {:.1?}",
+            build.elapsed()
+        );
+        let get = median(
+            &bin,
+            home.path(),
+            &[
+                "get",
+                "openai",
+                "-c",
+                "c0",
+                "--field",
+                "api_key",
+                "--show-secret",
+            ],
+            None,
+        );
+        let export = median(
+            &bin,
+            home.path(),
+            &["export", "openai", "--format", "env"],
+            None,
+        );
         let list = median(&bin, home.path(), &["list", "--json"], None);
-        let login = median(&bin, home.path(), &["login", "openai", "-c", "c0", "--force", "--stdin"], Some("sk-bench-"));
-        println!("| {n} | {commits} | {} | {} | {} | {} |", ms(get), ms(export), ms(list), ms(login));
+        let login = median(
+            &bin,
+            home.path(),
+            &["login", "openai", "-c", "c0", "--force", "--stdin"],
+            Some("sk-bench-"),
+        );
+        println!(
+            "| {n} | {commits} | {} | {} | {} | {} |",
+            ms(get),
+            ms(export),
+            ms(list),
+            ms(login)
+        );
     }
 }
 
@@ -92,16 +130,29 @@ fn median(bin: &Path, home: &Path, args: &[&str], stdin_prefix: Option<&str>) ->
     let mut times = Vec::with_capacity(RUNS);
     for i in 0..RUNS {
         let mut c = command(bin, home, args);
-        c.stdin(if stdin_prefix.is_some() { Stdio::piped() } else { Stdio::null() });
+        c.stdin(if stdin_prefix.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         let start = Instant::now();
         let mut child = c.spawn().unwrap();
         if let Some(p) = stdin_prefix {
             use std::io::Write;
-            child.stdin.take().unwrap().write_all(format!("{p}{i}").as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(format!("{p}{i}").as_bytes())
+                .unwrap();
         }
         let out = child.wait_with_output().unwrap();
         times.push(start.elapsed());
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     times.sort();
     times[RUNS / 2]
@@ -110,9 +161,15 @@ fn median(bin: &Path, home: &Path, args: &[&str], stdin_prefix: Option<&str>) ->
 /// Builds a store with `n` connections over `providers` and at least [`MIN_COMMITS`] commits.
 fn build_store(bin: &Path, home: &Path, providers: &[String], n: usize) -> usize {
     let out = command(bin, home, &["init"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let store = Store::open(&home.join(".authsome")).unwrap();
-    let identity = authsome::crypto::identity::Identity::load(&home.join(".config/authsome/identity.txt")).unwrap();
+    let identity =
+        authsome::crypto::identity::Identity::load(&home.join(".config/authsome/identity.txt"))
+            .unwrap();
     let mut commits = 1;
     let login_commits = n.min(MIN_COMMITS);
     let per_commit = n.div_ceil(login_commits);
@@ -136,7 +193,15 @@ fn build_store(bin: &Path, home: &Path, providers: &[String], n: usize) -> usize
                         field: "api_key".into(),
                     };
                     let key = SecretString::from(format!("sk-bench-{i}"));
-                    let info = vault::put_secret(txn, &place, &key, &recipients, None, Some(&identity), &now)?;
+                    let info = vault::put_secret(
+                        txn,
+                        &place,
+                        &key,
+                        &recipients,
+                        None,
+                        Some(&identity),
+                        &now,
+                    )?;
                     let mut record = ConnectionRecord {
                         schema_version: CONNECTION_SCHEMA,
                         auth_type: AuthType::ApiKey,

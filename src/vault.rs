@@ -160,7 +160,12 @@ pub fn provider_state(r: &impl Reader, vault: &str, provider: &str) -> Result<Pr
 }
 
 /// A connection record, if it exists.
-pub fn record(r: &impl Reader, vault: &str, provider: &str, connection: &str) -> Result<Option<ConnectionRecord>> {
+pub fn record(
+    r: &impl Reader,
+    vault: &str,
+    provider: &str,
+    connection: &str,
+) -> Result<Option<ConnectionRecord>> {
     read_yaml(r, &paths::record(vault, provider, connection))
 }
 
@@ -181,7 +186,9 @@ pub fn resolve_connection(
             None => {
                 let existing = connections(snap, vault, provider)?;
                 let msg = if existing.is_empty() {
-                    format!("{provider} has no connections; log in with `authsome login {provider}`")
+                    format!(
+                        "{provider} has no connections; log in with `authsome login {provider}`"
+                    )
                 } else {
                     format!(
                         "{provider} has no default connection; name one with --connection ({}) or set it with `authsome default {provider} NAME`",
@@ -202,7 +209,9 @@ pub fn resolve_connection(
 pub fn not_found(snap: &Snapshot<'_>, vault: &str, provider: &str, name: &str) -> Result<Error> {
     let existing = connections(snap, vault, provider)?;
     let msg = if existing.is_empty() {
-        format!("{provider} has no connection named {name:?} (it has none); log in with `authsome login {provider} --connection {name}`")
+        format!(
+            "{provider} has no connection named {name:?} (it has none); log in with `authsome login {provider} --connection {name}`"
+        )
     } else {
         format!(
             "{provider} has no connection named {name:?}; it has {}",
@@ -254,15 +263,13 @@ pub fn put_secret(
     let connection = place.connection.as_deref().unwrap_or_default();
     let path = paths::secret(&place.vault, &place.provider, connection, &place.field);
     // Compare with the committed file: the transaction may have cleared the folder already.
-    if let (Some(prev), Some(identity), Some(bytes)) = (previous, identity, txn.base().read(&path)?) {
-        if prev.recipients == recipients.fingerprint {
-            if let Ok(old) = envelope::open(place, &path, &bytes, identity) {
-                if old.expose_secret() == value.expose_secret() {
-                    txn.write(path, bytes);
-                    return Ok(prev.clone());
-                }
-            }
-        }
+    if let (Some(prev), Some(identity), Some(bytes)) = (previous, identity, txn.base().read(&path)?)
+        && prev.recipients == recipients.fingerprint
+        && let Ok(old) = envelope::open(place, &path, &bytes, identity)
+        && old.expose_secret() == value.expose_secret()
+    {
+        txn.write(path, bytes);
+        return Ok(prev.clone());
     }
     let sealed = envelope::seal(place, value, &recipients.parsed)?;
     txn.write(path, sealed);
@@ -280,7 +287,12 @@ pub fn write_yaml<T: serde::Serialize>(txn: &mut Txn<'_>, rel: String, value: &T
 }
 
 /// Writes the provider state, deleting the file when it holds nothing.
-pub fn write_provider_state(txn: &mut Txn<'_>, vault: &str, provider: &str, state: &ProviderState) -> Result<()> {
+pub fn write_provider_state(
+    txn: &mut Txn<'_>,
+    vault: &str,
+    provider: &str,
+    state: &ProviderState,
+) -> Result<()> {
     let path = paths::provider_state(vault, provider);
     if *state == ProviderState::default() {
         txn.delete(path);
@@ -299,7 +311,11 @@ pub type ProviderRecords = (ProviderState, Vec<(String, ConnectionRecord)>);
 /// listing thousands of connections is then one tree read per folder and one blob per record.
 pub fn all_records(snap: &Snapshot<'_>, vault: &str) -> Result<BTreeMap<String, ProviderRecords>> {
     let mut out = BTreeMap::new();
-    for p in snap.list(&paths::vault(vault))?.into_iter().filter(|e| e.is_dir) {
+    for p in snap
+        .list(&paths::vault(vault))?
+        .into_iter()
+        .filter(|e| e.is_dir)
+    {
         let mut state = ProviderState::default();
         let mut conns = Vec::new();
         for e in snap.list_tree(p.id)? {
@@ -327,10 +343,17 @@ pub fn all_records(snap: &Snapshot<'_>, vault: &str) -> Result<BTreeMap<String, 
 
 /// Vault names in the store.
 pub fn vaults(snap: &Snapshot<'_>) -> Result<Vec<String>> {
-    Ok(snap.list("vaults")?.into_iter().filter(|e| e.is_dir).map(|e| e.name).collect())
+    Ok(snap
+        .list("vaults")?
+        .into_iter()
+        .filter(|e| e.is_dir)
+        .map(|e| e.name)
+        .collect())
 }
 
 /// The current time in RFC 3339 (UTC, seconds).
 pub fn now() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }

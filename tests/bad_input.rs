@@ -8,14 +8,24 @@ use common::{User, tool};
 fn refused(u: &User, args: &[&str], stdin: Option<&str>, code: i32, needle: &str) {
     let head = u.git(&["rev-parse", "HEAD"]);
     u.run_with(args, stdin).fails(code, needle);
-    assert_eq!(u.git(&["rev-parse", "HEAD"]), head, "{args:?} changed the store");
+    assert_eq!(
+        u.git(&["rev-parse", "HEAD"]),
+        head,
+        "{args:?} changed the store"
+    );
     u.assert_git_clean();
 }
 
 #[test]
 fn unknown_provider_suggests_the_nearest_names() {
     let u = User::initialized();
-    refused(&u, &["login", "opnai", "--stdin"], Some("sk-x"), 4, "did you mean openai?");
+    refused(
+        &u,
+        &["login", "opnai", "--stdin"],
+        Some("sk-x"),
+        4,
+        "did you mean openai?",
+    );
     refused(&u, &["get", "anthropik"], None, 4, "anthropic");
 }
 
@@ -24,19 +34,59 @@ fn unknown_connection_lists_the_existing_ones() {
     let u = User::initialized();
     u.login("openai", "default", "sk-1").ok();
     u.login("openai", "work", "sk-2").ok();
-    refused(&u, &["get", "openai", "--connection", "personal"], None, 3, "it has default, work");
-    refused(&u, &["default", "openai", "personal"], None, 3, "it has default, work");
-    refused(&u, &["logout", "openai", "--connection", "personal"], None, 3, "it has default, work");
-    refused(&u, &["get", "anthropic"], None, 3, "anthropic has no connections");
+    refused(
+        &u,
+        &["get", "openai", "--connection", "personal"],
+        None,
+        3,
+        "it has default, work",
+    );
+    refused(
+        &u,
+        &["default", "openai", "personal"],
+        None,
+        3,
+        "it has default, work",
+    );
+    refused(
+        &u,
+        &["logout", "openai", "--connection", "personal"],
+        None,
+        3,
+        "it has default, work",
+    );
+    refused(
+        &u,
+        &["get", "anthropic"],
+        None,
+        3,
+        "anthropic has no connections",
+    );
 }
 
 #[test]
 fn bad_connection_names_are_refused() {
     let u = User::initialized();
     let long = "a".repeat(65);
-    for name in ["../x", "a/b", "", ".hidden", long.as_str(), "tab\there", "new\nline", "Work", "-x"] {
+    for name in [
+        "../x",
+        "a/b",
+        "",
+        ".hidden",
+        long.as_str(),
+        "tab\there",
+        "new\nline",
+        "Work",
+        "-x",
+    ] {
         let flag = format!("--connection={name}");
-        refused(&u, &["login", "openai", &flag, "--stdin"], Some("sk-1"), 2, "connection name");
+        refused(
+            &u,
+            &["login", "openai", &flag, "--stdin"],
+            Some("sk-1"),
+            2,
+            "connection name",
+        );
     }
     assert!(!u.home().join("x").exists());
 }
@@ -45,7 +95,9 @@ fn bad_connection_names_are_refused() {
 fn a_key_that_fails_the_pattern_is_refused_without_echoing_it() {
     let u = User::initialized();
     let head = u.git(&["rev-parse", "HEAD"]);
-    let r = u.login("openai", "default", "not-a-key-123").fails(2, "does not look like a OpenAI key (Starts with sk-");
+    let r = u
+        .login("openai", "default", "not-a-key-123")
+        .fails(2, "does not look like a OpenAI key (Starts with sk-");
     assert!(!r.stderr.contains("not-a-key-123"));
     assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
     u.login("openai", "default", "   ").fails(2, "is empty");
@@ -55,11 +107,15 @@ fn a_key_that_fails_the_pattern_is_refused_without_echoing_it() {
 fn a_hand_edited_yaml_file_that_no_longer_parses_is_named_with_its_line() {
     let u = User::initialized();
     u.login("openai", "default", "sk-1").ok();
-    let path = u.store().join("vaults/default/openai/default/connection.yaml");
+    let path = u
+        .store()
+        .join("vaults/default/openai/default/connection.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("status: connected", "status: [broken")).unwrap();
     u.git(&["commit", "-qam", "a bad hand edit"]);
-    let r = u.run(&["get", "openai"]).fails(10, "vaults/default/openai/default/connection.yaml");
+    let r = u
+        .run(&["get", "openai"])
+        .fails(10, "vaults/default/openai/default/connection.yaml");
     assert!(r.stderr.contains("at line"), "{}", r.stderr);
     assert!(r.stderr.contains("git checkout HEAD~1"), "{}", r.stderr);
 }
@@ -71,14 +127,27 @@ fn uncommitted_edits_are_ignored_by_reads_and_protected_from_writes() {
     let path = u.store().join("vaults/default/openai/default/api_key.age");
     let edited = std::fs::read_to_string(&path).unwrap() + "# a hand edit\n";
     std::fs::write(&path, &edited).unwrap();
-    assert_eq!(u.run(&["get", "openai", "--field", "api_key", "--show-secret"]).ok().stdout, "sk-1\n");
+    assert_eq!(
+        u.run(&["get", "openai", "--field", "api_key", "--show-secret"])
+            .ok()
+            .stdout,
+        "sk-1\n"
+    );
     let head = u.git(&["rev-parse", "HEAD"]);
     u.run_stdin(&["login", "openai", "--force", "--stdin"], "sk-2")
         .fails(10, "vaults/default/openai/default/api_key.age");
     assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), edited, "the hand edit is kept");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        edited,
+        "the hand edit is kept"
+    );
     let doctor = u.run(&["doctor"]);
-    assert!(doctor.stdout.contains("uncommitted edits"), "{}", doctor.stdout);
+    assert!(
+        doctor.stdout.contains("uncommitted edits"),
+        "{}",
+        doctor.stdout
+    );
 }
 
 #[test]
@@ -86,7 +155,13 @@ fn a_missing_identity_says_how_to_make_one() {
     let u = User::initialized();
     u.login("openai", "default", "sk-1").ok();
     std::fs::remove_file(u.identity()).unwrap();
-    refused(&u, &["get", "openai", "--field", "api_key", "--show-secret"], None, 11, "run `authsome init`");
+    refused(
+        &u,
+        &["get", "openai", "--field", "api_key", "--show-secret"],
+        None,
+        11,
+        "run `authsome init`",
+    );
 }
 
 #[test]
@@ -95,7 +170,13 @@ fn a_world_readable_identity_is_refused_with_the_fix() {
     let u = User::initialized();
     u.login("openai", "default", "sk-1").ok();
     std::fs::set_permissions(u.identity(), std::fs::Permissions::from_mode(0o644)).unwrap();
-    refused(&u, &["get", "openai", "--field", "api_key", "--show-secret"], None, 11, "chmod 600");
+    refused(
+        &u,
+        &["get", "openai", "--field", "api_key", "--show-secret"],
+        None,
+        11,
+        "chmod 600",
+    );
 }
 
 #[test]
@@ -106,7 +187,15 @@ fn an_identity_that_is_not_a_recipient_is_told_so() {
     tool("age-keygen", &["-o", other.to_str().unwrap()], None);
     refused(
         &u,
-        &["--identity", other.to_str().unwrap(), "get", "openai", "--field", "api_key", "--show-secret"],
+        &[
+            "--identity",
+            other.to_str().unwrap(),
+            "get",
+            "openai",
+            "--field",
+            "api_key",
+            "--show-secret",
+        ],
         None,
         11,
         "is not a recipient",
@@ -123,7 +212,8 @@ fn truncated_or_altered_secret_files_are_refused() {
     let truncated = lines[..lines.len() - 2].join("\n") + "\n-----END AGE ENCRYPTED FILE-----\n";
     std::fs::write(&file, truncated).unwrap();
     u.git(&["commit", "-qam", "truncate"]);
-    u.run(&["get", "openai", "--field", "api_key", "--show-secret"]).fails(11, "damaged or was altered");
+    u.run(&["get", "openai", "--field", "api_key", "--show-secret"])
+        .fails(11, "damaged or was altered");
 
     let mut altered = good.clone().into_bytes();
     let i = altered.len() / 2;
@@ -142,7 +232,15 @@ fn a_secret_moved_to_another_connection_is_refused() {
     let to = u.store().join("vaults/default/openai/work/api_key.age");
     std::fs::copy(&from, &to).unwrap();
     u.git(&["commit", "-qam", "swap a key"]);
-    let r = u.run(&["get", "openai", "-c", "work", "--field", "api_key", "--show-secret"]);
+    let r = u.run(&[
+        "get",
+        "openai",
+        "-c",
+        "work",
+        "--field",
+        "api_key",
+        "--show-secret",
+    ]);
     r.fails(11, "copied or moved");
 }
 
@@ -152,9 +250,14 @@ fn a_store_that_is_not_a_git_repository_is_refused() {
     let dir = u.home().join("plain");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("notes.txt"), "mine").unwrap();
-    u.run(&["--store", dir.to_str().unwrap(), "list"]).fails(10, "is not a git repository");
-    u.run(&["--store", dir.to_str().unwrap(), "init"]).fails(10, "is not empty");
-    assert_eq!(std::fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
+    u.run(&["--store", dir.to_str().unwrap(), "list"])
+        .fails(10, "is not a git repository");
+    u.run(&["--store", dir.to_str().unwrap(), "init"])
+        .fails(10, "is not empty");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
+        "mine"
+    );
     u.run(&["list"]).fails(10, "run `authsome init`");
 }
 
@@ -162,27 +265,60 @@ fn a_store_that_is_not_a_git_repository_is_refused() {
 fn a_secret_field_is_not_printed_as_a_placeholder_without_show_secret() {
     let u = User::initialized();
     u.login("openai", "default", "sk-1").ok();
-    let r = u.run(&["get", "openai", "--field", "api_key"]).fails(2, "add --show-secret");
+    let r = u
+        .run(&["get", "openai", "--field", "api_key"])
+        .fails(2, "add --show-secret");
     assert_eq!(r.stdout, "");
-    u.run(&["get", "openai", "--field", "nonsense"]).fails(2, "choose one of provider, connection");
+    u.run(&["get", "openai", "--field", "nonsense"])
+        .fails(2, "choose one of provider, connection");
 }
 
 #[test]
 fn a_key_is_never_accepted_as_an_argument() {
     let u = User::initialized();
-    u.run(&["login", "openai", "sk-as-argument"]).fails(2, "unexpected argument");
-    u.run(&["login", "openai", "--api-key", "sk-x"]).fails(2, "unexpected argument");
+    u.run(&["login", "openai", "sk-as-argument"])
+        .fails(2, "unexpected argument");
+    u.run(&["login", "openai", "--api-key", "sk-x"])
+        .fails(2, "unexpected argument");
 }
 
 #[test]
 fn provider_definitions_are_checked() {
     let u = User::initialized();
     let bad = u.home().join("bad.yaml");
-    std::fs::write(&bad, "schema_version: 1\nname: ../evil\ndisplay_name: E\nauth_type: api_key\nflow: api_key\n").unwrap();
-    refused(&u, &["provider", "add", bad.to_str().unwrap()], None, 2, "provider name");
+    std::fs::write(
+        &bad,
+        "schema_version: 1\nname: ../evil\ndisplay_name: E\nauth_type: api_key\nflow: api_key\n",
+    )
+    .unwrap();
+    refused(
+        &u,
+        &["provider", "add", bad.to_str().unwrap()],
+        None,
+        2,
+        "provider name",
+    );
     std::fs::write(&bad, "schema_version: 1\nname: evil\ndisplay_name: E\nauth_type: api_key\nflow: api_key\nhosts: [{host: a.test}]\n").unwrap();
-    refused(&u, &["provider", "add", bad.to_str().unwrap()], None, 2, "needs an api_key section");
+    refused(
+        &u,
+        &["provider", "add", bad.to_str().unwrap()],
+        None,
+        2,
+        "needs an api_key section",
+    );
     std::fs::write(&bad, "name: [\n").unwrap();
-    refused(&u, &["provider", "add", bad.to_str().unwrap()], None, 2, "at line 1");
-    refused(&u, &["provider", "remove", "openai"], None, 4, "bundled provider");
+    refused(
+        &u,
+        &["provider", "add", bad.to_str().unwrap()],
+        None,
+        2,
+        "at line 1",
+    );
+    refused(
+        &u,
+        &["provider", "remove", "openai"],
+        None,
+        4,
+        "bundled provider",
+    );
 }

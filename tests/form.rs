@@ -32,16 +32,35 @@ curl -s --data-urlencode "api_key=sk-from-the-form" "$url" | grep -o "You can cl
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
 
     let mut c = u.command();
-    c.env("BROWSER", &script).args(["login", "openai", "--connection", "form"]);
+    c.env("BROWSER", &script)
+        .args(["login", "openai", "--connection", "form"]);
     let r = common::finish(c, None).ok();
-    assert!(r.stderr.contains("http://127.0.0.1:"), "the URL is always printed: {}", r.stderr);
-    assert!(r.stdout.contains("Logged in to OpenAI as connection form"), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("http://127.0.0.1:"),
+        "the URL is always printed: {}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains("Logged in to OpenAI as connection form"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(
         std::fs::read_to_string(&log).unwrap(),
         "wrong-path 404\nwrong-host 404\nmasked-fields 1\nrejected does not look like a OpenAI key\nsaved You can close this tab\n"
     );
     assert_eq!(
-        u.run(&["get", "openai", "-c", "form", "--field", "api_key", "--show-secret"]).ok().stdout,
+        u.run(&[
+            "get",
+            "openai",
+            "-c",
+            "form",
+            "--field",
+            "api_key",
+            "--show-secret"
+        ])
+        .ok()
+        .stdout,
         "sk-from-the-form\n"
     );
 }
@@ -50,7 +69,8 @@ curl -s --data-urlencode "api_key=sk-from-the-form" "$url" | grep -o "You can cl
 fn no_browser_without_a_terminal_says_to_use_stdin() {
     let u = User::initialized();
     let mut c = u.command();
-    c.args(["login", "openai", "--no-browser"]).env_remove("DISPLAY");
+    c.args(["login", "openai", "--no-browser"])
+        .env_remove("DISPLAY");
     // Detach from any controlling terminal so the prompt has nowhere to ask.
     use std::os::unix::process::CommandExt;
     unsafe {

@@ -7,17 +7,24 @@ use authsome::model::provider::ProviderDef;
 use authsome::model::state::{ConnectionRecord, Principal, ProviderState, StoreMeta, VaultMeta};
 
 fn check(name: &str, schema: schemars::Schema) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema").join(format!("{name}.schema.json"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schema")
+        .join(format!("{name}.schema.json"));
     let mut text = serde_json::to_string_pretty(&schema).unwrap();
     text.push('\n');
     if std::env::var_os("AUTHSOME_UPDATE_SCHEMA").is_some() {
         std::fs::write(&path, &text).unwrap();
         return;
     }
-    let committed = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} is missing; run AUTHSOME_UPDATE_SCHEMA=1 cargo test --test schema", path.display()));
+    let committed = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing; run AUTHSOME_UPDATE_SCHEMA=1 cargo test --test schema",
+            path.display()
+        )
+    });
     assert_eq!(
-        committed, text,
+        committed,
+        text,
         "{} is out of date with the Rust types; run AUTHSOME_UPDATE_SCHEMA=1 cargo test --test schema",
         path.display()
     );
@@ -40,20 +47,31 @@ fn every_bundled_provider_is_valid() {
     let mut api_key = 0;
     let mut oauth2 = 0;
     for (name, _) in authsome::providers::BUNDLED {
-        let def = authsome::providers::bundled(name).unwrap().unwrap_or_else(|e| panic!("{name}: {e}"));
+        let def = authsome::providers::bundled(name)
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         match def.auth_type {
             authsome::model::provider::AuthType::ApiKey => {
                 api_key += 1;
                 assert!(
-                    def.env.values().any(|s| *s == authsome::model::provider::EnvSource::ApiKey),
+                    def.env
+                        .values()
+                        .any(|s| *s == authsome::model::provider::EnvSource::ApiKey),
                     "{name} exports no variable for its api_key"
                 );
             }
             authsome::model::provider::AuthType::Oauth2 => oauth2 += 1,
         }
     }
-    assert!(api_key >= 35, "only {api_key} API-key providers are bundled");
-    assert!(api_key + oauth2 >= 70, "only {} providers are bundled", api_key + oauth2);
+    assert!(
+        api_key >= 35,
+        "only {api_key} API-key providers are bundled"
+    );
+    assert!(
+        api_key + oauth2 >= 70,
+        "only {} providers are bundled",
+        api_key + oauth2
+    );
 }
 
 /// Headers of well-known providers, as their vendors document them.
@@ -71,7 +89,11 @@ fn bundled_headers_match_vendor_documentation() {
     for (name, header, prefix) in expect {
         let def = authsome::providers::bundled(name).unwrap().unwrap();
         let spec = def.api_key.unwrap();
-        assert_eq!(spec.header_name.to_lowercase(), header.to_lowercase(), "{name}");
+        assert_eq!(
+            spec.header_name.to_lowercase(),
+            header.to_lowercase(),
+            "{name}"
+        );
         assert_eq!(spec.header_prefix, prefix, "{name}");
     }
 }

@@ -14,40 +14,106 @@ fn the_seed_walkthrough_works_as_written() {
 
     u.login("openai", "default", "sk-test-1").ok();
     let work = u.login("openai", "work", "sk-test-2").ok();
-    assert!(work.stdout.contains("Logged in to OpenAI as connection work"), "{}", work.stdout);
+    assert!(
+        work.stdout
+            .contains("Logged in to OpenAI as connection work"),
+        "{}",
+        work.stdout
+    );
 
     let list = u.run(&["list"]).ok().stdout;
-    assert!(list.contains("openai") && list.contains("* default") && list.contains("work"), "{list}");
+    assert!(
+        list.contains("openai") && list.contains("* default") && list.contains("work"),
+        "{list}"
+    );
 
     let inspect = u.run(&["inspect", "openai"]).ok().stdout;
-    for needle in ["default (default)", "work", "status:  connected", "expires: never", "created:"] {
-        assert!(inspect.contains(needle), "inspect lacks {needle:?}:\n{inspect}");
+    for needle in [
+        "default (default)",
+        "work",
+        "status:  connected",
+        "expires: never",
+        "created:",
+    ] {
+        assert!(
+            inspect.contains(needle),
+            "inspect lacks {needle:?}:\n{inspect}"
+        );
     }
 
-    let get = u.run(&["get", "openai", "--connection", "work"]).ok().stdout;
+    let get = u
+        .run(&["get", "openai", "--connection", "work"])
+        .ok()
+        .stdout;
     assert!(get.contains("api_key: ***REDACTED***"), "{get}");
     assert!(!get.contains("sk-test-2"));
-    assert_eq!(u.run(&["get", "openai", "--connection", "work", "--field", "status"]).ok().stdout, "connected\n");
     assert_eq!(
-        u.run(&["get", "openai", "--connection", "work", "--field", "api_key", "--show-secret"]).ok().stdout,
+        u.run(&["get", "openai", "--connection", "work", "--field", "status"])
+            .ok()
+            .stdout,
+        "connected\n"
+    );
+    assert_eq!(
+        u.run(&[
+            "get",
+            "openai",
+            "--connection",
+            "work",
+            "--field",
+            "api_key",
+            "--show-secret"
+        ])
+        .ok()
+        .stdout,
         "sk-test-2\n"
     );
     assert_eq!(
-        u.run(&["get", "openai", "--field", "api_key", "--show-secret"]).ok().stdout,
+        u.run(&["get", "openai", "--field", "api_key", "--show-secret"])
+            .ok()
+            .stdout,
         "sk-test-1\n",
         "without --connection the default connection is used"
     );
 
     assert_eq!(
-        u.run(&["export", "openai", "--connection", "work", "--format", "env"]).ok().stdout,
+        u.run(&[
+            "export",
+            "openai",
+            "--connection",
+            "work",
+            "--format",
+            "env"
+        ])
+        .ok()
+        .stdout,
         "OPENAI_API_KEY=sk-test-2\n"
     );
     assert_eq!(
-        u.run(&["export", "openai", "--connection", "work", "--format", "shell"]).ok().stdout,
+        u.run(&[
+            "export",
+            "openai",
+            "--connection",
+            "work",
+            "--format",
+            "shell"
+        ])
+        .ok()
+        .stdout,
         "export OPENAI_API_KEY='sk-test-2'\n"
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&u.run(&["export", "openai", "--connection", "work", "--format", "json"]).ok().stdout).unwrap();
+    let json: serde_json::Value = serde_json::from_str(
+        &u.run(&[
+            "export",
+            "openai",
+            "--connection",
+            "work",
+            "--format",
+            "json",
+        ])
+        .ok()
+        .stdout,
+    )
+    .unwrap();
     assert_eq!(json["OPENAI_API_KEY"], "sk-test-2");
 
     // Switching the default is one commit whose diff is one line.
@@ -56,22 +122,54 @@ fn the_seed_walkthrough_works_as_written() {
     let diff = u.git(&["show", "--format=", "--unified=0", "HEAD"]);
     let changed: Vec<&str> = diff
         .lines()
-        .filter(|l| (l.starts_with('+') || l.starts_with('-')) && !l.starts_with("+++") && !l.starts_with("---"))
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
         .collect();
     assert_eq!(changed, ["-default: default", "+default: work"], "{diff}");
-    assert_eq!(u.run(&["get", "openai", "--field", "connection"]).ok().stdout, "work\n");
+    assert_eq!(
+        u.run(&["get", "openai", "--field", "connection"])
+            .ok()
+            .stdout,
+        "work\n"
+    );
 
     // The seed's way to switch: re-login with --force makes the connection the default.
     u.run(&["set-default", "openai", "default"]).ok();
-    u.run_stdin(&["login", "openai", "--connection", "work", "--force", "--stdin"], "sk-test-3").ok();
-    assert_eq!(u.run(&["get", "openai", "--field", "connection"]).ok().stdout, "work\n");
-    assert_eq!(u.run(&["get", "openai", "--field", "api_key", "--show-secret"]).ok().stdout, "sk-test-3\n");
+    u.run_stdin(
+        &[
+            "login",
+            "openai",
+            "--connection",
+            "work",
+            "--force",
+            "--stdin",
+        ],
+        "sk-test-3",
+    )
+    .ok();
+    assert_eq!(
+        u.run(&["get", "openai", "--field", "connection"])
+            .ok()
+            .stdout,
+        "work\n"
+    );
+    assert_eq!(
+        u.run(&["get", "openai", "--field", "api_key", "--show-secret"])
+            .ok()
+            .stdout,
+        "sk-test-3\n"
+    );
 
     u.run(&["logout", "openai", "--connection", "work"]).ok();
     let list = u.run(&["list"]).ok().stdout;
     assert!(list.contains("default") && !list.contains("work"), "{list}");
     assert_eq!(
-        u.run(&["get", "openai", "--field", "api_key", "--show-secret"]).ok().stdout,
+        u.run(&["get", "openai", "--field", "api_key", "--show-secret"])
+            .ok()
+            .stdout,
         "sk-test-1\n",
         "the other connection stays, and becomes the default again"
     );
@@ -89,7 +187,10 @@ fn the_seed_walkthrough_works_as_written() {
         ]
     );
     u.assert_git_clean();
-    assert!(!u.store().join("vaults/default/openai/work").exists(), "logout removed the folder");
+    assert!(
+        !u.store().join("vaults/default/openai/work").exists(),
+        "logout removed the folder"
+    );
 }
 
 #[test]
@@ -98,7 +199,8 @@ fn init_is_idempotent_and_says_so() {
     let again = u.run(&["init"]).ok();
     assert!(again.stdout.contains("Nothing to do"), "{}", again.stdout);
     assert_eq!(u.log(), ["init store"]);
-    let json: serde_json::Value = serde_json::from_str(&u.run(&["init", "--json"]).ok().stdout).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&u.run(&["init", "--json"]).ok().stdout).unwrap();
     assert_eq!(json["status"], "unchanged");
     assert_eq!(json["identity_is_recipient"], true);
 }
@@ -108,8 +210,17 @@ fn login_to_an_existing_connection_changes_nothing_without_force() {
     let u = User::initialized();
     u.login("openai", "default", "sk-one").ok();
     let again = u.login("openai", "default", "sk-two").ok();
-    assert!(again.stdout.contains("already logged in"), "{}", again.stdout);
-    assert_eq!(u.run(&["get", "openai", "--field", "api_key", "--show-secret"]).ok().stdout, "sk-one\n");
+    assert!(
+        again.stdout.contains("already logged in"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(
+        u.run(&["get", "openai", "--field", "api_key", "--show-secret"])
+            .ok()
+            .stdout,
+        "sk-one\n"
+    );
     assert_eq!(u.log().len(), 2);
 }
 
@@ -119,12 +230,23 @@ fn an_unchanged_key_does_not_rewrite_its_secret_file() {
     u.login("openai", "default", "sk-same").ok();
     let path = "HEAD:vaults/default/openai/default/api_key.age";
     let before = u.git(&["rev-parse", path]);
-    let again = u.run_stdin(&["login", "openai", "--force", "--stdin"], "sk-same").ok();
+    let again = u
+        .run_stdin(&["login", "openai", "--force", "--stdin"], "sk-same")
+        .ok();
     assert!(again.stdout.contains("nothing changed"), "{}", again.stdout);
     assert_eq!(u.git(&["rev-parse", path]), before);
-    assert_eq!(u.log().len(), 2, "no commit for a re-login that changes nothing");
-    u.run_stdin(&["login", "openai", "--force", "--stdin"], "sk-new").ok();
-    assert_ne!(u.git(&["rev-parse", path]), before, "a new value is a new file");
+    assert_eq!(
+        u.log().len(),
+        2,
+        "no commit for a re-login that changes nothing"
+    );
+    u.run_stdin(&["login", "openai", "--force", "--stdin"], "sk-new")
+        .ok();
+    assert_ne!(
+        u.git(&["rev-parse", path]),
+        before,
+        "a new value is a new file"
+    );
 }
 
 #[test]
@@ -132,7 +254,8 @@ fn json_output_is_stable_for_scripts() {
     let u = User::initialized();
     u.login("openai", "default", "sk-a").ok();
     u.login("openai", "work", "sk-b").ok();
-    let list: serde_json::Value = serde_json::from_str(&u.run(&["list", "--json"]).ok().stdout).unwrap();
+    let list: serde_json::Value =
+        serde_json::from_str(&u.run(&["list", "--json"]).ok().stdout).unwrap();
     let openai = &list["providers"][0];
     assert_eq!(openai["name"], "openai");
     assert_eq!(openai["default"], "default");
@@ -140,14 +263,19 @@ fn json_output_is_stable_for_scripts() {
     assert_eq!(openai["connections"][1]["status"], "connected");
     assert_eq!(openai["connections"][1]["default"], false);
 
-    let get: serde_json::Value = serde_json::from_str(&u.run(&["get", "openai", "--json"]).ok().stdout).unwrap();
+    let get: serde_json::Value =
+        serde_json::from_str(&u.run(&["get", "openai", "--json"]).ok().stdout).unwrap();
     assert_eq!(get["api_key"], "***REDACTED***");
     assert_eq!(get["connection"], "default");
     assert_eq!(get["default"], true);
 
-    let inspect: serde_json::Value = serde_json::from_str(&u.run(&["inspect", "openai", "--json"]).ok().stdout).unwrap();
+    let inspect: serde_json::Value =
+        serde_json::from_str(&u.run(&["inspect", "openai", "--json"]).ok().stdout).unwrap();
     assert_eq!(inspect["connections"].as_array().unwrap().len(), 2);
-    assert_eq!(inspect["definition"]["api_key"]["header_name"], "Authorization");
+    assert_eq!(
+        inspect["definition"]["api_key"]["header_name"],
+        "Authorization"
+    );
 
     let err = u.run(&["get", "nope", "--json"]);
     assert_eq!(err.code, 4);
@@ -155,21 +283,30 @@ fn json_output_is_stable_for_scripts() {
     assert_eq!(err["error"]["code"], "provider_not_found");
     assert_eq!(err["error"]["exit_code"], 4);
 
-    let who: serde_json::Value = serde_json::from_str(&u.run(&["whoami", "--json"]).ok().stdout).unwrap();
+    let who: serde_json::Value =
+        serde_json::from_str(&u.run(&["whoami", "--json"]).ok().stdout).unwrap();
     assert_eq!(who["principal"], "tester");
     assert_eq!(who["recipient"], u.recipient());
     assert_eq!(who["vaults"][0]["connections"], 2);
 
-    let doctor: serde_json::Value = serde_json::from_str(&u.run(&["doctor", "--json"]).ok().stdout).unwrap();
+    let doctor: serde_json::Value =
+        serde_json::from_str(&u.run(&["doctor", "--json"]).ok().stdout).unwrap();
     assert_eq!(doctor["status"], "ready");
 }
 
 #[test]
 fn quiet_prints_only_values() {
     let u = User::initialized();
-    let login = u.run_stdin(&["--quiet", "login", "openai", "--stdin"], "sk-q").ok();
+    let login = u
+        .run_stdin(&["--quiet", "login", "openai", "--stdin"], "sk-q")
+        .ok();
     assert_eq!(login.stdout, "");
-    assert_eq!(u.run(&["-q", "get", "openai", "--field", "status"]).ok().stdout, "connected\n");
+    assert_eq!(
+        u.run(&["-q", "get", "openai", "--field", "status"])
+            .ok()
+            .stdout,
+        "connected\n"
+    );
 }
 
 #[test]
@@ -191,7 +328,12 @@ fn export_without_a_provider_exports_every_default_and_resolves_collisions() {
         out.stdout,
         "OPENAI_API_KEY=acme-key\nANTHROPIC_API_KEY=sk-ant-x\nOPENAI_API_KEY_OPENAI=sk-openai\n"
     );
-    assert!(out.stderr.contains("OPENAI_API_KEY is already exported for acme"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("OPENAI_API_KEY is already exported for acme"),
+        "{}",
+        out.stderr
+    );
     // The output evaluates in a real shell.
     let script = format!("{}\nprintf '%s' \"$OPENAI_API_KEY_OPENAI\"", out.stdout);
     let shell = common::tool("sh", &["-c", &script], None);

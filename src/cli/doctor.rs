@@ -22,11 +22,21 @@ struct Check {
 
 pub fn run(ctx: &Context, out: &Output) -> Result<()> {
     let mut checks = Vec::new();
-    let mut push = |name, level, detail: String| checks.push(Check { name, level, detail });
+    let mut push = |name, level, detail: String| {
+        checks.push(Check {
+            name,
+            level,
+            detail,
+        })
+    };
 
     let identity = match ctx.identity() {
         Ok(id) => {
-            push("identity", Level::Ok, format!("{} ({})", id.path().display(), id.recipient()));
+            push(
+                "identity",
+                Level::Ok,
+                format!("{} ({})", id.path().display(), id.recipient()),
+            );
             Some(id)
         }
         Err(e) => {
@@ -43,7 +53,11 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
         Err(e) => push("store", Level::Fail, e.message().to_owned()),
         Ok((store, meta)) => {
             let snap = store.snapshot()?;
-            push("store", Level::Ok, format!("{} (id {})", store.root().display(), meta.id));
+            push(
+                "store",
+                Level::Ok,
+                format!("{} (id {})", store.root().display(), meta.id),
+            );
             store_permissions(store.root(), &mut push);
 
             let dirty = uncommitted(&store, &snap)?;
@@ -77,7 +91,11 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
             };
             if let Some(id) = &identity {
                 if recipients.iter().any(|r| r == id.recipient()) {
-                    push("vault", Level::Ok, format!("{:?}: this identity is a recipient", ctx.vault));
+                    push(
+                        "vault",
+                        Level::Ok,
+                        format!("{:?}: this identity is a recipient", ctx.vault),
+                    );
                 } else if !recipients.is_empty() {
                     push(
                         "vault",
@@ -90,7 +108,8 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
                     );
                 }
             }
-            let fingerprint = crate::crypto::recipients::fingerprint(recipients.iter().map(String::as_str));
+            let fingerprint =
+                crate::crypto::recipients::fingerprint(recipients.iter().map(String::as_str));
 
             let (mut total, mut bad, mut stale) = (0, Vec::new(), Vec::new());
             for (provider, (_, conns)) in vault::all_records(&snap, &ctx.vault)? {
@@ -98,7 +117,9 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
                     push(
                         "providers",
                         Level::Warn,
-                        format!("connections exist for unknown provider {provider}; add its definition or log them out"),
+                        format!(
+                            "connections exist for unknown provider {provider}; add its definition or log them out"
+                        ),
                     );
                 }
                 for (conn, record) in conns {
@@ -107,16 +128,22 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
                         if info.recipients != fingerprint && !recipients.is_empty() {
                             stale.push(format!("{provider}/{conn}/{field}"));
                         }
-                        if let Some(id) = &identity {
-                            if let Err(e) = vault::read_secret(&snap, &meta.id, &ctx.vault, &provider, &conn, field, id) {
-                                bad.push(e.message().to_owned());
-                            }
+                        if let Some(id) = &identity
+                            && let Err(e) = vault::read_secret(
+                                &snap, &meta.id, &ctx.vault, &provider, &conn, field, id,
+                            )
+                        {
+                            bad.push(e.message().to_owned());
                         }
                     }
                 }
             }
             if bad.is_empty() {
-                push("secrets", Level::Ok, format!("{total} secrets decrypt and sit in their place"));
+                push(
+                    "secrets",
+                    Level::Ok,
+                    format!("{total} secrets decrypt and sit in their place"),
+                );
             } else {
                 for b in bad {
                     push("secrets", Level::Fail, b);
@@ -174,7 +201,11 @@ fn store_permissions(root: &std::path::Path, push: &mut impl FnMut(&'static str,
             push(
                 "permissions",
                 Level::Warn,
-                format!("{} is open to other users (mode {mode:o}); run `chmod 700 {}`", root.display(), root.display()),
+                format!(
+                    "{} is open to other users (mode {mode:o}); run `chmod 700 {}`",
+                    root.display(),
+                    root.display()
+                ),
             );
         }
     }
@@ -184,12 +215,13 @@ fn store_permissions(root: &std::path::Path, push: &mut impl FnMut(&'static str,
 fn store_permissions(_: &std::path::Path, _: &mut impl FnMut(&'static str, Level, String)) {}
 
 /// Committed files whose work-tree copy differs or is missing.
-fn uncommitted(store: &crate::store::Store, snap: &crate::store::Snapshot<'_>) -> Result<Vec<String>> {
+fn uncommitted(
+    store: &crate::store::Store,
+    snap: &crate::store::Snapshot<'_>,
+) -> Result<Vec<String>> {
     let mut dirty = Vec::new();
     let mut files = Vec::new();
-    for top in ["store.yaml"] {
-        files.push(top.to_owned());
-    }
+    files.push(crate::store::STORE_FILE.to_owned());
     for dir in ["principals", "providers", "vaults"] {
         files.extend(snap.files_under(dir)?);
     }

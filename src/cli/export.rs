@@ -24,7 +24,12 @@ pub fn run(ctx: &Context, out: &Output, args: ExportArgs) -> Result<()> {
     match &args.provider {
         Some(p) => {
             let def = catalog.get(p)?.def;
-            let (conn, _) = vault::resolve_connection(&snap, &ctx.vault, &def.name, args.connection.as_deref())?;
+            let (conn, _) = vault::resolve_connection(
+                &snap,
+                &ctx.vault,
+                &def.name,
+                args.connection.as_deref(),
+            )?;
             vars = variables(&snap, &meta.id, &ctx.vault, &def, &conn, &identity)?;
         }
         None => {
@@ -46,7 +51,8 @@ pub fn run(ctx: &Context, out: &Output, args: ExportArgs) -> Result<()> {
                     ));
                     continue;
                 }
-                for (var, value) in variables(&snap, &meta.id, &ctx.vault, &def, &conn, &identity)? {
+                for (var, value) in variables(&snap, &meta.id, &ctx.vault, &def, &conn, &identity)?
+                {
                     let var = match taken.get(&var) {
                         None => var,
                         Some(owner) => {
@@ -127,7 +133,9 @@ fn variables(
         let field = source.field();
         if source == EnvSource::BaseUrl {
             let state = vault::provider_state(snap, vault_name, &def.name)?;
-            let base = state.base_url.or_else(|| def.oauth2.as_ref().and_then(|o| o.base_url.clone()));
+            let base = state
+                .base_url
+                .or_else(|| def.oauth2.as_ref().and_then(|o| o.base_url.clone()));
             if let Some(b) = base {
                 out.push((var, SecretString::from(b)));
             }
@@ -137,7 +145,8 @@ fn variables(
             continue;
         }
         if !cache.contains_key(field) {
-            let v = vault::read_secret(snap, store_id, vault_name, &def.name, conn, field, identity)?;
+            let v =
+                vault::read_secret(snap, store_id, vault_name, &def.name, conn, field, identity)?;
             cache.insert(field, v);
         }
         out.push((var, cache[field].clone()));
@@ -149,7 +158,11 @@ fn variables(
 /// starting with a digit (a shell would run `0X_API_KEY=...` as a command and print it).
 fn env_word(name: &str) -> String {
     let word = name.to_uppercase().replace('-', "_");
-    if word.starts_with(|c: char| c.is_ascii_digit()) { format!("_{word}") } else { word }
+    if word.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{word}")
+    } else {
+        word
+    }
 }
 
 /// Characters that never need quoting in a shell word.

@@ -20,7 +20,8 @@ pub fn run(ctx: &Context, out: &Output, args: GetArgs) -> Result<()> {
     let snap = store.snapshot()?;
     let provider = Catalog::new(&snap).get(&args.provider)?.def;
     let name = &provider.name;
-    let (conn, record) = vault::resolve_connection(&snap, &ctx.vault, name, args.connection.as_deref())?;
+    let (conn, record) =
+        vault::resolve_connection(&snap, &ctx.vault, name, args.connection.as_deref())?;
     let state = vault::provider_state(&snap, &ctx.vault, name)?;
     let is_default = state.default.as_deref() == Some(conn.as_str());
 
@@ -41,7 +42,8 @@ pub fn run(ctx: &Context, out: &Output, args: GetArgs) -> Result<()> {
             }
             let meta = store.meta(&snap)?;
             let identity = ctx.identity()?;
-            let secret = vault::read_secret(&snap, &meta.id, &ctx.vault, name, &conn, field, &identity)?;
+            let secret =
+                vault::read_secret(&snap, &meta.id, &ctx.vault, name, &conn, field, &identity)?;
             let value = Value::String(secret.expose_secret().to_owned());
             print_field(out, field, &value);
             return Ok(());
@@ -49,7 +51,10 @@ pub fn run(ctx: &Context, out: &Output, args: GetArgs) -> Result<()> {
         if SECRET_FIELDS.contains(&field.as_str()) {
             return Err(Error::new(
                 ErrorKind::CredentialMissing,
-                format!("{name}/{conn} has no {field}; its secrets are: {}", join(&secret_names)),
+                format!(
+                    "{name}/{conn} has no {field}; its secrets are: {}",
+                    join(&secret_names)
+                ),
             ));
         }
         let mut known: Vec<&str> = fields.keys().map(String::as_str).collect();
@@ -64,7 +69,8 @@ pub fn run(ctx: &Context, out: &Output, args: GetArgs) -> Result<()> {
         let meta = store.meta(&snap)?;
         let identity = ctx.identity()?;
         for f in record.secrets.keys() {
-            let secret = vault::read_secret(&snap, &meta.id, &ctx.vault, name, &conn, f, &identity)?;
+            let secret =
+                vault::read_secret(&snap, &meta.id, &ctx.vault, name, &conn, f, &identity)?;
             fields.insert(f.clone(), Value::String(secret.expose_secret().to_owned()));
         }
     } else {
@@ -84,13 +90,22 @@ pub fn run(ctx: &Context, out: &Output, args: GetArgs) -> Result<()> {
 }
 
 /// The non-secret fields of a connection, in a stable order.
-pub fn plain_fields(provider: &str, conn: &str, vault: &str, is_default: bool, r: &ConnectionRecord) -> Map<String, Value> {
+pub fn plain_fields(
+    provider: &str,
+    conn: &str,
+    vault: &str,
+    is_default: bool,
+    r: &ConnectionRecord,
+) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("provider".into(), json!(provider));
     m.insert("connection".into(), json!(conn));
     m.insert("vault".into(), json!(vault));
     m.insert("default".into(), json!(is_default));
-    m.insert("auth_type".into(), serde_json::to_value(r.auth_type).unwrap_or(Value::Null));
+    m.insert(
+        "auth_type".into(),
+        serde_json::to_value(r.auth_type).unwrap_or(Value::Null),
+    );
     m.insert("status".into(), json!(r.status.as_str()));
     m.insert("created_at".into(), json!(r.created_at));
     m.insert("updated_at".into(), json!(r.updated_at));

@@ -109,12 +109,19 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
 /// A private key inside the store would be one `git add` away from being committed.
 fn refuse_identity_in_store(ctx: &Context) -> Result<()> {
     let abs = |p: &std::path::Path| -> std::path::PathBuf {
-        let p = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(p)
+        };
         // Resolve what exists (symlinks, `..`) and keep the rest as written.
         let mut existing = p.clone();
         let mut rest = Vec::new();
         while !existing.exists() {
-            match (existing.file_name().map(|n| n.to_owned()), existing.parent()) {
+            match (
+                existing.file_name().map(|n| n.to_owned()),
+                existing.parent(),
+            ) {
                 (Some(n), Some(parent)) => {
                     rest.push(n);
                     existing = parent.to_path_buf();
@@ -140,13 +147,25 @@ fn refuse_identity_in_store(ctx: &Context) -> Result<()> {
 
 /// A principal name for this user, from `$USER`, made into a valid name.
 fn principal_name() -> String {
-    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_default();
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_default();
     let mut name: String = user
         .to_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .take(crate::model::names::MAX_NAME_LEN)
         .collect();
     name = name.trim_start_matches(['-', '_']).to_owned();
-    if name.is_empty() { "me".to_owned() } else { name }
+    if name.is_empty() {
+        "me".to_owned()
+    } else {
+        name
+    }
 }

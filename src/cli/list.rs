@@ -60,9 +60,17 @@ pub fn list(ctx: &Context, out: &Output, args: ListArgs) -> Result<()> {
         out.info("No connections yet; log in with `authsome login PROVIDER` (see `authsome provider list`).");
         return Ok(());
     }
-    let width = rows.iter().map(|(n, _, _)| n.len()).max().unwrap_or(8).max(8);
+    let width = rows
+        .iter()
+        .map(|(n, _, _)| n.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
     for (name, p, entry) in &rows {
-        let display = p.as_ref().map(|p| p.def.display_name.as_str()).unwrap_or("unknown provider");
+        let display = p
+            .as_ref()
+            .map(|p| p.def.display_name.as_str())
+            .unwrap_or("unknown provider");
         let conns = entry.map(|e| &e.1[..]).unwrap_or_default();
         if conns.is_empty() {
             out.data(&format!("{}  {}", pad(name, width), out.dim(display)));
@@ -70,9 +78,22 @@ pub fn list(ctx: &Context, out: &Output, args: ListArgs) -> Result<()> {
         }
         let default = entry.and_then(|e| e.0.default.as_deref());
         for (i, (c, r)) in conns.iter().enumerate() {
-            let first = if i == 0 { pad(name, width) } else { " ".repeat(width) };
-            let mark = if default == Some(c.as_str()) { out.green("*") } else { " ".to_owned() };
-            out.data(&format!("{}  {mark} {}  {}", out.bold(&first), pad(c, 16), status(out, r)));
+            let first = if i == 0 {
+                pad(name, width)
+            } else {
+                " ".repeat(width)
+            };
+            let mark = if default == Some(c.as_str()) {
+                out.green("*")
+            } else {
+                " ".to_owned()
+            };
+            out.data(&format!(
+                "{}  {mark} {}  {}",
+                out.bold(&first),
+                pad(c, 16),
+                status(out, r)
+            ));
         }
     }
     Ok(())
@@ -93,7 +114,13 @@ pub fn inspect(ctx: &Context, out: &Output, args: InspectArgs) -> Result<()> {
         let list: Vec<Value> = conns
             .iter()
             .map(|(c, r)| {
-                let mut v = plain_fields(&def.name, c, &ctx.vault, state.default.as_deref() == Some(c.as_str()), r);
+                let mut v = plain_fields(
+                    &def.name,
+                    c,
+                    &ctx.vault,
+                    state.default.as_deref() == Some(c.as_str()),
+                    r,
+                );
                 v.insert("secrets".into(), json!(r.secrets));
                 Value::Object(v)
             })
@@ -107,28 +134,54 @@ pub fn inspect(ctx: &Context, out: &Output, args: InspectArgs) -> Result<()> {
         }));
         return Ok(());
     }
-    out.data(&format!("{} ({}, {})", out.bold(&def.display_name), def.name, source.as_str()));
+    out.data(&format!(
+        "{} ({}, {})",
+        out.bold(&def.display_name),
+        def.name,
+        source.as_str()
+    ));
     let hosts: Vec<String> = def
         .hosts
         .iter()
         .map(|h| format!("{}{}", h.host, h.path_prefix.as_deref().unwrap_or("")))
         .collect();
-    out.data(&format!("  auth: {}   hosts: {}", auth_label(&def), hosts.join(", ")));
+    out.data(&format!(
+        "  auth: {}   hosts: {}",
+        auth_label(&def),
+        hosts.join(", ")
+    ));
     if conns.is_empty() {
-        out.data(&format!("  no connections; log in with `authsome login {}`", def.name));
+        out.data(&format!(
+            "  no connections; log in with `authsome login {}`",
+            def.name
+        ));
         return Ok(());
     }
     for (c, r) in &conns {
         let is_default = state.default.as_deref() == Some(c.as_str());
-        let mark = if is_default { out.green(" (default)") } else { String::new() };
+        let mark = if is_default {
+            out.green(" (default)")
+        } else {
+            String::new()
+        };
         out.data(&format!("  {}{mark}", out.bold(c)));
         out.data(&format!("    status:  {}", status(out, r)));
-        out.data(&format!("    expires: {}", r.expires_at.as_deref().unwrap_or("never")));
+        out.data(&format!(
+            "    expires: {}",
+            r.expires_at.as_deref().unwrap_or("never")
+        ));
         out.data(&format!(
             "    scopes:  {}",
-            if r.scopes.is_empty() { "-".to_owned() } else { r.scopes.join(", ") }
+            if r.scopes.is_empty() {
+                "-".to_owned()
+            } else {
+                r.scopes.join(", ")
+            }
         ));
-        out.data(&format!("    created: {}   updated: {}", r.created_at, r.updated_at));
+        out.data(&format!(
+            "    created: {}   updated: {}",
+            r.created_at, r.updated_at
+        ));
         let secrets: Vec<&str> = r.secrets.keys().map(String::as_str).collect();
         out.data(&format!("    secrets: {}", secrets.join(", ")));
     }
@@ -156,5 +209,9 @@ fn connection_json(name: &str, r: &ConnectionRecord, is_default: bool) -> Value 
 
 fn status(out: &Output, r: &ConnectionRecord) -> String {
     let s = r.status.as_str();
-    if s == "connected" { out.green(s) } else { out.yellow(s) }
+    if s == "connected" {
+        out.green(s)
+    } else {
+        out.yellow(s)
+    }
 }

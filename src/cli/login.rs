@@ -59,12 +59,22 @@ pub fn run(ctx: &Context, out: &Output, args: LoginArgs) -> Result<()> {
             field: "api_key".to_owned(),
         };
         let prev_info = previous.as_ref().and_then(|p| p.secrets.get("api_key"));
-        let info = vault::put_secret(txn, &place, &key, &recipients, prev_info, identity.as_ref(), &now)?;
+        let info = vault::put_secret(
+            txn,
+            &place,
+            &key,
+            &recipients,
+            prev_info,
+            identity.as_ref(),
+            &now,
+        )?;
         let mut record = ConnectionRecord {
             schema_version: CONNECTION_SCHEMA,
             auth_type: AuthType::ApiKey,
             status: ConnectionStatus::Connected,
-            created_at: previous.as_ref().map_or_else(|| now.clone(), |p| p.created_at.clone()),
+            created_at: previous
+                .as_ref()
+                .map_or_else(|| now.clone(), |p| p.created_at.clone()),
             updated_at: now.clone(),
             expires_at: None,
             scopes: Vec::new(),
@@ -111,10 +121,15 @@ pub fn run(ctx: &Context, out: &Output, args: LoginArgs) -> Result<()> {
             "commit": outcome.commit().map(|c| c.to_string()),
         }));
     } else if status == "unchanged" {
-        out.info(&format!("{name}/{conn} already holds that key; nothing changed"));
+        out.info(&format!(
+            "{name}/{conn} already holds that key; nothing changed"
+        ));
     } else {
         let suffix = if is_default { " (default)" } else { "" };
-        out.info(&format!("Logged in to {} as connection {conn}{suffix}", provider.display_name));
+        out.info(&format!(
+            "Logged in to {} as connection {conn}{suffix}",
+            provider.display_name
+        ));
     }
     Ok(())
 }
@@ -123,20 +138,28 @@ fn already_connected(out: &Output, name: &str, conn: &str) -> Result<()> {
     if out.json {
         out.json(&json!({"status": "already_connected", "provider": name, "connection": conn}));
     } else {
-        out.info(&format!("{name}/{conn} is already logged in; nothing changed (use --force to replace it)"));
+        out.info(&format!(
+            "{name}/{conn} is already logged in; nothing changed (use --force to replace it)"
+        ));
     }
     Ok(())
 }
 
 fn read_key(provider: &ProviderDef, conn: &str, args: &LoginArgs) -> Result<SecretString> {
-    let spec = provider.api_key.as_ref().expect("validated: api_key providers have a spec");
+    let spec = provider
+        .api_key
+        .as_ref()
+        .expect("validated: api_key providers have a spec");
     let pattern = spec.key_pattern.as_deref();
     let hint = spec.key_pattern_hint.as_deref();
     let check = |k: &SecretString| input::check_pattern(k, pattern, hint, &provider.display_name);
     let key = if args.stdin {
         input::from_stdin("API key")?
     } else if args.no_browser {
-        input::from_prompt("API key", &format!("{} API key for {conn}", provider.display_name))?
+        input::from_prompt(
+            "API key",
+            &format!("{} API key for {conn}", provider.display_name),
+        )?
     } else {
         input::collect_via_form(&input::FormRequest {
             display_name: &provider.display_name,

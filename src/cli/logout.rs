@@ -14,12 +14,17 @@ pub fn run(ctx: &Context, out: &Output, args: LogoutArgs) -> Result<()> {
     // A custom provider whose definition was removed can still be logged out of.
     let name = match Catalog::new(&snap).get(&args.provider) {
         Ok(p) => p.def.name,
-        Err(e) if vault::connections(&snap, &ctx.vault, &args.provider).unwrap_or_default().is_empty() => {
+        Err(e)
+            if vault::connections(&snap, &ctx.vault, &args.provider)
+                .unwrap_or_default()
+                .is_empty() =>
+        {
             return Err(e);
         }
         Err(_) => args.provider.clone(),
     };
-    let (conn, _) = vault::resolve_connection(&snap, &ctx.vault, &name, args.connection.as_deref())?;
+    let (conn, _) =
+        vault::resolve_connection(&snap, &ctx.vault, &name, args.connection.as_deref())?;
     let outcome = store.transact(|txn| {
         if vault::record(txn, &ctx.vault, &name, &conn)?.is_none() {
             return Err(vault::not_found(txn.base(), &ctx.vault, &name, &conn)?);
@@ -56,7 +61,9 @@ pub fn run(ctx: &Context, out: &Output, args: LogoutArgs) -> Result<()> {
             "commit": outcome.commit().map(|c| c.to_string()),
         }));
     } else {
-        out.info(&format!("Logged out of {name}/{conn} (removed locally; the provider was not contacted)"));
+        out.info(&format!(
+            "Logged out of {name}/{conn} (removed locally; the provider was not contacted)"
+        ));
         if let Some(d) = new_default {
             out.info(&format!("{name}: default connection is now {d}"));
         }

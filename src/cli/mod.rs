@@ -24,7 +24,13 @@ use crate::error::Result;
 
 /// Credentials for developers and AI agents, kept in a git repository.
 #[derive(Debug, Parser)]
-#[command(name = "authsome", version, about, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "authsome",
+    version,
+    about,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -42,7 +48,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "AUTHSOME_IDENTITY", value_name = "FILE")]
     pub identity: Option<PathBuf>,
     /// The vault to use.
-    #[arg(long, global = true, env = "AUTHSOME_VAULT", default_value = "default", value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        env = "AUTHSOME_VAULT",
+        default_value = "default",
+        value_name = "NAME"
+    )]
     pub vault: String,
     /// Print machine-readable JSON on stdout.
     #[arg(long, global = true)]

@@ -33,7 +33,10 @@ fn list(ctx: &Context, out: &Output) -> Result<()> {
             .map(|(n, _)| {
                 providers::bundled(n)
                     .expect("listed")
-                    .map(|def| providers::Provider { def, source: Source::Bundled })
+                    .map(|def| providers::Provider {
+                        def,
+                        source: Source::Bundled,
+                    })
             })
             .collect::<Result<_>>()?,
     };
@@ -57,7 +60,11 @@ fn list(ctx: &Context, out: &Output) -> Result<()> {
     let width = all.iter().map(|p| p.def.name.len()).max().unwrap_or(8);
     for p in &all {
         let auth = serde_json::to_value(p.def.auth_type).unwrap_or_default();
-        let source = if p.source == Source::Custom { out.yellow(" (custom)") } else { String::new() };
+        let source = if p.source == Source::Custom {
+            out.yellow(" (custom)")
+        } else {
+            String::new()
+        };
         out.data(&format!(
             "{}  {}  {}{source}",
             out.bold(&pad(&p.def.name, width)),
@@ -74,7 +81,10 @@ fn show(ctx: &Context, out: &Output, name: &str) -> Result<()> {
     let provider = match &store {
         Some(s) => Catalog::new(&s.snapshot()?).get(name)?,
         None => match providers::bundled(name) {
-            Some(def) => providers::Provider { def: def?, source: Source::Bundled },
+            Some(def) => providers::Provider {
+                def: def?,
+                source: Source::Bundled,
+            },
             None => {
                 return Err(Error::new(
                     ErrorKind::ProviderNotFound,
@@ -94,7 +104,10 @@ fn show(ctx: &Context, out: &Output, name: &str) -> Result<()> {
 
 fn add(ctx: &Context, out: &Output, file: &std::path::Path, force: bool) -> Result<()> {
     let bytes = std::fs::read(file).map_err(|e| {
-        Error::usage(format!("could not read {}: {e}; check the path", file.display()))
+        Error::usage(format!(
+            "could not read {}: {e}; check the path",
+            file.display()
+        ))
     })?;
     let def = providers::parse_file(file, &bytes)?;
     let name = def.name.clone();
@@ -104,7 +117,11 @@ fn add(ctx: &Context, out: &Output, file: &std::path::Path, force: bool) -> Resu
         let path = providers::custom_path(&name);
         let exists = txn.read(&path)?.is_some();
         if !force && (exists || overrides_bundled) {
-            let what = if exists { "a custom provider" } else { "a bundled provider" };
+            let what = if exists {
+                "a custom provider"
+            } else {
+                "a bundled provider"
+            };
             return Err(Error::new(
                 ErrorKind::AlreadyExists,
                 format!("{what} named {name:?} already exists; pass --force to replace it"),
@@ -114,7 +131,11 @@ fn add(ctx: &Context, out: &Output, file: &std::path::Path, force: bool) -> Resu
         txn.set_message(format!("provider add {name}"));
         Ok(())
     })?;
-    let status = if matches!(outcome, Outcome::Committed { .. }) { "added" } else { "unchanged" };
+    let status = if matches!(outcome, Outcome::Committed { .. }) {
+        "added"
+    } else {
+        "unchanged"
+    };
     if out.json {
         out.json(&json!({
             "status": status,
@@ -123,9 +144,15 @@ fn add(ctx: &Context, out: &Output, file: &std::path::Path, force: bool) -> Resu
             "commit": outcome.commit().map(|c| c.to_string()),
         }));
     } else if status == "unchanged" {
-        out.info(&format!("The store already holds this definition of {name}; nothing changed"));
+        out.info(&format!(
+            "The store already holds this definition of {name}; nothing changed"
+        ));
     } else {
-        let note = if overrides_bundled { " (it overrides the bundled definition)" } else { "" };
+        let note = if overrides_bundled {
+            " (it overrides the bundled definition)"
+        } else {
+            ""
+        };
         out.info(&format!("Added provider {name}{note}"));
     }
     Ok(())

@@ -16,7 +16,9 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
 
     let mut principal = None;
     for e in snap.list("principals")? {
-        let Some(name) = e.name.strip_suffix(".yaml") else { continue };
+        let Some(name) = e.name.strip_suffix(".yaml") else {
+            continue;
+        };
         let p: Option<Principal> = vault::read_yaml(&snap, &paths::principal(name))?;
         if p.is_some_and(|p| p.recipients.iter().any(|r| r == me)) {
             principal = Some(name.to_owned());
@@ -49,15 +51,30 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
         }));
         return Ok(());
     }
-    out.data(&format!("store:     {} (id {})", store.root().display(), meta.id));
+    out.data(&format!(
+        "store:     {} (id {})",
+        store.root().display(),
+        meta.id
+    ));
     out.data(&format!("head:      {}", head.as_deref().unwrap_or("none")));
     out.data(&format!("identity:  {}", identity.path().display()));
     out.data(&format!("recipient: {me}"));
-    out.data(&format!("principal: {}", principal.as_deref().unwrap_or("none (not listed in principals/)")));
+    out.data(&format!(
+        "principal: {}",
+        principal
+            .as_deref()
+            .unwrap_or("none (not listed in principals/)")
+    ));
     for (name, readable, count) in &vaults {
         let active = if *name == ctx.vault { " (in use)" } else { "" };
-        let access = if *readable { "readable" } else { "not readable with this identity" };
-        out.data(&format!("vault:     {name}{active}: {count} connections, {access}"));
+        let access = if *readable {
+            "readable"
+        } else {
+            "not readable with this identity"
+        };
+        out.data(&format!(
+            "vault:     {name}{active}: {count} connections, {access}"
+        ));
     }
     Ok(())
 }

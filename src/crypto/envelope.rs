@@ -89,11 +89,14 @@ pub fn open(place: &Place, path: &str, file: &[u8], identity: &Identity) -> Resu
             "{path} is damaged or was altered ({what}); restore it from git history (`authsome` never rewrites history) or log in again with --force"
         ))
     };
-    let decryptor = age::Decryptor::new_buffered(ArmoredReader::new(file)).map_err(|e| match e {
-        age::DecryptError::Io(_) | age::DecryptError::InvalidHeader => damaged("bad age header"),
-        age::DecryptError::UnknownFormat => damaged("unknown age format"),
-        other => damaged(&other.to_string()),
-    })?;
+    let decryptor =
+        age::Decryptor::new_buffered(ArmoredReader::new(file)).map_err(|e| match e {
+            age::DecryptError::Io(_) | age::DecryptError::InvalidHeader => {
+                damaged("bad age header")
+            }
+            age::DecryptError::UnknownFormat => damaged("unknown age format"),
+            other => damaged(&other.to_string()),
+        })?;
     let mut reader = decryptor.decrypt(identity.age_identities()).map_err(|e| match e {
         age::DecryptError::NoMatchingKeys => Error::crypto(format!(
             "your identity {} ({}) is not a recipient of {path}; ask a member of vault {:?} to add your recipient and re-encrypt",
@@ -123,10 +126,7 @@ pub fn open(place: &Place, path: &str, file: &[u8], identity: &Identity) -> Resu
 
 /// Names the place a decrypted header claims, without revealing the value.
 fn describe_header(plaintext: &[u8]) -> String {
-    let end = plaintext
-        .windows(2)
-        .position(|w| w == b"\n\n")
-        .unwrap_or(0);
+    let end = plaintext.windows(2).position(|w| w == b"\n\n").unwrap_or(0);
     let header = String::from_utf8_lossy(&plaintext[..end]);
     if !header.starts_with(MAGIC) {
         return "something that is not an authsome secret".to_owned();
@@ -181,7 +181,12 @@ mod tests {
     fn round_trips_and_refuses_a_moved_file() {
         let (_d, id) = identity();
         let r = vec![crate::crypto::recipients::parse(id.recipient(), "t").unwrap()];
-        let sealed = seal(&place("work"), &SecretString::from("sk-1\nx".to_owned()), &r).unwrap();
+        let sealed = seal(
+            &place("work"),
+            &SecretString::from("sk-1\nx".to_owned()),
+            &r,
+        )
+        .unwrap();
         assert!(sealed.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----"));
         let v = open(&place("work"), "p", &sealed, &id).unwrap();
         assert_eq!(v.expose_secret(), "sk-1\nx");

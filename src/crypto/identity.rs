@@ -156,7 +156,9 @@ impl Identity {
 
     /// The identities to try when decrypting.
     pub fn age_identities(&self) -> impl Iterator<Item = &dyn age::Identity> {
-        self.identities.iter().map(|i| i.as_ref() as &dyn age::Identity)
+        self.identities
+            .iter()
+            .map(|i| i.as_ref() as &dyn age::Identity)
     }
 }
 
@@ -203,9 +205,7 @@ pub fn open_private_new(path: &Path) -> Result<fs::File> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    options
-        .open(path)
-        .map_err(|e| Error::io("create", path, e))
+    options.open(path).map_err(|e| Error::io("create", path, e))
 }
 
 /// Where the identity is looked for when neither `--identity` nor `AUTHSOME_IDENTITY` is set.

@@ -21,7 +21,11 @@ pub fn parse(text: &str, source: &str) -> Result<BoxedRecipient> {
         return text
             .parse::<age::x25519::Recipient>()
             .map(|r| Box::new(r) as BoxedRecipient)
-            .map_err(|e| Error::crypto(format!("{source} lists an invalid age recipient ({e}); fix the recipient")));
+            .map_err(|e| {
+                Error::crypto(format!(
+                    "{source} lists an invalid age recipient ({e}); fix the recipient"
+                ))
+            });
     }
     if text.starts_with("ssh-") {
         return text
@@ -45,7 +49,10 @@ pub fn fingerprint<'a>(recipients: impl IntoIterator<Item = &'a str>) -> String 
         hasher.update(r.as_bytes());
         hasher.update(b"\n");
     }
-    hasher.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
+    hasher.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -34,9 +34,13 @@ pub struct FormRequest<'a> {
 
 /// Serves the form and returns the submitted key.
 pub fn collect_via_form(req: &FormRequest<'_>) -> Result<SecretString> {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| Error::internal(format!("could not open a local port for the key form: {e}")))?;
-    let port = listener.local_addr().map_err(|e| Error::internal(e.to_string()))?.port();
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| {
+        Error::internal(format!("could not open a local port for the key form: {e}"))
+    })?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| Error::internal(e.to_string()))?
+        .port();
     let token = crate::random_hex(16);
     let url = format!("http://127.0.0.1:{port}/{token}");
     eprintln!(
@@ -71,12 +75,14 @@ pub fn collect_via_form(req: &FormRequest<'_>) -> Result<SecretString> {
 }
 
 /// Handles one request; returns the key once a valid one was submitted.
-fn serve(mut stream: TcpStream, req: &FormRequest<'_>, port: u16, token: &str) -> Option<SecretString> {
+fn serve(
+    mut stream: TcpStream,
+    req: &FormRequest<'_>,
+    port: u16,
+    token: &str,
+) -> Option<SecretString> {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let request = match read_request(&mut stream) {
-        Some(r) => r,
-        None => return None,
-    };
+    let request = read_request(&mut stream)?;
     let host_ok = request
         .host
         .as_deref()
@@ -93,26 +99,39 @@ fn serve(mut stream: TcpStream, req: &FormRequest<'_>, port: u16, token: &str) -
         }
         "POST" => {
             let key = form_value(&request.body, "api_key");
-            let key = match super::finish("API key", key.as_deref().map(|k| k.as_str()).unwrap_or("")) {
-                Ok(k) => k,
-                Err(e) => {
-                    respond(&mut stream, "400 Bad Request", &page(req, Some(e.message())));
-                    return None;
-                }
-            };
+            let key =
+                match super::finish("API key", key.as_deref().map(|k| k.as_str()).unwrap_or("")) {
+                    Ok(k) => k,
+                    Err(e) => {
+                        respond(
+                            &mut stream,
+                            "400 Bad Request",
+                            &page(req, Some(e.message())),
+                        );
+                        return None;
+                    }
+                };
             match (req.validate)(&key) {
                 Ok(()) => {
                     respond(&mut stream, "200 OK", DONE_PAGE);
                     Some(key)
                 }
                 Err(e) => {
-                    respond(&mut stream, "400 Bad Request", &page(req, Some(e.message())));
+                    respond(
+                        &mut stream,
+                        "400 Bad Request",
+                        &page(req, Some(e.message())),
+                    );
                     None
                 }
             }
         }
         _ => {
-            respond(&mut stream, "405 Method Not Allowed", "<p>Method not allowed.</p>");
+            respond(
+                &mut stream,
+                "405 Method Not Allowed",
+                "<p>Method not allowed.</p>",
+            );
             None
         }
     }
@@ -162,7 +181,12 @@ fn read_request(stream: &mut TcpStream) -> Option<Request> {
     }
     let mut body = Zeroizing::new(vec![0u8; length]);
     reader.read_exact(&mut body).ok()?;
-    Some(Request { method, path, host, body })
+    Some(Request {
+        method,
+        path,
+        host,
+        body,
+    })
 }
 
 /// Decodes one field of an `application/x-www-form-urlencoded` body.
@@ -227,7 +251,12 @@ fn page(req: &FormRequest<'_>, error: Option<&str>) -> String {
     let docs = req
         .docs_url
         .filter(|u| u.starts_with("https://"))
-        .map(|u| format!("<p><a href=\"{}\" target=_blank rel=noreferrer>Where do I find my key?</a></p>", escape(u)))
+        .map(|u| {
+            format!(
+                "<p><a href=\"{}\" target=_blank rel=noreferrer>Where do I find my key?</a></p>",
+                escape(u)
+            )
+        })
         .unwrap_or_default();
     let error = error
         .map(|e| format!("<p class=error role=alert>{}</p>", escape(e)))
@@ -249,10 +278,15 @@ const DONE_PAGE: &str = "<!doctype html><html lang=en><head><meta charset=utf-8>
 /// Failure is fine: the URL was printed.
 fn open_browser(url: &str) {
     use std::process::{Command, Stdio};
-    let command = match std::env::var("BROWSER").ok().filter(|b| !b.trim().is_empty()) {
+    let command = match std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.trim().is_empty())
+    {
         Some(b) => b.split(':').next().unwrap_or_default().to_owned(),
         None if cfg!(target_os = "macos") => "open".to_owned(),
-        None if std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some() => {
+        None if std::env::var_os("DISPLAY").is_some()
+            || std::env::var_os("WAYLAND_DISPLAY").is_some() =>
+        {
             "xdg-open".to_owned()
         }
         None => return,

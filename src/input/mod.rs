@@ -22,9 +22,16 @@ pub fn from_stdin(what: &str) -> Result<SecretString> {
         .lock()
         .take(MAX_SECRET_LEN as u64 + 1)
         .read_to_end(&mut buf)
-        .map_err(|e| Error::usage(format!("could not read the {what} from standard input: {e}")))?;
-    let text = std::str::from_utf8(&buf)
-        .map_err(|_| Error::usage(format!("the {what} on standard input is not UTF-8 text; pipe the key itself")))?;
+        .map_err(|e| {
+            Error::usage(format!(
+                "could not read the {what} from standard input: {e}"
+            ))
+        })?;
+    let text = std::str::from_utf8(&buf).map_err(|_| {
+        Error::usage(format!(
+            "the {what} on standard input is not UTF-8 text; pipe the key itself"
+        ))
+    })?;
     finish(what, text)
 }
 
@@ -42,10 +49,14 @@ pub fn from_prompt(what: &str, label: &str) -> Result<SecretString> {
 pub fn finish(what: &str, text: &str) -> Result<SecretString> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return Err(Error::usage(format!("the {what} is empty; provide the key and try again")));
+        return Err(Error::usage(format!(
+            "the {what} is empty; provide the key and try again"
+        )));
     }
     if trimmed.len() > MAX_SECRET_LEN {
-        return Err(Error::usage(format!("the {what} is longer than {MAX_SECRET_LEN} bytes; check what you are passing")));
+        return Err(Error::usage(format!(
+            "the {what} is longer than {MAX_SECRET_LEN} bytes; check what you are passing"
+        )));
     }
     if trimmed.chars().any(|c| c.is_control()) {
         return Err(Error::usage(format!(
@@ -68,7 +79,9 @@ pub fn check_pattern(
     let re = regex_lite::Regex::new(pattern)
         .map_err(|e| Error::usage(format!("{provider}'s key_pattern does not compile: {e}")))?;
     let value = key.expose_secret();
-    let full = re.find(value).is_some_and(|m| m.start() == 0 && m.end() == value.len());
+    let full = re
+        .find(value)
+        .is_some_and(|m| m.start() == 0 && m.end() == value.len());
     if full {
         return Ok(());
     }

@@ -23,13 +23,10 @@ pub fn validate(what: &str, name: &str) -> Result<()> {
         Some("contains a control character".to_owned())
     } else if name.starts_with('-') || name.starts_with('_') || name.starts_with('.') {
         Some("must start with a letter or digit".to_owned())
-    } else if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_'))
-    {
-        Some(format!("contains {c:?}"))
     } else {
-        None
+        name.chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_'))
+            .map(|c| format!("contains {c:?}"))
     };
     match problem {
         None => Ok(()),
@@ -60,8 +57,18 @@ mod tests {
     #[test]
     fn refuses_names_that_escape_or_collide() {
         for n in [
-            "", "../x", "a/b", ".hidden", "x".repeat(65).as_str(), "a\nb", "a\u{7}", "Work",
-            "-x", "a.yaml", "a b", "..",
+            "",
+            "../x",
+            "a/b",
+            ".hidden",
+            "x".repeat(65).as_str(),
+            "a\nb",
+            "a\u{7}",
+            "Work",
+            "-x",
+            "a.yaml",
+            "a b",
+            "..",
         ] {
             let err = validate("connection", n).unwrap_err();
             assert_eq!(err.kind(), crate::error::ErrorKind::Usage, "{n:?}");

@@ -28,7 +28,8 @@ pub fn parse<T: DeserializeOwned>(path: &str, bytes: &[u8]) -> Result<T> {
 
 /// Serializes `value` deterministically.
 pub fn to_string<T: Serialize>(value: &T) -> Result<String> {
-    serde_saphyr::to_string(value).map_err(|e| Error::internal(format!("could not write YAML: {e}")))
+    serde_saphyr::to_string(value)
+        .map_err(|e| Error::internal(format!("could not write YAML: {e}")))
 }
 
 fn first_line(s: &str) -> String {

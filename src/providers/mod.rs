@@ -49,14 +49,25 @@ pub fn bundled(name: &str) -> Option<Result<ProviderDef>> {
     BUNDLED
         .binary_search_by(|(n, _)| n.cmp(&name))
         .ok()
-        .map(|i| parse(&format!("bundled provider {name}"), BUNDLED[i].1.as_bytes(), Some(name)))
+        .map(|i| {
+            parse(
+                &format!("bundled provider {name}"),
+                BUNDLED[i].1.as_bytes(),
+                Some(name),
+            )
+        })
 }
 
 /// Parses a definition from a user's file (for `provider add`): problems are usage errors.
 pub fn parse_file(path: &std::path::Path, bytes: &[u8]) -> Result<ProviderDef> {
     let origin = path.display().to_string();
     let def: ProviderDef = yaml::parse(&origin, bytes).map_err(|e| {
-        let detail = e.message().split("; fix the file").next().unwrap_or_default().to_owned();
+        let detail = e
+            .message()
+            .split("; fix the file")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         Error::usage(format!("{detail}; fix the file and run the command again"))
     })?;
     validate(&def).map_err(|e| Error::new(e.kind(), format!("{origin}: {}", e.message())))?;
@@ -67,13 +78,13 @@ pub fn parse_file(path: &std::path::Path, bytes: &[u8]) -> Result<ProviderDef> {
 pub fn parse(origin: &str, bytes: &[u8], expected_name: Option<&str>) -> Result<ProviderDef> {
     let def: ProviderDef = yaml::parse(origin, bytes)?;
     validate(&def).map_err(|e| Error::new(e.kind(), format!("{origin}: {}", e.message())))?;
-    if let Some(expected) = expected_name {
-        if def.name != expected {
-            return Err(Error::store(format!(
-                "{origin} is named {:?} inside but {expected:?} by its file name; make them agree",
-                def.name
-            )));
-        }
+    if let Some(expected) = expected_name
+        && def.name != expected
+    {
+        return Err(Error::store(format!(
+            "{origin} is named {:?} inside but {expected:?} by its file name; make them agree",
+            def.name
+        )));
     }
     Ok(def)
 }
@@ -83,7 +94,10 @@ pub fn validate(def: &ProviderDef) -> Result<()> {
     let bad = |msg: String| Err(Error::usage(msg));
     names::validate("provider", &def.name)?;
     if def.schema_version != 1 {
-        return bad(format!("schema_version {} is not supported; use 1", def.schema_version));
+        return bad(format!(
+            "schema_version {} is not supported; use 1",
+            def.schema_version
+        ));
     }
     match def.auth_type {
         AuthType::ApiKey => {
@@ -97,7 +111,10 @@ pub fn validate(def: &ProviderDef) -> Result<()> {
                 return bad("an api_key provider must not have an oauth2 section".into());
             }
             if spec.header_name.is_empty() || spec.header_name.contains([':', ' ', '\n']) {
-                return bad(format!("header_name {:?} is not a valid HTTP header name", spec.header_name));
+                return bad(format!(
+                    "header_name {:?} is not a valid HTTP header name",
+                    spec.header_name
+                ));
             }
             if let Some(p) = &spec.key_pattern {
                 regex_lite::Regex::new(p)
@@ -122,31 +139,47 @@ pub fn validate(def: &ProviderDef) -> Result<()> {
     for h in &def.hosts {
         let host = h.host.strip_prefix("*.").unwrap_or(&h.host);
         let ok = !host.is_empty()
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '{' || c == '}' || c == '_');
+            && host.chars().all(|c| {
+                c.is_ascii_alphanumeric()
+                    || c == '.'
+                    || c == '-'
+                    || c == '{'
+                    || c == '}'
+                    || c == '_'
+            });
         if !ok {
-            return bad(format!("hosts: {:?} is not a host name or *.domain", h.host));
+            return bad(format!(
+                "hosts: {:?} is not a host name or *.domain",
+                h.host
+            ));
         }
-        if let Some(p) = &h.path_prefix {
-            if !p.starts_with('/') {
-                return bad(format!("hosts: path_prefix {p:?} must start with /"));
-            }
+        if let Some(p) = &h.path_prefix
+            && !p.starts_with('/')
+        {
+            return bad(format!("hosts: path_prefix {p:?} must start with /"));
         }
     }
     for (var, source) in &def.env {
         let ok = !var.is_empty()
             && !var.starts_with(|c: char| c.is_ascii_digit())
-            && var.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+            && var
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
         if !ok {
-            return bad(format!("env: {var:?} is not an UPPER_SNAKE environment variable name"));
+            return bad(format!(
+                "env: {var:?} is not an UPPER_SNAKE environment variable name"
+            ));
         }
         let fits = match def.auth_type {
             AuthType::ApiKey => matches!(source, EnvSource::ApiKey | EnvSource::BaseUrl),
             AuthType::Oauth2 => !matches!(source, EnvSource::ApiKey),
         };
         if !fits {
-            return bad(format!("env: {var} maps to {}, which a {:?} provider does not have", source.field(), def.auth_type));
+            return bad(format!(
+                "env: {var} maps to {}, which a {:?} provider does not have",
+                source.field(),
+                def.auth_type
+            ));
         }
     }
     Ok(())
@@ -174,12 +207,19 @@ impl<'a, 's> Catalog<'a, 's> {
 
     /// Resolves `name`: a custom definition wins over a bundled one.
     pub fn get(&self, name: &str) -> Result<Provider> {
-        names::validate("provider", name).map_err(|e| Error::new(ErrorKind::ProviderNotFound, e.message()))?;
+        names::validate("provider", name)
+            .map_err(|e| Error::new(ErrorKind::ProviderNotFound, e.message()))?;
         if let Some(def) = self.custom(name)? {
-            return Ok(Provider { def, source: Source::Custom });
+            return Ok(Provider {
+                def,
+                source: Source::Custom,
+            });
         }
         match bundled(name) {
-            Some(def) => Ok(Provider { def: def?, source: Source::Bundled }),
+            Some(def) => Ok(Provider {
+                def: def?,
+                source: Source::Bundled,
+            }),
             None => Err(self.not_found(name)?),
         }
     }
@@ -189,11 +229,23 @@ impl<'a, 's> Catalog<'a, 's> {
         let mut out: BTreeMap<String, Provider> = BTreeMap::new();
         for (name, _) in BUNDLED {
             let def = bundled(name).expect("listed")?;
-            out.insert(name.to_string(), Provider { def, source: Source::Bundled });
+            out.insert(
+                name.to_string(),
+                Provider {
+                    def,
+                    source: Source::Bundled,
+                },
+            );
         }
         for name in self.custom_names()? {
             if let Some(def) = self.custom(&name)? {
-                out.insert(name, Provider { def, source: Source::Custom });
+                out.insert(
+                    name,
+                    Provider {
+                        def,
+                        source: Source::Custom,
+                    },
+                );
             }
         }
         Ok(out.into_values().collect())

@@ -60,10 +60,12 @@ impl Store {
         })?;
         // Every read walks from the root tree; caching decoded trees saves re-inflating them.
         repo.object_cache_size_if_unset(4 * 1024 * 1024);
-        let root = repo
-            .workdir()
-            .map(Path::to_path_buf)
-            .ok_or_else(|| Error::store(format!("{} is a bare repository; authsome needs a work tree", path.display())))?;
+        let root = repo.workdir().map(Path::to_path_buf).ok_or_else(|| {
+            Error::store(format!(
+                "{} is a bare repository; authsome needs a work tree",
+                path.display()
+            ))
+        })?;
         Ok(Store {
             repo,
             root,

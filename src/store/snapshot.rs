@@ -115,7 +115,9 @@ impl<'s> Snapshot<'s> {
             .repo
             .find_tree(id)
             .map_err(|e| Error::git("reading a tree", e))?;
-        let decoded = tree.decode().map_err(|e| Error::git("decoding a tree", e))?;
+        let decoded = tree
+            .decode()
+            .map_err(|e| Error::git("decoding a tree", e))?;
         Ok(decoded
             .entries
             .iter()

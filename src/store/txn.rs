@@ -115,7 +115,10 @@ impl Store {
     /// updated in commit order. The branch update is still a compare-and-swap: if HEAD moved
     /// (a `git` command, a sync), `edit` runs again on the new HEAD, so no update is lost.
     /// `edit` must therefore be a pure function of what it reads through the [`Txn`].
-    pub fn transact<T>(&self, mut edit: impl FnMut(&mut Txn<'_>) -> Result<T>) -> Result<Outcome<T>> {
+    pub fn transact<T>(
+        &self,
+        mut edit: impl FnMut(&mut Txn<'_>) -> Result<T>,
+    ) -> Result<Outcome<T>> {
         let _lock = self.lock()?;
         worktree::recover(self, &self.snapshot()?)?;
         for attempt in 0..MAX_ATTEMPTS {
@@ -133,10 +136,9 @@ impl Store {
             }
             worktree::check_clean(self, &txn.base, txn.edits.keys())?;
             let tree = self.write_tree(&txn)?;
-            let message = txn
-                .message
-                .clone()
-                .ok_or_else(|| Error::internal("a transaction changed the store without a commit message"))?;
+            let message = txn.message.clone().ok_or_else(|| {
+                Error::internal("a transaction changed the store without a commit message")
+            })?;
             worktree::begin(self, &txn.edits)?;
             match self.commit(&message, tree, base_commit) {
                 Ok(commit) => {
@@ -184,7 +186,9 @@ impl Store {
             match edit {
                 Some(bytes) => {
                     let id = repo.write_blob(bytes).map_err(fail)?;
-                    editor.upsert(path.as_str(), EntryKind::Blob, id).map_err(fail)?;
+                    editor
+                        .upsert(path.as_str(), EntryKind::Blob, id)
+                        .map_err(fail)?;
                 }
                 None => {
                     editor.remove(path.as_str()).map_err(fail)?;
@@ -196,7 +200,12 @@ impl Store {
 
     /// Commits `tree` on HEAD's branch if the branch still points at `parent`. On failure, says
     /// whether a lock held by another process was the cause.
-    fn commit(&self, message: &str, tree: ObjectId, parent: Option<ObjectId>) -> Result<ObjectId, (Error, bool)> {
+    fn commit(
+        &self,
+        message: &str,
+        tree: ObjectId,
+        parent: Option<ObjectId>,
+    ) -> Result<ObjectId, (Error, bool)> {
         let repo = &self.repo;
         let fail = |e: gix::Error| {
             let locked = format!("{e:?}").to_lowercase().contains("lock");
@@ -246,7 +255,10 @@ mod tests {
                     let blob = other.repo.write_blob("outside\n").unwrap();
                     editor.upsert("b.txt", EntryKind::Blob, blob).unwrap();
                     let tree = editor.write().unwrap().detach();
-                    other.commit("outside", tree, snap.commit()).map_err(|e| e.0).unwrap();
+                    other
+                        .commit("outside", tree, snap.commit())
+                        .map_err(|e| e.0)
+                        .unwrap();
                 }
                 let count = t.read("a.txt")?.map(|b| b.len()).unwrap_or(0);
                 t.write("a.txt", format!("{count}\n2\n"));

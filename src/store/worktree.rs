@@ -69,7 +69,10 @@ pub(super) fn recover(store: &Store, head: &Snapshot<'_>) -> Result<()> {
         Err(e) => return Err(Error::io("read", &path, e)),
     };
     let mut edits = BTreeMap::new();
-    for rel in list.lines().filter(|l| !l.is_empty() && !l.split('/').any(|c| c == ".." || c == ".git")) {
+    for rel in list
+        .lines()
+        .filter(|l| !l.is_empty() && !l.split('/').any(|c| c == ".." || c == ".git"))
+    {
         edits.insert(rel.to_owned(), head.read(rel)?);
     }
     apply(store, &edits)?;
@@ -134,8 +137,9 @@ fn update_index(
             index_path.display()
         ))
     })?;
-    let mut index = gix::index::File::at_or_default(&index_path, repo.object_hash(), false, Default::default())
-        .map_err(fail)?;
+    let mut index =
+        gix::index::File::at_or_default(&index_path, repo.object_hash(), false, Default::default())
+            .map_err(fail)?;
     let touched: BTreeSet<String> = edits.keys().map(|rel| store.repo_path(rel)).collect();
     index.remove_entries(|_, path, _| touched.contains(&path.to_string()));
     for (rel, edit) in edits {
@@ -144,7 +148,13 @@ fn update_index(
                 .map_err(fail)?;
             let path = store.repo_path(rel);
             let stat = stats.get(&path).copied().unwrap_or_default();
-            index.dangerously_push_entry(stat, id, Flags::empty(), Mode::FILE, path.as_str().into());
+            index.dangerously_push_entry(
+                stat,
+                id,
+                Flags::empty(),
+                Mode::FILE,
+                path.as_str().into(),
+            );
         }
     }
     index.sort_entries();

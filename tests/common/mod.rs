@@ -23,13 +23,21 @@ pub struct Run {
 impl Run {
     /// Panics with both streams unless the command succeeded.
     pub fn ok(self) -> Self {
-        assert_eq!(self.code, 0, "command failed\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "command failed\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     /// Asserts the exit code and that stderr contains `needle`.
     pub fn fails(self, code: i32, needle: &str) -> Self {
-        assert_eq!(self.code, code, "wrong exit code\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "wrong exit code\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         assert!(
             self.stderr.contains(needle),
             "stderr lacks {needle:?}\nstderr: {}",
@@ -41,7 +49,9 @@ impl Run {
 
 impl User {
     pub fn new() -> Self {
-        User { dir: tempfile::tempdir().unwrap() }
+        User {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     /// A user with an initialized store.
@@ -74,7 +84,11 @@ impl User {
         let mut c = Command::new(env!("CARGO_BIN_EXE_authsome"));
         for (k, _) in std::env::vars_os() {
             let k = k.to_string_lossy().to_string();
-            if k.starts_with("AUTHSOME_") || k.starts_with("XDG_") || k.starts_with("GIT_") || k == "BROWSER" {
+            if k.starts_with("AUTHSOME_")
+                || k.starts_with("XDG_")
+                || k.starts_with("GIT_")
+                || k == "BROWSER"
+            {
                 c.env_remove(&k);
             }
         }
@@ -120,26 +134,45 @@ impl User {
             .env("GIT_COMMITTER_EMAIL", "else@example.com")
             .output()
             .unwrap();
-        assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
     /// Commit subjects, newest first.
     pub fn log(&self) -> Vec<String> {
-        self.git(&["log", "--format=%s"]).lines().map(str::to_owned).collect()
+        self.git(&["log", "--format=%s"])
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Asserts that `git status` is clean and `git fsck` finds nothing.
     pub fn assert_git_clean(&self) {
-        assert_eq!(self.git(&["status", "--porcelain", "--untracked-files=all"]), "", "git status is not clean");
+        assert_eq!(
+            self.git(&["status", "--porcelain", "--untracked-files=all"]),
+            "",
+            "git status is not clean"
+        );
         let fsck = Command::new("git")
             .arg("-C")
             .arg(self.store())
             .args(["fsck", "--strict", "--no-dangling"])
             .output()
             .unwrap();
-        assert!(fsck.status.success(), "git fsck failed: {}", String::from_utf8_lossy(&fsck.stderr));
-        assert_eq!(String::from_utf8_lossy(&fsck.stdout), "", "git fsck reported problems");
+        assert!(
+            fsck.status.success(),
+            "git fsck failed: {}",
+            String::from_utf8_lossy(&fsck.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&fsck.stdout),
+            "",
+            "git fsck reported problems"
+        );
     }
 
     /// The recipient of this user's identity.
@@ -154,14 +187,22 @@ impl User {
     /// The store id from store.yaml.
     pub fn store_id(&self) -> String {
         let meta = std::fs::read_to_string(self.store().join("store.yaml")).unwrap();
-        meta.lines().find_map(|l| l.strip_prefix("id: ")).unwrap().trim_matches('"').to_owned()
+        meta.lines()
+            .find_map(|l| l.strip_prefix("id: "))
+            .unwrap()
+            .trim_matches('"')
+            .to_owned()
     }
 }
 
 pub fn finish(mut c: Command, stdin: Option<&str>) -> Run {
-    c.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    c.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let mut child = c.spawn().unwrap();
     if let Some(input) = stdin {
         use std::io::Write;
@@ -169,7 +210,11 @@ pub fn finish(mut c: Command, stdin: Option<&str>) -> Run {
         // The command may refuse before reading its input; a closed pipe is fine then.
         let _ = s.write_all(input.as_bytes());
     }
-    let Output { status, stdout, stderr } = child.wait_with_output().unwrap();
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().unwrap();
     Run {
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8(stdout).unwrap(),
@@ -181,15 +226,25 @@ pub fn finish(mut c: Command, stdin: Option<&str>) -> Run {
 pub fn tool(program: &str, args: &[&str], stdin: Option<&[u8]>) -> Vec<u8> {
     let mut c = Command::new(program);
     c.args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap_or_else(|e| panic!("{program} is not installed ({e}); run scripts/test"));
+    let mut child = c
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program} is not installed ({e}); run scripts/test"));
     if let Some(input) = stdin {
         use std::io::Write;
         child.stdin.take().unwrap().write_all(input).unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{program} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }

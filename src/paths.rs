@@ -19,6 +19,15 @@ pub fn config_dir() -> Result<PathBuf> {
     }
 }
 
+/// authsome's cache dir, for data derived from the store: `$XDG_CACHE_HOME/authsome`, else
+/// `~/.cache/authsome`.
+pub fn cache_dir() -> Result<PathBuf> {
+    match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        Some(x) => Ok(PathBuf::from(x).join("authsome")),
+        None => Ok(home()?.join(".cache").join("authsome")),
+    }
+}
+
 /// The store used when neither `--store` nor `AUTHSOME_STORE` is given:
 /// `$AUTHSOME_HOME`, else `~/.authsome`.
 pub fn default_store() -> Result<PathBuf> {

@@ -307,38 +307,85 @@ pub type ProviderRecords = (ProviderState, Vec<(String, ConnectionRecord)>);
 
 /// Every connection of every provider in the vault, with its record.
 ///
-/// This walks the vault's trees once, by id, instead of looking each file up from the root:
-/// listing thousands of connections is then one tree read per folder and one blob per record.
-pub fn all_records(snap: &Snapshot<'_>, vault: &str) -> Result<BTreeMap<String, ProviderRecords>> {
-    let mut out = BTreeMap::new();
+/// This walks the vault's trees once, by id, instead of looking each file up from the root.
+/// With a `cache` file, a provider whose tree id is unchanged since the last call is taken from
+/// the cache instead of parsing its YAML again; keyed by content, the cache cannot go stale, and
+/// after a login only that provider's records are read again. The cache holds no secrets.
+pub fn all_records(
+    snap: &Snapshot<'_>,
+    vault: &str,
+    cache: Option<&std::path::Path>,
+) -> Result<BTreeMap<String, ProviderRecords>> {
+    type Cached = BTreeMap<String, (String, ProviderRecords)>;
+    let mut cached: Cached = cache
+        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let mut fresh: Cached = BTreeMap::new();
+    let mut changed = false;
     for p in snap
         .list(&paths::vault(vault))?
         .into_iter()
         .filter(|e| e.is_dir)
     {
-        let mut state = ProviderState::default();
-        let mut conns = Vec::new();
-        for e in snap.list_tree(p.id)? {
-            if !e.is_dir {
-                if e.name == "provider.yaml" {
-                    let path = paths::provider_state(vault, &p.name);
-                    state = yaml::parse(&path, &snap.read_blob(e.id)?)?;
-                }
-                continue;
+        let id = p.id.to_string();
+        let records = match cached.remove(&p.name) {
+            Some((cached_id, records)) if cached_id == id => records,
+            _ => {
+                changed = true;
+                provider_records(snap, vault, &p.name, p.id)?
             }
-            let record_file = snap
-                .list_tree(e.id)?
-                .into_iter()
-                .find(|f| !f.is_dir && f.name == "connection.yaml");
-            if let Some(f) = record_file {
-                let path = paths::record(vault, &p.name, &e.name);
-                conns.push((e.name, yaml::parse(&path, &snap.read_blob(f.id)?)?));
-            }
-        }
-        conns.sort_by(|a, b| a.0.cmp(&b.0));
-        out.insert(p.name, (state, conns));
+        };
+        fresh.insert(p.name, (id, records));
     }
-    Ok(out)
+    if let Some(path) = cache
+        && (changed || !cached.is_empty())
+        && let Ok(json) = serde_json::to_vec(&fresh)
+    {
+        // A cache that cannot be written only costs speed.
+        let _ = crate::crypto::identity::write_private(path, &json);
+    }
+    Ok(fresh
+        .into_iter()
+        .map(|(name, (_, records))| (name, records))
+        .collect())
+}
+
+/// Reads one provider's state and connection records from its tree.
+fn provider_records(
+    snap: &Snapshot<'_>,
+    vault: &str,
+    provider: &str,
+    tree: gix::ObjectId,
+) -> Result<ProviderRecords> {
+    let mut state = ProviderState::default();
+    let mut conns = Vec::new();
+    for e in snap.list_tree(tree)? {
+        if !e.is_dir {
+            if e.name == "provider.yaml" {
+                let path = paths::provider_state(vault, provider);
+                state = yaml::parse(&path, &snap.read_blob(e.id)?)?;
+            }
+            continue;
+        }
+        let record_file = snap
+            .list_tree(e.id)?
+            .into_iter()
+            .find(|f| !f.is_dir && f.name == "connection.yaml");
+        if let Some(f) = record_file {
+            let path = paths::record(vault, provider, &e.name);
+            conns.push((e.name, yaml::parse(&path, &snap.read_blob(f.id)?)?));
+        }
+    }
+    conns.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok((state, conns))
+}
+
+/// The file [`all_records`] caches a vault's records in.
+pub fn records_cache(store_id: &str, vault: &str) -> Option<std::path::PathBuf> {
+    crate::paths::cache_dir()
+        .ok()
+        .map(|d| d.join(format!("records-{store_id}-{vault}.json")))
 }
 
 /// Vault names in the store.

@@ -339,3 +339,37 @@ fn export_without_a_provider_exports_every_default_and_resolves_collisions() {
     let shell = common::tool("sh", &["-c", &script], None);
     assert_eq!(shell, b"sk-openai");
 }
+
+#[test]
+fn the_list_cache_follows_every_commit_and_survives_damage() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    assert!(!u.run(&["list"]).ok().stdout.contains("work"));
+    u.login("openai", "work", "sk-2").ok();
+    assert!(
+        u.run(&["list"]).ok().stdout.contains("work"),
+        "a new connection shows at once"
+    );
+    // A commit made with git, not authsome, is seen too: the cache is keyed by tree ids.
+    u.git(&["rm", "-rq", "vaults/default/openai/work"]);
+    u.git(&["commit", "-qm", "remove work by hand"]);
+    assert!(!u.run(&["list"]).ok().stdout.contains("work"));
+    let cache_dir = u.home().join(".cache/authsome");
+    for entry in std::fs::read_dir(&cache_dir).unwrap() {
+        let path = entry.unwrap().path();
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert!(
+            !std::fs::read_to_string(&path).unwrap().contains("sk-1"),
+            "the cache holds no secrets"
+        );
+        std::fs::write(&path, "{ not json").unwrap();
+    }
+    assert!(
+        u.run(&["list"]).ok().stdout.contains("default"),
+        "a damaged cache is rebuilt"
+    );
+}

@@ -112,7 +112,7 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
                 crate::crypto::recipients::fingerprint(recipients.iter().map(String::as_str));
 
             let (mut total, mut bad, mut stale) = (0, Vec::new(), Vec::new());
-            for (provider, (_, conns)) in vault::all_records(&snap, &ctx.vault)? {
+            for (provider, (_, conns)) in vault::all_records(&snap, &ctx.vault, None)? {
                 if catalog.get(&provider).is_err() {
                     push(
                         "providers",

@@ -14,7 +14,11 @@ pub fn list(ctx: &Context, out: &Output, args: ListArgs) -> Result<()> {
     let store = ctx.store()?;
     let snap = store.snapshot()?;
     let catalog = Catalog::new(&snap);
-    let records = vault::all_records(&snap, &ctx.vault)?;
+    let cache = store
+        .meta(&snap)
+        .ok()
+        .and_then(|m| vault::records_cache(&m.id, &ctx.vault));
+    let records = vault::all_records(&snap, &ctx.vault, cache.as_deref())?;
 
     let mut rows = Vec::new();
     if args.all {

@@ -208,6 +208,25 @@ pub fn open_private_new(path: &Path) -> Result<fs::File> {
     options.open(path).map_err(|e| Error::io("create", path, e))
 }
 
+/// Writes `bytes` to `path` through a private temporary file and a rename, creating the folder
+/// (mode 0700) where needed; the result has mode 0600.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::internal("a file path has no folder"))?;
+    create_private_dir(dir)?;
+    let tmp = dir.join(format!(".{}.tmp", crate::random_hex(8)));
+    let mut file = open_private_new(&tmp)?;
+    let result = file
+        .write_all(bytes)
+        .and_then(|_| std::fs::rename(&tmp, path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io("write", path, e));
+    }
+    Ok(())
+}
+
 /// Where the identity is looked for when neither `--identity` nor `AUTHSOME_IDENTITY` is set.
 pub fn default_path() -> Result<PathBuf> {
     Ok(crate::paths::config_dir()?.join("identity.txt"))

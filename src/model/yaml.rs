@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 pub fn parse<T: DeserializeOwned>(path: &str, bytes: &[u8]) -> Result<T> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| Error::store(format!("{path} is not UTF-8 text; {}", fix_hint(path))))?;
-    serde_saphyr::from_str(text).map_err(|e| {
+    let mut options = serde_saphyr::options::Options::default();
+    options.emit_comments = false;
+    serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         let line = e
             .location()
             .map(|l| format!(" at line {}", l.line()))

@@ -45,9 +45,9 @@ fn main() {
     );
 
     println!(
-        "| connections | commits | get --show-secret | export --format env | list --json | login --stdin --force |"
+        "| connections | commits | get --show-secret | export --format env | list --json | list --json, cold cache | login --stdin --force |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
     for n in sizes {
         let home = tempfile::tempdir().unwrap();
         let build = Instant::now();

@@ -161,14 +161,31 @@ fn read_key(provider: &ProviderDef, conn: &str, args: &LoginArgs) -> Result<Secr
             &format!("{} API key for {conn}", provider.display_name),
         )?
     } else {
-        input::collect_via_form(&input::FormRequest {
-            display_name: &provider.display_name,
-            connection: conn,
-            hint,
+        let validate = |v: &std::collections::BTreeMap<String, SecretString>| match v.get("api_key")
+        {
+            Some(k) => check(k),
+            None => Err(Error::usage("enter a key")),
+        };
+        let mut values = input::collect_via_form(&input::FormRequest {
+            title: &provider.display_name,
+            intro: format!(
+                "Paste the API key for connection {conn}. It is encrypted into your authsome store and never leaves this machine."
+            ),
+            fields: vec![input::Field {
+                name: "api_key",
+                label: "API key",
+                secret: true,
+                required: true,
+                hint,
+                read_only: None,
+            }],
             docs_url: provider.docs_url.as_deref(),
-            validate: &check,
+            validate: &validate,
             open_browser: true,
-        })?
+        })?;
+        values
+            .remove("api_key")
+            .ok_or_else(|| Error::usage("no key was entered"))?
     };
     check(&key)?;
     Ok(key)

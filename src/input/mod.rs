@@ -8,7 +8,7 @@ use std::io::Read;
 use age::secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
-pub use form::{FormRequest, collect_via_form};
+pub use form::{Field, FormRequest, collect_via_form};
 
 use crate::error::{Error, Result};
 

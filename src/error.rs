@@ -21,6 +21,10 @@ pub enum ErrorKind {
     CredentialMissing,
     /// A provider with that name is already defined in the store.
     AlreadyExists,
+    /// The provider refused the login (a rejected client, a denied or expired authorization).
+    AuthFailed,
+    /// A provider endpoint could not be reached or answered nonsense.
+    Endpoint,
     /// The store is missing, not a git repository, malformed, or in the way of a write.
     Store,
     /// The identity is missing, unreadable or not a recipient, or a secret file fails its checks.
@@ -37,6 +41,8 @@ impl ErrorKind {
             ErrorKind::ProviderNotFound => 4,
             ErrorKind::CredentialMissing => 5,
             ErrorKind::AlreadyExists => 7,
+            ErrorKind::AuthFailed => 2,
+            ErrorKind::Endpoint => 8,
             ErrorKind::Store => 10,
             ErrorKind::Crypto => 11,
         }
@@ -51,6 +57,8 @@ impl ErrorKind {
             ErrorKind::ProviderNotFound => "provider_not_found",
             ErrorKind::CredentialMissing => "credential_missing",
             ErrorKind::AlreadyExists => "already_exists",
+            ErrorKind::AuthFailed => "auth_failed",
+            ErrorKind::Endpoint => "endpoint_unreachable",
             ErrorKind::Store => "store",
             ErrorKind::Crypto => "crypto",
         }

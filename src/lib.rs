@@ -11,6 +11,7 @@ pub mod error;
 pub mod input;
 pub mod loopback;
 pub mod model;
+pub mod oauth;
 pub mod paths;
 pub mod providers;
 pub mod store;

@@ -56,6 +56,10 @@ pub mod paths {
     pub fn provider_state(vault: &str, provider: &str) -> String {
         format!("vaults/{vault}/{provider}/provider.yaml")
     }
+    /// `vaults/<vault>/<provider>/<field>.age`: a provider-level secret (the OAuth client secret).
+    pub fn provider_secret(vault: &str, provider: &str, field: &str) -> String {
+        format!("vaults/{vault}/{provider}/{field}.age")
+    }
     /// `vaults/<vault>/<provider>/<connection>`
     pub fn connection(vault: &str, provider: &str, connection: &str) -> String {
         format!("vaults/{vault}/{provider}/{connection}")
@@ -260,8 +264,10 @@ pub fn put_secret(
     identity: Option<&Identity>,
     now: &str,
 ) -> Result<SecretInfo> {
-    let connection = place.connection.as_deref().unwrap_or_default();
-    let path = paths::secret(&place.vault, &place.provider, connection, &place.field);
+    let path = match place.connection.as_deref() {
+        Some(c) => paths::secret(&place.vault, &place.provider, c, &place.field),
+        None => paths::provider_secret(&place.vault, &place.provider, &place.field),
+    };
     // Compare with the committed file: the transaction may have cleared the folder already.
     if let (Some(prev), Some(identity), Some(bytes)) = (previous, identity, txn.base().read(&path)?)
         && prev.recipients == recipients.fingerprint

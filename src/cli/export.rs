@@ -6,9 +6,9 @@ use age::secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
 use super::{Context, ExportArgs, ExportFormat, Output};
-use crate::crypto::identity::Identity;
 use crate::error::Result;
-use crate::model::provider::{EnvSource, ProviderDef};
+use crate::model::provider::EnvSource;
+use crate::oauth::refresh::{self, Want};
 use crate::providers::Catalog;
 use crate::store::Snapshot;
 use crate::vault;
@@ -30,7 +30,15 @@ pub fn run(ctx: &Context, out: &Output, args: ExportArgs) -> Result<()> {
                 &def.name,
                 args.connection.as_deref(),
             )?;
-            vars = variables(&snap, &meta.id, &ctx.vault, &def, &conn, &identity)?;
+            let want = Want {
+                store: &store,
+                store_id: &meta.id,
+                vault: &ctx.vault,
+                def: &def,
+                conn: &conn,
+                identity: &identity,
+            };
+            vars = variables(&want, &snap, out)?;
         }
         None => {
             let mut taken: BTreeMap<String, String> = BTreeMap::new();
@@ -51,8 +59,15 @@ pub fn run(ctx: &Context, out: &Output, args: ExportArgs) -> Result<()> {
                     ));
                     continue;
                 }
-                for (var, value) in variables(&snap, &meta.id, &ctx.vault, &def, &conn, &identity)?
-                {
+                let want = Want {
+                    store: &store,
+                    store_id: &meta.id,
+                    vault: &ctx.vault,
+                    def: &def,
+                    conn: &conn,
+                    identity: &identity,
+                };
+                for (var, value) in variables(&want, &snap, out)? {
                     let var = match taken.get(&var) {
                         None => var,
                         Some(owner) => {
@@ -101,13 +116,11 @@ pub fn run(ctx: &Context, out: &Output, args: ExportArgs) -> Result<()> {
 
 /// The variables a connection exports: the provider's `env` map, or `<PROVIDER>_API_KEY`.
 fn variables(
+    w: &Want<'_>,
     snap: &Snapshot<'_>,
-    store_id: &str,
-    vault_name: &str,
-    def: &ProviderDef,
-    conn: &str,
-    identity: &Identity,
+    output: &Output,
 ) -> Result<Vec<(String, SecretString)>> {
+    let (vault_name, def, conn) = (w.vault, w.def, w.conn);
     let record = vault::record(snap, vault_name, &def.name, conn)?
         .ok_or_else(|| crate::error::Error::internal("a resolved connection has no record"))?;
     let mut mapping: Vec<(String, EnvSource)> = def
@@ -145,8 +158,7 @@ fn variables(
             continue;
         }
         if !cache.contains_key(field) {
-            let v =
-                vault::read_secret(snap, store_id, vault_name, &def.name, conn, field, identity)?;
+            let v = refresh::read_field(w, field, &|m| output.warn(m))?;
             cache.insert(field, v);
         }
         out.push((var, cache[field].clone()));

@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 use super::{Context, GetArgs, Output};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::state::ConnectionRecord;
+use crate::oauth::refresh::{self, Want};
 use crate::providers::Catalog;
 use crate::vault;
 
@@ -42,8 +43,15 @@ pub fn run(ctx: &Context, out: &Output, args: GetArgs) -> Result<()> {
             }
             let meta = store.meta(&snap)?;
             let identity = ctx.identity()?;
-            let secret =
-                vault::read_secret(&snap, &meta.id, &ctx.vault, name, &conn, field, &identity)?;
+            let want = Want {
+                store: &store,
+                store_id: &meta.id,
+                vault: &ctx.vault,
+                def: &provider,
+                conn: &conn,
+                identity: &identity,
+            };
+            let secret = refresh::read_field(&want, field, &|m| out.warn(m))?;
             let value = Value::String(secret.expose_secret().to_owned());
             print_field(out, field, &value);
             return Ok(());
@@ -68,9 +76,16 @@ pub fn run(ctx: &Context, out: &Output, args: GetArgs) -> Result<()> {
     if args.show_secret && !record.secrets.is_empty() {
         let meta = store.meta(&snap)?;
         let identity = ctx.identity()?;
+        let want = Want {
+            store: &store,
+            store_id: &meta.id,
+            vault: &ctx.vault,
+            def: &provider,
+            conn: &conn,
+            identity: &identity,
+        };
         for f in record.secrets.keys() {
-            let secret =
-                vault::read_secret(&snap, &meta.id, &ctx.vault, name, &conn, f, &identity)?;
+            let secret = refresh::read_field(&want, f, &|m| out.warn(m))?;
             fields.insert(f.clone(), Value::String(secret.expose_secret().to_owned()));
         }
     } else {

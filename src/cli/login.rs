@@ -28,11 +28,16 @@ pub fn run(ctx: &Context, out: &Output, args: LoginArgs) -> Result<()> {
     }
 
     let key = match provider.auth_type {
-        AuthType::ApiKey => read_key(&provider, conn, &args)?,
+        AuthType::ApiKey => {
+            if args.flow.is_some_and(|f| f != super::FlowArg::ApiKey) {
+                return Err(Error::usage(format!(
+                    "{name} takes an API key; drop --flow"
+                )));
+            }
+            read_key(&provider, conn, &args)?
+        }
         AuthType::Oauth2 => {
-            return Err(Error::usage(format!(
-                "{name} uses OAuth2, which this version of authsome cannot log in to yet; use an API-key provider, or define one with `authsome provider add`"
-            )));
+            return super::login_oauth::run(ctx, out, &args, &store, &snap, &provider);
         }
     };
     // Used only to recognise an unchanged key, so a missing identity is not an error here.
@@ -134,7 +139,8 @@ pub fn run(ctx: &Context, out: &Output, args: LoginArgs) -> Result<()> {
     Ok(())
 }
 
-fn already_connected(out: &Output, name: &str, conn: &str) -> Result<()> {
+/// Reports a login that found the connection already there.
+pub(super) fn already_connected(out: &Output, name: &str, conn: &str) -> Result<()> {
     if out.json {
         out.json(&json!({"status": "already_connected", "provider": name, "connection": conn}));
     } else {

@@ -8,9 +8,11 @@ mod get;
 mod init;
 mod list;
 mod login;
+mod login_oauth;
 mod logout;
 pub mod output;
 mod provider;
+mod revoke;
 mod whoami;
 
 use std::path::PathBuf;
@@ -87,6 +89,8 @@ pub enum Command {
     Default(DefaultArgs),
     /// Remove a connection from the store (the provider is not contacted).
     Logout(LogoutArgs),
+    /// Revoke tokens at the provider, then remove them (every connection, or one).
+    Revoke(LogoutArgs),
     /// List, show, add and remove provider definitions.
     #[command(subcommand)]
     Provider(ProviderCommand),
@@ -110,9 +114,53 @@ pub struct LoginArgs {
     /// Read the API key from standard input.
     #[arg(long)]
     pub stdin: bool,
-    /// Ask at the terminal instead of opening the local form in a browser.
+    /// Do not open a browser: ask at the terminal, or print the URL to open elsewhere.
     #[arg(long)]
     pub no_browser: bool,
+    /// The OAuth2 flow to run (default: the provider's).
+    #[arg(long, value_enum)]
+    pub flow: Option<FlowArg>,
+    /// Scopes to request, comma-separated (default: the provider's).
+    #[arg(long, value_name = "A,B")]
+    pub scopes: Option<String>,
+    /// Fills {base_url} in the provider's URLs (GitHub Enterprise, self-hosted GitLab).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// The OAuth client id (a client secret is never taken as an argument).
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Read the OAuth client secret from standard input.
+    #[arg(long, conflicts_with = "stdin")]
+    pub client_secret_stdin: bool,
+}
+
+/// Login flows, as `--flow` spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum FlowArg {
+    /// Authorization code with PKCE and a loopback callback.
+    Pkce,
+    /// Device authorization: a code to enter on another device.
+    DeviceCode,
+    /// Dynamic client registration, then PKCE.
+    DcrPkce,
+    /// Client credentials (no user).
+    ClientCredentials,
+    /// Paste an API key.
+    ApiKey,
+}
+
+impl From<FlowArg> for crate::model::provider::Flow {
+    fn from(f: FlowArg) -> Self {
+        use crate::model::provider::Flow;
+        match f {
+            FlowArg::Pkce => Flow::Pkce,
+            FlowArg::DeviceCode => Flow::DeviceCode,
+            FlowArg::DcrPkce => Flow::DcrPkce,
+            FlowArg::ClientCredentials => Flow::ClientCredentials,
+            FlowArg::ApiKey => Flow::ApiKey,
+        }
+    }
 }
 
 /// Arguments of `get`.
@@ -226,6 +274,7 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Inspect(a) => list::inspect(&ctx, out, a),
         Command::Default(a) => default::run(&ctx, out, a),
         Command::Logout(a) => logout::run(&ctx, out, a),
+        Command::Revoke(a) => revoke::run(&ctx, out, a),
         Command::Provider(c) => provider::run(&ctx, out, c),
         Command::Whoami => whoami::run(&ctx, out),
         Command::Doctor => doctor::run(&ctx, out),

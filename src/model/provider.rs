@@ -133,6 +133,10 @@ pub struct OAuth2Spec {
     /// RFC 7591 registration endpoint, for dynamic client registration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_url: Option<String>,
+    /// Where to ask who the account is (GitHub's `/user`, OpenID Connect's userinfo), with the
+    /// access token; `id`/`sub` and `login`/`preferred_username`/`email` are read from the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userinfo_url: Option<String>,
     /// Scopes requested when `--scopes` is not given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,

@@ -1,0 +1,401 @@
+//! Refresh on read: an access token about to expire is refreshed before it is handed out.
+//!
+//! A refreshed access token is short-lived noise, so it goes to a cache outside git (encrypted to
+//! the local identity, mode 0600) keyed by the committed connection state; reads make no
+//! commits. When the server rotates the refresh token, the old one is dead, so the new one is
+//! state: it is committed (`refresh github/work`). A per-connection lock keeps two processes from
+//! spending a rotating refresh token twice.
+
+use std::fs::File;
+
+use age::secrecy::{ExposeSecret, SecretString};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use super::{ACCESS_TOKEN, CLIENT_SECRET, Endpoints, OAuthClient, REFRESH_TOKEN};
+use crate::crypto::envelope::{self, Place};
+use crate::crypto::identity::{self, Identity};
+use crate::crypto::recipients;
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::provider::ProviderDef;
+use crate::model::state::{ConnectionRecord, ConnectionStatus};
+use crate::store::{Snapshot, Store};
+use crate::vault::{self, paths};
+
+/// Seconds before expiry at which a token is refreshed (`AUTHSOME_REFRESH_WINDOW` overrides).
+pub const DEFAULT_WINDOW: i64 = 300;
+
+fn window() -> i64 {
+    std::env::var("AUTHSOME_REFRESH_WINDOW")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_WINDOW)
+}
+
+/// One connection whose access token is wanted.
+pub struct Want<'a> {
+    /// The store.
+    pub store: &'a Store,
+    /// The store id.
+    pub store_id: &'a str,
+    /// The vault.
+    pub vault: &'a str,
+    /// The provider definition.
+    pub def: &'a ProviderDef,
+    /// The connection name.
+    pub conn: &'a str,
+    /// The identity that decrypts.
+    pub identity: &'a Identity,
+}
+
+/// One secret field of a connection as a reader should see it: the access token refreshed when
+/// it is about to expire, any other field as committed.
+pub fn read_field(w: &Want<'_>, field: &str, warn: &dyn Fn(&str)) -> Result<SecretString> {
+    if field == ACCESS_TOKEN && w.def.oauth2.is_some() {
+        return access_token(w, warn);
+    }
+    let snap = w.store.snapshot()?;
+    read(w, &snap, field)
+}
+
+/// Seconds from now until `at` (negative when past); `None` when there is no expiry.
+fn remaining(at: Option<&str>) -> Option<i64> {
+    let at: Timestamp = at?.parse().ok()?;
+    Some(at.as_second() - Timestamp::now().as_second())
+}
+
+/// The access token of a connection, refreshed first when it expires within the window.
+/// `warn` receives a message when a failed refresh falls back to a still-valid token.
+pub fn access_token(w: &Want<'_>, warn: &dyn Fn(&str)) -> Result<SecretString> {
+    let snap = w.store.snapshot()?;
+    let record = committed_record(w, &snap)?;
+    if let Some(t) = fresh_committed(w, &snap, &record)? {
+        return Ok(t);
+    }
+    if let Some(t) = fresh_cached(w, &snap)? {
+        return Ok(t);
+    }
+    // Only one refresh per connection at a time; whoever waited re-reads what the first did.
+    let _lock = lock(w)?;
+    let snap = w.store.snapshot()?;
+    let record = committed_record(w, &snap)?;
+    if let Some(t) = fresh_committed(w, &snap, &record)? {
+        return Ok(t);
+    }
+    if let Some(t) = fresh_cached(w, &snap)? {
+        return Ok(t);
+    }
+    refresh_now(w, &snap, &record, warn)
+}
+
+fn committed_record(w: &Want<'_>, snap: &Snapshot<'_>) -> Result<ConnectionRecord> {
+    match vault::record(snap, w.vault, &w.def.name, w.conn)? {
+        Some(r) => Ok(r),
+        None => Err(vault::not_found(snap, w.vault, &w.def.name, w.conn)?),
+    }
+}
+
+fn fresh_committed(
+    w: &Want<'_>,
+    snap: &Snapshot<'_>,
+    record: &ConnectionRecord,
+) -> Result<Option<SecretString>> {
+    match remaining(record.expires_at.as_deref()) {
+        Some(left) if left <= window() => Ok(None),
+        _ => read(w, snap, ACCESS_TOKEN).map(Some),
+    }
+}
+
+fn read(w: &Want<'_>, snap: &Snapshot<'_>, field: &str) -> Result<SecretString> {
+    vault::read_secret(
+        snap,
+        w.store_id,
+        w.vault,
+        &w.def.name,
+        w.conn,
+        field,
+        w.identity,
+    )
+}
+
+/// What the cache file holds (encrypted).
+#[derive(Serialize, Deserialize)]
+struct Cached {
+    access_token: String,
+    expires_at: Option<String>,
+}
+
+/// The cache key: the connection and the committed refresh token it was refreshed from.
+fn cache_path(w: &Want<'_>, snap: &Snapshot<'_>) -> Result<Option<std::path::PathBuf>> {
+    let Some((blob, _)) =
+        snap.entry_id(&paths::secret(w.vault, &w.def.name, w.conn, REFRESH_TOKEN))?
+    else {
+        return Ok(None);
+    };
+    let key = digest(&[w.store_id, w.vault, &w.def.name, w.conn, &blob.to_string()]);
+    Ok(Some(
+        crate::paths::cache_dir()?
+            .join("tokens")
+            .join(format!("{key}.age")),
+    ))
+}
+
+fn digest(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn cache_place(w: &Want<'_>) -> Place {
+    Place {
+        store: w.store_id.to_owned(),
+        vault: w.vault.to_owned(),
+        provider: w.def.name.clone(),
+        connection: Some(w.conn.to_owned()),
+        field: "cached_access_token".to_owned(),
+    }
+}
+
+fn fresh_cached(w: &Want<'_>, snap: &Snapshot<'_>) -> Result<Option<SecretString>> {
+    let Some(path) = cache_path(w, snap)? else {
+        return Ok(None);
+    };
+    let Ok(bytes) = std::fs::read(&path) else {
+        return Ok(None);
+    };
+    // A cache entry that does not decrypt or parse is ignored, never trusted.
+    let Ok(value) = envelope::open(
+        &cache_place(w),
+        &path.display().to_string(),
+        &bytes,
+        w.identity,
+    ) else {
+        return Ok(None);
+    };
+    let Ok(cached) = serde_json::from_str::<Cached>(value.expose_secret()) else {
+        return Ok(None);
+    };
+    let token = SecretString::from(cached.access_token);
+    match remaining(cached.expires_at.as_deref()) {
+        Some(left) if left <= window() => Ok(None),
+        _ => Ok(Some(token)),
+    }
+}
+
+fn write_cache(
+    w: &Want<'_>,
+    snap: &Snapshot<'_>,
+    token: &SecretString,
+    expires_at: Option<&str>,
+) -> Result<()> {
+    let Some(path) = cache_path(w, snap)? else {
+        return Ok(());
+    };
+    let json = Zeroizing::new(
+        serde_json::to_string(&Cached {
+            access_token: token.expose_secret().to_owned(),
+            expires_at: expires_at.map(str::to_owned),
+        })
+        .map_err(|e| Error::internal(e.to_string()))?,
+    );
+    let recipient = recipients::parse(w.identity.recipient(), "the identity")?;
+    let sealed = envelope::seal(
+        &cache_place(w),
+        &SecretString::from(json.to_string()),
+        &[recipient],
+    )?;
+    identity::write_private(&path, &sealed)
+}
+
+fn lock(w: &Want<'_>) -> Result<File> {
+    let dir = crate::paths::cache_dir()?.join("locks");
+    identity::create_private_dir(&dir)?;
+    let path = dir.join(format!(
+        "{}.lock",
+        digest(&[w.store_id, w.vault, &w.def.name, w.conn])
+    ));
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io("open the lock file", &path, e))?;
+    file.lock().map_err(|e| Error::io("lock", &path, e))?;
+    Ok(file)
+}
+
+/// The OAuth client and endpoints of a provider, from committed state.
+pub fn client_and_endpoints(
+    snap: &Snapshot<'_>,
+    store_id: &str,
+    vault_name: &str,
+    def: &ProviderDef,
+    identity: &Identity,
+) -> Result<(OAuthClient, Endpoints)> {
+    let spec = def
+        .oauth2
+        .as_ref()
+        .ok_or_else(|| Error::usage(format!("{} is not an OAuth2 provider", def.name)))?;
+    let state = vault::provider_state(snap, vault_name, &def.name)?;
+    let endpoints = Endpoints::resolve(&def.name, spec, state.base_url.as_deref())?;
+    let id = state.client_id.clone().ok_or_else(|| {
+        Error::new(
+            ErrorKind::CredentialMissing,
+            format!(
+                "{} has no OAuth client configured; log in again with `authsome login {} --force`",
+                def.name, def.name
+            ),
+        )
+    })?;
+    let secret_path = paths::provider_secret(vault_name, &def.name, CLIENT_SECRET);
+    let secret = match snap.read(&secret_path)? {
+        Some(bytes) => {
+            let place = Place {
+                store: store_id.to_owned(),
+                vault: vault_name.to_owned(),
+                provider: def.name.clone(),
+                connection: None,
+                field: CLIENT_SECRET.to_owned(),
+            };
+            Some(envelope::open(&place, &secret_path, &bytes, identity)?)
+        }
+        None => None,
+    };
+    Ok((
+        OAuthClient {
+            id,
+            secret,
+            auth: spec.token_auth_method,
+        },
+        endpoints,
+    ))
+}
+
+fn refresh_now(
+    w: &Want<'_>,
+    snap: &Snapshot<'_>,
+    record: &ConnectionRecord,
+    warn: &dyn Fn(&str),
+) -> Result<SecretString> {
+    let name = &w.def.name;
+    let conn = w.conn;
+    let left = remaining(record.expires_at.as_deref()).unwrap_or(i64::MAX);
+    let current = || read(w, snap, ACCESS_TOKEN);
+    let relogin = format!("log in again with `authsome login {name} --connection {conn} --force`");
+    if !record.secrets.contains_key(REFRESH_TOKEN) {
+        if left > 0 {
+            return current();
+        }
+        return Err(Error::new(
+            ErrorKind::CredentialMissing,
+            format!(
+                "the access token of {name}/{conn} expired and there is no refresh token; {relogin}"
+            ),
+        ));
+    }
+    let refresh_token = read(w, snap, REFRESH_TOKEN)?;
+    let (client, endpoints) = client_and_endpoints(snap, w.store_id, w.vault, w.def, w.identity)?;
+    let http = super::http_client()?;
+    let why =
+        match super::flows::refresh(&http, &endpoints, &client, &refresh_token, &record.scopes) {
+            Ok(Ok(tokens)) => {
+                let rotated = tokens
+                    .refresh_token
+                    .as_ref()
+                    .is_some_and(|new| new.expose_secret() != refresh_token.expose_secret());
+                if rotated {
+                    commit_rotation(w, &tokens)?;
+                } else {
+                    // A cache that cannot be written costs a refresh next time, nothing more.
+                    let _ =
+                        write_cache(w, snap, &tokens.access_token, tokens.expires_at.as_deref());
+                }
+                return Ok(tokens.access_token);
+            }
+            Ok(Err(e)) => format!(
+                "{}{}",
+                e.code,
+                e.description.map(|d| format!(": {d}")).unwrap_or_default()
+            ),
+            Err(e) => e.message().to_owned(),
+        };
+    if left > 0 {
+        warn(&format!(
+            "could not refresh {name}/{conn} ({why}); using the current token, which expires in {left} seconds"
+        ));
+        return current();
+    }
+    mark_failed(w)?;
+    Err(Error::new(
+        ErrorKind::CredentialMissing,
+        format!(
+            "the access token of {name}/{conn} expired and could not be refreshed ({why}); {relogin}"
+        ),
+    ))
+}
+
+/// Commits a rotated refresh token (the old one no longer works) with its access token.
+fn commit_rotation(w: &Want<'_>, tokens: &super::TokenSet) -> Result<()> {
+    let name = &w.def.name;
+    w.store.transact(|txn| {
+        let Some(mut record) = vault::record(txn, w.vault, name, w.conn)? else {
+            return Ok(());
+        };
+        let recipients = vault::load_recipients(txn, w.vault)?;
+        let now = vault::now();
+        for (field, value) in [
+            (ACCESS_TOKEN, Some(&tokens.access_token)),
+            (REFRESH_TOKEN, tokens.refresh_token.as_ref()),
+        ] {
+            let Some(value) = value else { continue };
+            let place = Place {
+                store: w.store_id.to_owned(),
+                vault: w.vault.to_owned(),
+                provider: name.clone(),
+                connection: Some(w.conn.to_owned()),
+                field: field.to_owned(),
+            };
+            let previous = record.secrets.get(field).cloned();
+            let info = vault::put_secret(
+                txn,
+                &place,
+                value,
+                &recipients,
+                previous.as_ref(),
+                Some(w.identity),
+                &now,
+            )?;
+            record.secrets.insert(field.to_owned(), info);
+        }
+        record.expires_at = tokens.expires_at.clone();
+        record.status = ConnectionStatus::Connected;
+        record.updated_at = now;
+        vault::write_yaml(txn, paths::record(w.vault, name, w.conn), &record)?;
+        txn.set_message(format!("refresh {name}/{}", w.conn));
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Records that the connection can no longer be refreshed.
+fn mark_failed(w: &Want<'_>) -> Result<()> {
+    let name = &w.def.name;
+    w.store.transact(|txn| {
+        let Some(mut record) = vault::record(txn, w.vault, name, w.conn)? else {
+            return Ok(());
+        };
+        record.status = ConnectionStatus::RefreshFailed;
+        vault::write_yaml(txn, paths::record(w.vault, name, w.conn), &record)?;
+        txn.set_message(format!("status {name}/{}: refresh_failed", w.conn));
+        Ok(())
+    })?;
+    Ok(())
+}

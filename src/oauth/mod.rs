@@ -258,7 +258,9 @@ pub fn token_set(v: &Value, requested_scopes: &[String]) -> Result<TokenSet> {
         Some(Value::String(s)) => s.parse().ok(),
         _ => None,
     };
-    let expires_at = expires_in.filter(|s| *s > 0).map(|s| {
+    // 0 is read as "no expiry" (some providers send it for long-lived tokens); a negative
+    // value is a token that has already expired.
+    let expires_at = expires_in.filter(|s| *s != 0).map(|s| {
         (jiff::Timestamp::now() + jiff::SignedDuration::from_secs(s))
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string()

@@ -1,6 +1,6 @@
 // OAuth2 mock server (npm oauth2-mock-server 8.2.3, hardened) for authsome tests.
 //
-// Usage: node mock.mjs [PORT] [--expires-in=SECONDS]
+// Usage: node mock.mjs [PORT] [--expires-in=SECONDS] [--refresh-expires-in=SECONDS] [--no-rotate]
 //   PORT               listen on 127.0.0.1:PORT (default 0 = any free port)
 //   --expires-in=N     expires_in / JWT exp of issued access tokens (default 3600)
 //
@@ -46,6 +46,11 @@ const args = process.argv.slice(2);
 const portArg = args.find((a) => /^\d+$/.test(a));
 const expiresArg = args.find((a) => a.startsWith('--expires-in='));
 const expiresIn = expiresArg ? Number(expiresArg.split('=')[1]) : undefined;
+// --no-rotate: a refresh answers without a new refresh token (the old one stays in use).
+const noRotate = args.includes('--no-rotate');
+// --refresh-expires-in=N: expires_in of tokens issued by a refresh (default: as --expires-in).
+const refreshExpiresArg = args.find((a) => a.startsWith('--refresh-expires-in='));
+const refreshExpiresIn = refreshExpiresArg ? Number(refreshExpiresArg.split('=')[1]) : undefined;
 
 const SECRET_PARAMS = new Set([
   'code', 'code_verifier', 'refresh_token', 'access_token', 'token', 'device_code',
@@ -82,6 +87,10 @@ service.on('beforeResponse', (resp, req) => {
   if (resp.statusCode !== 200) return;
   if (expiresIn !== undefined) resp.body.expires_in = expiresIn;
   if (req.requestedScope === undefined) delete resp.body.scope;
+  if (req.body?.grant_type === 'refresh_token') {
+    if (noRotate) delete resp.body.refresh_token;
+    if (refreshExpiresIn !== undefined) resp.body.expires_in = refreshExpiresIn;
+  }
   if (resp.body.refresh_token) {
     refreshTokens.set(resp.body.refresh_token, {
       scope: req.requestedScope, client_id: req.clientId, revoked: false,

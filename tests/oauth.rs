@@ -621,3 +621,99 @@ fn endpoints_must_be_https_unless_loopback() {
     u.run(&["login", "plain", "--client-id", "x", "--no-browser"])
         .fails(2, "is not HTTPS");
 }
+
+#[test]
+fn dynamic_client_registration_then_pkce() {
+    let oidc = NodeServer::start("oidc.mjs", &[]);
+    let u = User::initialized();
+    let i = &oidc.issuer;
+    add_provider(
+        &u,
+        "dcr",
+        "dcr_pkce",
+        &format!(
+            "  authorization_url: {i}/auth\n  token_url: {i}/token\n  registration_url: {i}/reg\n  userinfo_url: {i}/me\n  scopes: [openid]\n  supports_dcr: true\n  token_auth_method: none\n"
+        ),
+    );
+    let r = with_browser(&u, &["login", "dcr"], None, None).ok();
+    assert!(r.stdout.contains("as octocat"), "{}", r.stdout);
+    let state =
+        std::fs::read_to_string(u.store().join("vaults/default/dcr/provider.yaml")).unwrap();
+    let client_id = state
+        .lines()
+        .find_map(|l| l.strip_prefix("client_id: "))
+        .expect("the registered client is stored")
+        .to_owned();
+    // The next connection reuses the registered client instead of registering again.
+    with_browser(&u, &["login", "dcr", "--connection", "second"], None, None).ok();
+    let again =
+        std::fs::read_to_string(u.store().join("vaults/default/dcr/provider.yaml")).unwrap();
+    assert!(
+        again.contains(&format!("client_id: {client_id}")),
+        "{again}"
+    );
+}
+
+#[test]
+fn concurrent_reads_never_spend_a_rotating_refresh_token_twice() {
+    let oidc = NodeServer::start("oidc.mjs", &[]);
+    let u = User::initialized();
+    oidc_provider(&u, &oidc, "device_code");
+    with_browser(
+        &u,
+        &["login", "oidc", "--client-id", "authsome-device"],
+        None,
+        None,
+    )
+    .ok();
+    // Every read refreshes; oidc-provider revokes the whole grant if a refresh token is reused,
+    // so all four succeed only if the refreshes happen one after another, each with the token
+    // the previous one committed.
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            let mut c = u.command();
+            c.env("AUTHSOME_REFRESH_WINDOW", "100000")
+                .args(["get", "oidc", "--field", "access_token", "--show-secret"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        u.log()
+            .iter()
+            .filter(|m| *m == "refresh oidc/default")
+            .count(),
+        4
+    );
+    u.assert_git_clean();
+}
+
+#[test]
+fn a_rejected_client_is_told_where_to_register_and_which_redirect_uri() {
+    let stub = Stub::start(vec![(
+        "/device",
+        vec![Answer::Json(
+            401,
+            r#"{"error":"invalid_client","error_description":"unknown client"}"#.into(),
+        )],
+    )]);
+    let u = User::initialized();
+    stub_provider(&u, &stub);
+    let r = u.run(&["login", "stub", "--client-id", "nope", "--no-browser"]);
+    r.fails(
+        2,
+        "rejected the OAuth client (unknown client); register an OAuth app",
+    );
+    // Without a client and without a terminal to ask at, the message says how to give one.
+    u.run(&["login", "stub", "--no-browser"])
+        .fails(2, "--client-id");
+}

@@ -93,6 +93,8 @@ const provider = new Provider(issuer, {
     deviceFlow: { enabled: true },
     revocation: { enabled: true },
     introspection: { enabled: true },
+    // Open dynamic client registration (RFC 7591) at /reg, for the dcr_pkce flow.
+    registration: { enabled: true },
     // Default on in v9; with no `resource` parameter tokens are opaque userinfo tokens.
     resourceIndicators: { enabled: false },
   },

@@ -141,7 +141,8 @@ impl Request {
 }
 
 fn read_request(stream: &mut TcpStream) -> Option<Request> {
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    // Everything read from one connection is capped, request line and headers included.
+    let mut reader = BufReader::new(stream.try_clone().ok()?.take(2 * MAX_REQUEST as u64));
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
     let mut parts = line.split_whitespace();

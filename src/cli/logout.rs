@@ -52,6 +52,10 @@ pub fn run(ctx: &Context, out: &Output, args: LogoutArgs) -> Result<()> {
         Ok(new_default)
     })?;
     let new_default = outcome.value().clone();
+    // Refreshed tokens cached for this connection go with it.
+    if let Ok(meta) = store.meta(&snap) {
+        crate::oauth::refresh::forget(&meta.id, &ctx.vault, &name, &conn, None);
+    }
     if out.json {
         out.json(&json!({
             "status": "logged_out",

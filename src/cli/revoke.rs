@@ -26,37 +26,15 @@ pub fn run(ctx: &Context, out: &Output, args: LogoutArgs) -> Result<()> {
     let mut revoked = Vec::new();
     let mut warnings = Vec::new();
     if def.oauth2.is_some() && !targets.is_empty() {
-        let identity = ctx.identity()?;
-        let (client, endpoints) =
-            oauth::refresh::client_and_endpoints(&snap, &meta.id, &ctx.vault, &def, &identity)?;
-        match &endpoints.revocation {
-            None => warnings.push(format!(
-                "{name} has no revocation endpoint; revoke the tokens in {}'s settings too",
-                def.display_name
-            )),
-            Some(url) => {
-                let http = oauth::http_client()?;
-                for conn in &targets {
-                    for (field, hint) in [
-                        (REFRESH_TOKEN, "refresh_token"),
-                        (ACCESS_TOKEN, "access_token"),
-                    ] {
-                        let Ok(token) = vault::read_secret(
-                            &snap, &meta.id, &ctx.vault, &name, conn, field, &identity,
-                        ) else {
-                            continue;
-                        };
-                        match oauth::flows::revoke(&http, url, &client, &token, hint) {
-                            Ok(()) => revoked.push(format!("{conn}/{field}")),
-                            Err(e) => warnings.push(format!(
-                                "could not revoke {name}/{conn} {field}: {}",
-                                e.message()
-                            )),
-                        }
-                    }
-                }
-            }
-        }
+        revoke_at_provider(
+            ctx,
+            &snap,
+            &meta.id,
+            &def,
+            &targets,
+            &mut revoked,
+            &mut warnings,
+        );
     }
 
     let whole = args.connection.is_none();
@@ -122,4 +100,85 @@ pub fn run(ctx: &Context, out: &Output, args: LogoutArgs) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Sends every token of `targets` (committed ones and refreshed ones from the cache) to the
+/// provider's revocation endpoint. Problems become warnings: the local copy goes regardless.
+fn revoke_at_provider(
+    ctx: &Context,
+    snap: &crate::store::Snapshot<'_>,
+    store_id: &str,
+    def: &crate::model::provider::ProviderDef,
+    targets: &[String],
+    revoked: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) {
+    let name = &def.name;
+    let identity = match ctx.identity() {
+        Ok(id) => id,
+        Err(e) => {
+            warnings.push(format!(
+                "nothing was revoked at {name} ({}); revoke the tokens in its settings",
+                e.message()
+            ));
+            return;
+        }
+    };
+    let (client, endpoints) =
+        match oauth::refresh::client_and_endpoints(snap, store_id, &ctx.vault, def, &identity) {
+            Ok(c) => c,
+            Err(e) => {
+                warnings.push(format!(
+                    "nothing was revoked at {name} ({}); revoke the tokens in its settings",
+                    e.message()
+                ));
+                return;
+            }
+        };
+    let Some(url) = &endpoints.revocation else {
+        warnings.push(format!(
+            "{name} has no revocation endpoint; revoke the tokens in {}'s settings too",
+            def.display_name
+        ));
+        return;
+    };
+    let http = match oauth::http_client() {
+        Ok(h) => h,
+        Err(e) => {
+            warnings.push(e.message().to_owned());
+            return;
+        }
+    };
+    for conn in targets {
+        let mut tokens = Vec::new();
+        for (field, hint) in [
+            (REFRESH_TOKEN, "refresh_token"),
+            (ACCESS_TOKEN, "access_token"),
+        ] {
+            let record = vault::record(snap, &ctx.vault, name, conn).ok().flatten();
+            if !record.is_some_and(|r| r.secrets.contains_key(field)) {
+                continue;
+            }
+            match vault::read_secret(snap, store_id, &ctx.vault, name, conn, field, &identity) {
+                Ok(t) => tokens.push((field, hint, t)),
+                Err(e) => warnings.push(format!(
+                    "could not read {name}/{conn} {field} to revoke it: {}",
+                    e.message()
+                )),
+            }
+        }
+        // Refreshed access tokens live only in the cache; they are live too.
+        for t in oauth::refresh::forget(store_id, &ctx.vault, name, conn, Some(&identity)) {
+            tokens.push((ACCESS_TOKEN, "access_token", t));
+        }
+        for (field, hint, token) in tokens {
+            match oauth::flows::revoke(&http, url, &client, &token, hint) {
+                Ok(()) => revoked.push(format!("{conn}/{field}")),
+                Err(e) => warnings.push(format!(
+                    "could not revoke {name}/{conn} {field}: {}",
+                    e.message()
+                )),
+            }
+        }
+    }
 }

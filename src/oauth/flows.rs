@@ -182,15 +182,22 @@ pub fn device_code(
         .or_else(|| text("verification_url"))
         .unwrap_or_default();
     let complete = text("verification_uri_complete");
-    let mut interval = Duration::from_secs(num("interval").unwrap_or(5).max(1));
-    let deadline = Instant::now() + Duration::from_secs(num("expires_in").unwrap_or(900).min(1800));
+    // A server's interval and lifetime are bounded so a wrong value cannot hang the login.
+    let mut interval = Duration::from_secs(num("interval").unwrap_or(5).clamp(1, 60));
+    let lifetime = num("expires_in")
+        .filter(|s| *s > 0)
+        .unwrap_or(900)
+        .min(1800);
+    let deadline = Instant::now() + Duration::from_secs(lifetime);
 
     eprintln!(
         "To authorize {}, open {verify} and enter the code {user_code}",
         cx.provider
     );
-    if cx.open_browser {
-        loopback::open_browser(complete.as_deref().unwrap_or(&verify));
+    let page = complete.as_deref().unwrap_or(&verify);
+    // Only a well-formed https (or loopback) URL goes to the browser.
+    if cx.open_browser && super::checked_url(cx.provider, "verification_uri", page).is_ok() {
+        loopback::open_browser(page);
     }
     eprintln!("Waiting for approval...");
     loop {
@@ -201,7 +208,7 @@ pub fn device_code(
             ));
         }
         // The RFC asks clients to wait `interval` between polls, the first one included.
-        std::thread::sleep(interval);
+        std::thread::sleep(interval.min(deadline.saturating_duration_since(Instant::now())));
         let grant = "urn:ietf:params:oauth:grant-type:device_code";
         let params = [
             ("grant_type", grant),
@@ -210,7 +217,9 @@ pub fn device_code(
         match post_form(cx.http, &cx.endpoints.token, client, &params, json_poll)? {
             Ok(v) => return token_set(&v, cx.scopes),
             Err(e) if e.code == "authorization_pending" => {}
-            Err(e) if e.code == "slow_down" => interval += Duration::from_secs(5),
+            Err(e) if e.code == "slow_down" => {
+                interval = (interval + Duration::from_secs(5)).min(Duration::from_secs(60))
+            }
             Err(e) => return Err(explain(cx.provider, &e, cx.register_hint)),
         }
     }
@@ -270,7 +279,9 @@ pub fn register(cx: &FlowContext<'_>, redirect: &str) -> Result<(String, Option<
         .send()
         .map_err(|e| unreachable(url, &e))?;
     let status = response.status();
-    let v: Value = response.json().map_err(|e| unreachable(url, &e))?;
+    let v: Value = serde_json::from_slice(&super::read_body(response, url)?).map_err(|_| {
+        Error::new(ErrorKind::Endpoint, format!("{}'s registration endpoint did not answer with JSON ({status}); check registration_url", cx.provider))
+    })?;
     let id = v
         .get("client_id")
         .and_then(Value::as_str)
@@ -306,17 +317,7 @@ pub fn revoke(
 ) -> Result<()> {
     let params = [("token", token.expose_secret()), ("token_type_hint", hint)];
     let mut form: Vec<(&str, &str)> = params.to_vec();
-    let mut request = http.post(url.clone());
-    match (&client.secret, client.auth) {
-        (Some(secret), crate::model::provider::TokenAuthMethod::ClientSecretBasic) => {
-            request = request.basic_auth(&client.id, Some(secret.expose_secret()));
-        }
-        (Some(secret), _) => {
-            form.push(("client_id", &client.id));
-            form.push(("client_secret", secret.expose_secret()));
-        }
-        (None, _) => form.push(("client_id", &client.id)),
-    }
+    let request = super::authenticate(http.post(url.clone()), &mut form, client);
     let response = request
         .form(&form)
         .send()
@@ -338,15 +339,14 @@ pub fn account(
     token: &SecretString,
 ) -> Option<Account> {
     let url = endpoints.userinfo.as_ref()?;
-    let v: Value = http
+    let response = http
         .get(url.clone())
         .bearer_auth(token.expose_secret())
         .header("Accept", "application/json")
         .send()
         .ok()
-        .filter(|r| r.status().is_success())?
-        .json()
-        .ok()?;
+        .filter(|r| r.status().is_success())?;
+    let v: Value = serde_json::from_slice(&super::read_body(response, url).ok()?).ok()?;
     let field = |names: &[&str]| {
         names.iter().find_map(|n| match v.get(*n) {
             Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),

@@ -151,20 +151,8 @@ pub fn post_form(
     json_body: bool,
 ) -> Result<std::result::Result<Value, OAuthError>> {
     let mut form: Vec<(&str, &str)> = params.to_vec();
-    let mut request = http.post(url.clone()).header("Accept", "application/json");
-    match (&client.secret, client.auth) {
-        (Some(secret), TokenAuthMethod::ClientSecretBasic) => {
-            request = request.basic_auth(
-                form_encode(&client.id),
-                Some(form_encode(secret.expose_secret())),
-            );
-        }
-        (Some(secret), TokenAuthMethod::ClientSecretPost) => {
-            form.push(("client_id", &client.id));
-            form.push(("client_secret", secret.expose_secret()));
-        }
-        _ => form.push(("client_id", &client.id)),
-    }
+    let request = http.post(url.clone()).header("Accept", "application/json");
+    let mut request = authenticate(request, &mut form, client);
     request = if json_body {
         let map: serde_json::Map<String, Value> = form
             .iter()
@@ -176,8 +164,24 @@ pub fn post_form(
     };
     let response = request.send().map_err(|e| unreachable(url, &e))?;
     let status = response.status();
-    let body = response.bytes().map_err(|e| unreachable(url, &e))?;
-    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+    if status.is_redirection() {
+        return Err(Error::new(
+            ErrorKind::Endpoint,
+            format!(
+                "{} answered with a redirect, which authsome does not follow for token calls; check the provider's URLs",
+                host(url)
+            ),
+        ));
+    }
+    let body = read_body(response, url)?;
+    // JSON as the RFC says; some providers still answer form-encoded (GitHub without Accept).
+    let parsed: Option<Value> = serde_json::from_slice(&body).ok().or_else(|| {
+        let pairs: serde_json::Map<String, Value> = url::form_urlencoded::parse(&body)
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect();
+        (pairs.contains_key("access_token") || pairs.contains_key("error"))
+            .then_some(Value::Object(pairs))
+    });
     if let Some(err) = parsed
         .as_ref()
         .and_then(|v| v.get("error"))
@@ -211,6 +215,58 @@ pub fn post_form(
                 host(url)
             ),
         )),
+    }
+}
+
+/// The longest answer read from a provider endpoint.
+const MAX_BODY: u64 = 1024 * 1024;
+
+/// Reads a response body, refusing more than [`MAX_BODY`] (a hostile server cannot fill memory).
+pub fn read_body(response: reqwest::blocking::Response, url: &url::Url) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut body = Vec::new();
+    response
+        .take(MAX_BODY + 1)
+        .read_to_end(&mut body)
+        .map_err(|_| {
+            Error::new(
+                ErrorKind::Endpoint,
+                format!("{} broke off its answer; try again", host(url)),
+            )
+        })?;
+    if body.len() as u64 > MAX_BODY {
+        return Err(Error::new(
+            ErrorKind::Endpoint,
+            format!(
+                "{} sent an answer over 1 MiB; check the provider's URLs",
+                host(url)
+            ),
+        ));
+    }
+    Ok(body)
+}
+
+/// Adds the client's authentication to a token-endpoint request: HTTP Basic (with the RFC 6749
+/// §2.3.1 form encoding), or `client_id`/`client_secret` in the form.
+pub fn authenticate<'a>(
+    request: reqwest::blocking::RequestBuilder,
+    form: &mut Vec<(&'a str, &'a str)>,
+    client: &'a OAuthClient,
+) -> reqwest::blocking::RequestBuilder {
+    match (&client.secret, client.auth) {
+        (Some(secret), TokenAuthMethod::ClientSecretBasic) => request.basic_auth(
+            form_encode(&client.id),
+            Some(form_encode(secret.expose_secret())),
+        ),
+        (Some(secret), TokenAuthMethod::ClientSecretPost) => {
+            form.push(("client_id", &client.id));
+            form.push(("client_secret", secret.expose_secret()));
+            request
+        }
+        _ => {
+            form.push(("client_id", &client.id));
+            request
+        }
     }
 }
 
@@ -260,10 +316,13 @@ pub fn token_set(v: &Value, requested_scopes: &[String]) -> Result<TokenSet> {
     };
     // 0 is read as "no expiry" (some providers send it for long-lived tokens); a negative
     // value is a token that has already expired.
-    let expires_at = expires_in.filter(|s| *s != 0).map(|s| {
-        (jiff::Timestamp::now() + jiff::SignedDuration::from_secs(s))
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .to_string()
+    let expires_at = expires_in.filter(|s| *s != 0).and_then(|s| {
+        jiff::Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_secs(
+                s.clamp(-86_400, 10 * 365 * 86_400),
+            ))
+            .ok()
+            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
     });
     let scopes = match v.get("scope") {
         Some(Value::String(s)) => s
@@ -294,12 +353,17 @@ pub fn token_set(v: &Value, requested_scopes: &[String]) -> Result<TokenSet> {
     })
 }
 
+/// Server-supplied text made safe to print: no control characters, at most 200 characters.
+pub fn printable(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(200).collect()
+}
+
 /// A message for an OAuth2 error, with what to do about the common ones.
 pub fn explain(provider: &str, e: &OAuthError, register_hint: &str) -> Error {
     let detail = e
         .description
         .as_deref()
-        .map(|d| format!(" ({d})"))
+        .map(|d| format!(" ({})", printable(d)))
         .unwrap_or_default();
     match e.code.as_str() {
         "invalid_client" | "unauthorized_client" => Error::new(

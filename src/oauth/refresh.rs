@@ -127,19 +127,61 @@ struct Cached {
     expires_at: Option<String>,
 }
 
-/// The cache key: the connection and the committed refresh token it was refreshed from.
+/// The cache file: named for the connection, then for the committed state it was refreshed
+/// from (the record and the refresh token), so any new login, rotation or edit misses the cache.
 fn cache_path(w: &Want<'_>, snap: &Snapshot<'_>) -> Result<Option<std::path::PathBuf>> {
-    let Some((blob, _)) =
-        snap.entry_id(&paths::secret(w.vault, &w.def.name, w.conn, REFRESH_TOKEN))?
-    else {
+    let refresh = snap.entry_id(&paths::secret(w.vault, &w.def.name, w.conn, REFRESH_TOKEN))?;
+    let record = snap.entry_id(&paths::record(w.vault, &w.def.name, w.conn))?;
+    let (Some((refresh, _)), Some((record, _))) = (refresh, record) else {
         return Ok(None);
     };
-    let key = digest(&[w.store_id, w.vault, &w.def.name, w.conn, &blob.to_string()]);
-    Ok(Some(
-        crate::paths::cache_dir()?
-            .join("tokens")
-            .join(format!("{key}.age")),
-    ))
+    let state = digest(&[&refresh.to_string(), &record.to_string()]);
+    let dir = crate::paths::cache_dir()?.join("tokens");
+    Ok(Some(dir.join(format!(
+        "{}-{state}.age",
+        connection_key(w.store_id, w.vault, &w.def.name, w.conn)
+    ))))
+}
+
+fn connection_key(store_id: &str, vault: &str, provider: &str, conn: &str) -> String {
+    digest(&[store_id, vault, provider, conn])
+}
+
+/// Deletes every cached access token of a connection (after logout or revoke), returning the
+/// live ones so they can be revoked too.
+pub fn forget(
+    store_id: &str,
+    vault: &str,
+    provider: &str,
+    conn: &str,
+    identity: Option<&Identity>,
+) -> Vec<SecretString> {
+    let Ok(dir) = crate::paths::cache_dir().map(|d| d.join("tokens")) else {
+        return Vec::new();
+    };
+    let prefix = format!("{}-", connection_key(store_id, vault, provider, conn));
+    let place = Place {
+        store: store_id.to_owned(),
+        vault: vault.to_owned(),
+        provider: provider.to_owned(),
+        connection: Some(conn.to_owned()),
+        field: "cached_access_token".to_owned(),
+    };
+    let mut live = Vec::new();
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if !entry.file_name().to_string_lossy().starts_with(&prefix) {
+            continue;
+        }
+        if let (Some(id), Ok(bytes)) = (identity, std::fs::read(&path))
+            && let Ok(v) = envelope::open(&place, "cache", &bytes, id)
+            && let Ok(c) = serde_json::from_str::<Cached>(v.expose_secret())
+        {
+            live.push(SecretString::from(c.access_token));
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+    live
 }
 
 fn digest(parts: &[&str]) -> String {
@@ -304,36 +346,49 @@ fn refresh_now(
     let refresh_token = read(w, snap, REFRESH_TOKEN)?;
     let (client, endpoints) = client_and_endpoints(snap, w.store_id, w.vault, w.def, w.identity)?;
     let http = super::http_client()?;
-    let why =
-        match super::flows::refresh(&http, &endpoints, &client, &refresh_token, &record.scopes) {
-            Ok(Ok(tokens)) => {
-                let rotated = tokens
-                    .refresh_token
-                    .as_ref()
-                    .is_some_and(|new| new.expose_secret() != refresh_token.expose_secret());
-                if rotated {
-                    commit_rotation(w, &tokens)?;
-                } else {
-                    // A cache that cannot be written costs a refresh next time, nothing more.
-                    let _ =
-                        write_cache(w, snap, &tokens.access_token, tokens.expires_at.as_deref());
-                }
-                return Ok(tokens.access_token);
+    let refreshed =
+        super::flows::refresh(&http, &endpoints, &client, &refresh_token, &record.scopes);
+    let (why, dead) = match refreshed {
+        Ok(Ok(tokens)) => {
+            let rotated = tokens
+                .refresh_token
+                .as_ref()
+                .is_some_and(|new| new.expose_secret() != refresh_token.expose_secret());
+            if rotated || record.status != ConnectionStatus::Connected {
+                // A rotated refresh token is state (the old one is dead); so is recovering
+                // from an earlier failure.
+                commit_refresh(w, &tokens, rotated)?;
+            } else {
+                // A cache that cannot be written costs a refresh next time, nothing more.
+                let _ = write_cache(w, snap, &tokens.access_token, tokens.expires_at.as_deref());
             }
-            Ok(Err(e)) => format!(
+            return Ok(tokens.access_token);
+        }
+        Ok(Err(e)) => {
+            let why = format!(
                 "{}{}",
                 e.code,
-                e.description.map(|d| format!(": {d}")).unwrap_or_default()
-            ),
-            Err(e) => e.message().to_owned(),
-        };
+                e.description
+                    .map(|d| format!(": {}", super::printable(&d)))
+                    .unwrap_or_default()
+            );
+            (why, e.code == "invalid_grant")
+        }
+        Err(e) => (e.message().to_owned(), false),
+    };
     if left > 0 {
         warn(&format!(
             "could not refresh {name}/{conn} ({why}); using the current token, which expires in {left} seconds"
         ));
         return current();
     }
-    mark_failed(w)?;
+    // Only a refused grant is a fact about the connection; a network failure is not.
+    if dead && let Err(e) = mark_failed(w) {
+        warn(&format!(
+            "could not record the failed refresh: {}",
+            e.message()
+        ));
+    }
     Err(Error::new(
         ErrorKind::CredentialMissing,
         format!(
@@ -342,8 +397,9 @@ fn refresh_now(
     ))
 }
 
-/// Commits a rotated refresh token (the old one no longer works) with its access token.
-fn commit_rotation(w: &Want<'_>, tokens: &super::TokenSet) -> Result<()> {
+/// Commits refreshed tokens: a rotated refresh token (the old one no longer works) with its
+/// access token, or the connection's return to `connected`.
+fn commit_refresh(w: &Want<'_>, tokens: &super::TokenSet, rotated: bool) -> Result<()> {
     let name = &w.def.name;
     w.store.transact(|txn| {
         let Some(mut record) = vault::record(txn, w.vault, name, w.conn)? else {
@@ -376,10 +432,15 @@ fn commit_rotation(w: &Want<'_>, tokens: &super::TokenSet) -> Result<()> {
             record.secrets.insert(field.to_owned(), info);
         }
         record.expires_at = tokens.expires_at.clone();
+        record.scopes = tokens.scopes.clone();
         record.status = ConnectionStatus::Connected;
         record.updated_at = now;
         vault::write_yaml(txn, paths::record(w.vault, name, w.conn), &record)?;
-        txn.set_message(format!("refresh {name}/{}", w.conn));
+        txn.set_message(if rotated {
+            format!("refresh {name}/{}", w.conn)
+        } else {
+            format!("status {name}/{}: connected", w.conn)
+        });
         Ok(())
     })?;
     Ok(())

@@ -52,6 +52,9 @@ fn main() {
         let home = tempfile::tempdir().unwrap();
         let build = Instant::now();
         let commits = build_store(&bin, home.path(), &providers, n);
+        // Let the kernel write back the freshly built store first, so timings measure authsome
+        // rather than the page cache flushing underneath it.
+        let _ = Command::new("sync").status();
         if std::env::var_os("BENCH_KEEP").is_some() {
             eprintln!("keeping the store: HOME={}", home.path().display());
             std::mem::forget(home);

@@ -5,6 +5,7 @@ mod default;
 mod doctor;
 mod export;
 mod get;
+mod history;
 mod init;
 mod list;
 mod login;
@@ -94,6 +95,10 @@ pub enum Command {
     /// List, show, add and remove provider definitions.
     #[command(subcommand)]
     Provider(ProviderCommand),
+    /// Show the store's history: who changed what, when.
+    Log(LogArgs),
+    /// Bring a provider or connection back as it was at a revision, in a new commit.
+    Restore(RestoreArgs),
     /// Show the store, the identity and the vaults in use.
     Whoami,
     /// Check the store, the identity and the secrets, and say what to fix.
@@ -237,6 +242,28 @@ pub struct LogoutArgs {
     pub connection: Option<String>,
 }
 
+/// Arguments of `log`.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Only commits touching PROVIDER or PROVIDER/CONNECTION.
+    #[arg(value_name = "PROVIDER[/CONNECTION]")]
+    pub target: Option<String>,
+    /// Show at most N commits.
+    #[arg(short = 'n', long = "max-count", value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+/// Arguments of `restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// What to restore.
+    #[arg(value_name = "PROVIDER[/CONNECTION]")]
+    pub target: String,
+    /// The revision to restore it from (a commit id, HEAD~N, ...).
+    #[arg(long, value_name = "REV")]
+    pub to: String,
+}
+
 /// `provider` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ProviderCommand {
@@ -276,6 +303,8 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Logout(a) => logout::run(&ctx, out, a),
         Command::Revoke(a) => revoke::run(&ctx, out, a),
         Command::Provider(c) => provider::run(&ctx, out, c),
+        Command::Log(a) => history::log(&ctx, out, a),
+        Command::Restore(a) => history::restore(&ctx, out, a),
         Command::Whoami => whoami::run(&ctx, out),
         Command::Doctor => doctor::run(&ctx, out),
     }

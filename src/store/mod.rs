@@ -6,12 +6,14 @@
 //! from HEAD, commits it with a compare-and-swap on the branch, and then brings the work tree and
 //! index in line for the paths it touched.
 
+mod history;
 mod snapshot;
 mod txn;
 mod worktree;
 
 use std::path::{Path, PathBuf};
 
+pub use history::{Change, CommitInfo};
 pub use snapshot::{DirEntry, Snapshot};
 pub use txn::{Outcome, Txn};
 

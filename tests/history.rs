@@ -1,0 +1,119 @@
+//! History: `log` agrees with `git log`, and `restore` brings a connection back in a new commit.
+
+mod common;
+
+use common::User;
+
+#[test]
+fn log_lists_what_each_commit_changed_and_filters_by_connection() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    u.login("openai", "work", "sk-2").ok();
+    u.login("anthropic", "default", "sk-ant-1").ok();
+    u.run(&["default", "openai", "work"]).ok();
+
+    let v: serde_json::Value =
+        serde_json::from_str(&u.run(&["log", "--json"]).ok().stdout).unwrap();
+    let commits = v["commits"].as_array().unwrap();
+    let git_ids: Vec<String> = u
+        .git(&["log", "--format=%H"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let ids: Vec<&str> = commits
+        .iter()
+        .map(|c| c["commit"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, git_ids, "the same commits as git log, newest first");
+    assert_eq!(commits[0]["summary"], "default openai: default -> work");
+    assert_eq!(
+        commits[0]["changes"],
+        serde_json::json!([{"path": "vaults/default/openai/provider.yaml", "status": "modified"}])
+    );
+    // git's own view of the same commit agrees.
+    assert_eq!(
+        u.git(&["show", "--format=", "--name-status", "HEAD"]),
+        "M\tvaults/default/openai/provider.yaml\n"
+    );
+
+    let work: serde_json::Value =
+        serde_json::from_str(&u.run(&["log", "openai/work", "--json"]).ok().stdout).unwrap();
+    let summaries: Vec<&str> = work["commits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(summaries, ["login openai/work"]);
+    let text = u.run(&["log", "anthropic", "-n", "1"]).ok().stdout;
+    assert!(
+        text.contains("login anthropic/default")
+            && text.contains("A vaults/default/anthropic/default/api_key.age"),
+        "{text}"
+    );
+    assert!(!text.contains("openai"));
+}
+
+#[test]
+fn restore_brings_a_connection_back_in_a_new_commit() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    u.login("openai", "work", "sk-old").ok();
+    let before = u.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    u.run_stdin(
+        &[
+            "login",
+            "openai",
+            "--connection",
+            "work",
+            "--force",
+            "--stdin",
+        ],
+        "sk-new",
+    )
+    .ok();
+    u.run(&["logout", "openai", "--connection", "work"]).ok();
+    u.run(&["get", "openai", "-c", "work"])
+        .fails(3, "it has default");
+
+    u.run(&["restore", "openai/work", "--to", &before]).ok();
+    assert_eq!(
+        u.log()[0],
+        format!("restore openai/work to {}", &before[..8])
+    );
+    assert_eq!(
+        u.run(&[
+            "get",
+            "openai",
+            "-c",
+            "work",
+            "--field",
+            "api_key",
+            "--show-secret"
+        ])
+        .ok()
+        .stdout,
+        "sk-old\n"
+    );
+    // The secret file is the very blob it was, and history was not rewritten.
+    assert_eq!(
+        u.git(&["rev-parse", "HEAD:vaults/default/openai/work/api_key.age"]),
+        u.git(&[
+            "rev-parse",
+            &format!("{before}:vaults/default/openai/work/api_key.age")
+        ])
+    );
+    assert_eq!(
+        u.log().len(),
+        6,
+        "init, three logins, a logout and the restore"
+    );
+    let again = u.run(&["restore", "openai/work", "--to", &before]).ok();
+    assert!(again.stdout.contains("nothing changed"), "{}", again.stdout);
+    u.assert_git_clean();
+
+    u.run(&["restore", "openai/nope", "--to", "HEAD"])
+        .fails(2, "did not exist at HEAD");
+    u.run(&["restore", "openai/work", "--to", "not-a-rev"])
+        .fails(2, "is not a revision");
+}

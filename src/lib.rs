@@ -14,6 +14,7 @@ pub mod model;
 pub mod oauth;
 pub mod paths;
 pub mod providers;
+pub mod review;
 pub mod store;
 pub mod vault;
 

@@ -54,6 +54,8 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
                 principals: vec![principal.clone()],
             },
         )?;
+        // Readable diffs of secret files from the first commit on.
+        super::review::stage_setup(txn, &meta.id, DEFAULT_VAULT)?;
         txn.set_message("init store");
         Ok(true)
     })?;
@@ -63,6 +65,8 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
             store.root().display()
         ));
     }
+
+    super::review::register(&store)?;
 
     // An existing store this identity cannot read is worth saying out loud.
     let snap = store.snapshot()?;

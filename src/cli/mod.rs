@@ -13,6 +13,7 @@ mod login_oauth;
 mod logout;
 pub mod output;
 mod provider;
+mod review;
 mod revoke;
 mod whoami;
 
@@ -99,6 +100,22 @@ pub enum Command {
     Log(LogArgs),
     /// Bring a provider or connection back as it was at a revision, in a new commit.
     Restore(RestoreArgs),
+    /// Show what changed between two revisions (default: the last commit), secrets redacted.
+    Diff(DiffArgs),
+    /// Show one commit and what it changed, secrets redacted.
+    Show {
+        /// The revision.
+        #[arg(default_value = "HEAD")]
+        rev: String,
+    },
+    /// Print a secret file as a redacted summary (git's textconv driver calls this).
+    #[command(hide = true)]
+    Textconv {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Make `git diff` and `git log -p` show secret files as redacted summaries.
+    GitSetup,
     /// Show the store, the identity and the vaults in use.
     Whoami,
     /// Check the store, the identity and the secrets, and say what to fix.
@@ -253,6 +270,14 @@ pub struct LogArgs {
     pub limit: Option<usize>,
 }
 
+/// Arguments of `diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// `REV` (from REV to HEAD) or `REV..REV`.
+    #[arg(value_name = "REV[..REV]")]
+    pub range: Option<String>,
+}
+
 /// Arguments of `restore`.
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
@@ -305,6 +330,10 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Provider(c) => provider::run(&ctx, out, c),
         Command::Log(a) => history::log(&ctx, out, a),
         Command::Restore(a) => history::restore(&ctx, out, a),
+        Command::Diff(a) => review::diff(&ctx, out, a),
+        Command::Show { rev } => review::show(&ctx, out, &rev),
+        Command::Textconv { file } => review::textconv(&ctx, out, &file),
+        Command::GitSetup => review::git_setup(&ctx, out),
         Command::Whoami => whoami::run(&ctx, out),
         Command::Doctor => doctor::run(&ctx, out),
     }

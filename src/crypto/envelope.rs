@@ -45,10 +45,11 @@ pub struct Place {
 
 impl Place {
     fn header(&self) -> String {
-        let mut h = format!(
-            "{MAGIC}\nstore: {}\nvault: {}\nprovider: {}\n",
-            self.store, self.vault, self.provider
-        );
+        let mut h = format!("{MAGIC}\nstore: {}\nvault: {}\n", self.store, self.vault);
+        // Vault-level secrets (the fingerprint key) belong to no provider.
+        if !self.provider.is_empty() {
+            h.push_str(&format!("provider: {}\n", self.provider));
+        }
         if let Some(c) = &self.connection {
             h.push_str(&format!("connection: {c}\n"));
         }
@@ -60,6 +61,7 @@ impl Place {
     pub fn describe(&self) -> String {
         match &self.connection {
             Some(c) => format!("{}/{}/{}/{}", self.vault, self.provider, c, self.field),
+            None if self.provider.is_empty() => format!("{}/{}", self.vault, self.field),
             None => format!("{}/{}/{}", self.vault, self.provider, self.field),
         }
     }
@@ -122,6 +124,46 @@ pub fn open(place: &Place, path: &str, file: &[u8], identity: &Identity) -> Resu
     let value = std::str::from_utf8(&plaintext[expected.len()..])
         .map_err(|_| damaged("value is not UTF-8"))?;
     Ok(SecretString::from(value.to_owned()))
+}
+
+/// Decrypts any authsome secret file without checking where it sits, returning the place its
+/// header claims and the value. Only for showing a file whose place is unknown (git hands
+/// `textconv` a temporary copy); everything that uses a value goes through [`open`].
+pub fn open_unbound(path: &str, file: &[u8], identity: &Identity) -> Result<(Place, SecretString)> {
+    let decryptor = age::Decryptor::new_buffered(ArmoredReader::new(file))
+        .map_err(|_| Error::crypto(format!("{path} is not an age file")))?;
+    let mut reader = decryptor
+        .decrypt(identity.age_identities())
+        .map_err(|_| Error::crypto(format!("{path} cannot be decrypted with this identity")))?;
+    let mut plaintext = Zeroizing::new(Vec::new());
+    reader
+        .read_to_end(&mut plaintext)
+        .map_err(|_| Error::crypto(format!("{path} is damaged")))?;
+    let end = plaintext
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .ok_or_else(|| Error::crypto(format!("{path} is not an authsome secret")))?;
+    let header = std::str::from_utf8(&plaintext[..end])
+        .map_err(|_| Error::crypto(format!("{path} is not an authsome secret")))?;
+    if !header.starts_with(MAGIC) {
+        return Err(Error::crypto(format!("{path} is not an authsome secret")));
+    }
+    let get = |k: &str| {
+        header
+            .lines()
+            .find_map(|l| l.strip_prefix(k).and_then(|r| r.strip_prefix(": ")))
+            .map(str::to_owned)
+    };
+    let place = Place {
+        store: get("store").unwrap_or_default(),
+        vault: get("vault").unwrap_or_default(),
+        provider: get("provider").unwrap_or_default(),
+        connection: get("connection"),
+        field: get("field").unwrap_or_default(),
+    };
+    let value = std::str::from_utf8(&plaintext[end + 2..])
+        .map_err(|_| Error::crypto(format!("{path} holds a value that is not UTF-8")))?;
+    Ok((place, SecretString::from(value.to_owned())))
 }
 
 /// Names the place a decrypted header claims, without revealing the value.

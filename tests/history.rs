@@ -117,3 +117,78 @@ fn restore_brings_a_connection_back_in_a_new_commit() {
     u.run(&["restore", "openai/work", "--to", "not-a-rev"])
         .fails(2, "is not a revision");
 }
+
+#[test]
+fn status_reports_what_needs_attention() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    u.login("openai", "work", "sk-2").ok();
+    let clean = u.run(&["status"]).ok().stdout;
+    assert!(clean.contains("Nothing needs attention"), "{clean}");
+
+    // A key that expired (committed by hand), an edit and a stray file in the work tree.
+    let record = u.store().join("vaults/default/openai/work/connection.yaml");
+    let text = std::fs::read_to_string(&record).unwrap();
+    std::fs::write(
+        &record,
+        text.replace(
+            "status: connected",
+            "status: connected\nexpires_at: 2020-01-01T00:00:00Z",
+        ),
+    )
+    .unwrap();
+    u.git(&["commit", "-qam", "expire work"]);
+    std::fs::write(
+        u.store().join("vaults/default/openai/provider.yaml"),
+        "default: work\n",
+    )
+    .unwrap();
+    std::fs::write(u.store().join("vaults/default/stray.txt"), "x").unwrap();
+
+    let v: serde_json::Value =
+        serde_json::from_str(&u.run(&["status", "--json"]).ok().stdout).unwrap();
+    let kinds: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_owned(),
+                f["subject"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        kinds.contains(&(
+            "uncommitted".into(),
+            "vaults/default/openai/provider.yaml".into()
+        )),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("uncommitted".into(), "vaults/default/stray.txt".into())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("expired".into(), "openai/work".into())),
+        "{kinds:?}"
+    );
+    assert_eq!(v["clean"], false);
+}
+
+#[test]
+fn status_notices_a_store_rolled_back_since_it_last_looked() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    u.login("openai", "default", "sk-1").ok();
+    u.run_stdin(&["login", "openai", "--force", "--stdin"], "sk-rotated")
+        .ok();
+    u.run(&["status"]).ok();
+    // Someone puts back the older state, with the older key.
+    u.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    let r = u.run(&["status"]).ok().stdout;
+    assert!(
+        r.contains("rollback") && r.contains("moved back to an older commit"),
+        "{r}"
+    );
+}

@@ -5,7 +5,7 @@ use serde_json::json;
 use super::{Context, Output};
 use crate::error::{Error, Result};
 use crate::providers::Catalog;
-use crate::vault::{self, paths};
+use crate::vault;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Level {
@@ -60,7 +60,7 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
             );
             store_permissions(store.root(), &mut push);
 
-            let dirty = uncommitted(&store, &snap)?;
+            let dirty = store.uncommitted(&snap)?;
             if dirty.is_empty() {
                 push("work tree", Level::Ok, "matches HEAD".into());
             } else {
@@ -213,25 +213,3 @@ fn store_permissions(root: &std::path::Path, push: &mut impl FnMut(&'static str,
 
 #[cfg(not(unix))]
 fn store_permissions(_: &std::path::Path, _: &mut impl FnMut(&'static str, Level, String)) {}
-
-/// Committed files whose work-tree copy differs or is missing.
-fn uncommitted(
-    store: &crate::store::Store,
-    snap: &crate::store::Snapshot<'_>,
-) -> Result<Vec<String>> {
-    let mut dirty = Vec::new();
-    let mut files = Vec::new();
-    files.push(crate::store::STORE_FILE.to_owned());
-    for dir in ["principals", "providers", "vaults"] {
-        files.extend(snap.files_under(dir)?);
-    }
-    for rel in files {
-        let committed = snap.read(&rel)?;
-        let disk = std::fs::read(store.root().join(&rel)).ok();
-        if committed != disk {
-            dirty.push(rel);
-        }
-    }
-    let _ = paths::vault;
-    Ok(dirty)
-}

@@ -15,6 +15,7 @@ pub mod output;
 mod provider;
 mod review;
 mod revoke;
+mod status;
 mod whoami;
 
 use std::path::PathBuf;
@@ -116,6 +117,8 @@ pub enum Command {
     },
     /// Make `git diff` and `git log -p` show secret files as redacted summaries.
     GitSetup,
+    /// What needs attention: uncommitted edits, expiring connections, stale recipients, rollbacks.
+    Status,
     /// Show the store, the identity and the vaults in use.
     Whoami,
     /// Check the store, the identity and the secrets, and say what to fix.
@@ -334,6 +337,7 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Show { rev } => review::show(&ctx, out, &rev),
         Command::Textconv { file } => review::textconv(&ctx, out, &file),
         Command::GitSetup => review::git_setup(&ctx, out),
+        Command::Status => status::run(&ctx, out),
         Command::Whoami => whoami::run(&ctx, out),
         Command::Doctor => doctor::run(&ctx, out),
     }

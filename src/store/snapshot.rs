@@ -23,6 +23,46 @@ pub struct DirEntry {
     pub id: ObjectId,
 }
 
+impl Store {
+    /// Store files whose work-tree copy differs from HEAD, is missing, or is not committed at
+    /// all, as store-relative paths. Reads never use them; `status` and `doctor` report them.
+    pub fn uncommitted(&self, snap: &Snapshot<'_>) -> Result<Vec<String>> {
+        let mut committed = vec![super::STORE_FILE.to_owned(), ".gitattributes".to_owned()];
+        for dir in ["principals", "providers", "vaults"] {
+            committed.extend(snap.files_under(dir)?);
+        }
+        let mut dirty = Vec::new();
+        for rel in &committed {
+            let disk = std::fs::read(self.disk_path(rel)).ok();
+            if snap.read(rel)? != disk {
+                dirty.push(rel.clone());
+            }
+        }
+        // Files someone put in the store's folders without committing them.
+        let known: std::collections::HashSet<&String> = committed.iter().collect();
+        let mut stack: Vec<String> = ["principals", "providers", "vaults"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(self.disk_path(&dir)) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let rel = format!("{dir}/{name}");
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    stack.push(rel);
+                } else if !known.contains(&rel) && !name.starts_with('.') {
+                    dirty.push(rel);
+                }
+            }
+        }
+        dirty.sort();
+        Ok(dirty)
+    }
+}
+
 impl<'s> Snapshot<'s> {
     pub(super) fn at_head(store: &'s Store) -> Result<Self> {
         let repo = &store.repo;

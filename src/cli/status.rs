@@ -1,0 +1,131 @@
+//! `authsome status`: what needs attention in the store, each with what to do.
+
+use serde_json::json;
+
+use super::{Context, Output};
+use crate::error::Result;
+use crate::model::state::ConnectionStatus;
+use crate::store::Store;
+use crate::vault;
+
+/// Seconds ahead within which an expiring connection is reported.
+const SOON: i64 = 86_400;
+
+struct Finding {
+    kind: &'static str,
+    subject: String,
+    what_to_do: String,
+}
+
+pub fn run(ctx: &Context, out: &Output) -> Result<()> {
+    let store = ctx.store()?;
+    let snap = store.snapshot()?;
+    let meta = store.meta(&snap)?;
+    let mut findings = Vec::new();
+
+    for path in store.uncommitted(&snap)? {
+        findings.push(Finding {
+            kind: "uncommitted",
+            subject: path.clone(),
+            what_to_do: format!(
+                "reads ignore it; commit it, or discard it with `git -C {} checkout HEAD -- {path}` (or delete it if untracked)",
+                store.root().display()
+            ),
+        });
+    }
+
+    let recipients = vault::vault_recipients(&snap, &ctx.vault).unwrap_or_default();
+    let fingerprint = crate::crypto::recipients::fingerprint(recipients.iter().map(String::as_str));
+    let now = jiff::Timestamp::now().as_second();
+    for (provider, (_, conns)) in vault::all_records(&snap, &ctx.vault, None)? {
+        for (conn, record) in conns {
+            let subject = format!("{provider}/{conn}");
+            let relogin = format!("`authsome login {provider} --connection {conn} --force`");
+            if record.status != ConnectionStatus::Connected {
+                findings.push(Finding {
+                    kind: record.status.as_str(),
+                    subject: subject.clone(),
+                    what_to_do: format!("log in again with {relogin}"),
+                });
+            } else if let Some(at) = record
+                .expires_at
+                .as_deref()
+                .and_then(|a| a.parse::<jiff::Timestamp>().ok())
+            {
+                let left = at.as_second() - now;
+                let refreshable = record.secrets.contains_key(crate::oauth::REFRESH_TOKEN);
+                if left <= SOON && !refreshable {
+                    findings.push(Finding {
+                        kind: if left <= 0 { "expired" } else { "expiring" },
+                        subject: subject.clone(),
+                        what_to_do: format!("it cannot be refreshed; log in again with {relogin}"),
+                    });
+                }
+            }
+            if !recipients.is_empty()
+                && record.secrets.values().any(|s| s.recipients != fingerprint)
+            {
+                findings.push(Finding {
+                    kind: "stale_recipients",
+                    subject,
+                    what_to_do: format!("its secrets are encrypted to an older set of recipients; re-encrypt with {relogin}"),
+                });
+            }
+        }
+    }
+
+    if let Some(finding) = rollback(&store, &meta.id, snap.commit())? {
+        findings.push(finding);
+    }
+
+    if out.json {
+        let list: Vec<_> = findings
+            .iter()
+            .map(|f| json!({"kind": f.kind, "subject": f.subject, "what_to_do": f.what_to_do}))
+            .collect();
+        out.json(&json!({"clean": findings.is_empty(), "findings": list}));
+    } else if findings.is_empty() {
+        out.info(
+            "Nothing needs attention: the work tree matches HEAD and every connection is usable.",
+        );
+    } else {
+        for f in &findings {
+            out.data(&format!("{:<17} {}: {}", f.kind, f.subject, f.what_to_do));
+        }
+    }
+    Ok(())
+}
+
+/// Compares HEAD with the HEAD this machine saw last time, and remembers the current one.
+/// A HEAD that is an ancestor of the last one seen means the store was rolled back (an old
+/// copy restored, a forced reset); a HEAD unrelated to it means history was rewritten.
+fn rollback(store: &Store, store_id: &str, head: Option<gix::ObjectId>) -> Result<Option<Finding>> {
+    let Some(head) = head else { return Ok(None) };
+    let Ok(dir) = crate::paths::cache_dir() else {
+        return Ok(None);
+    };
+    let seen_path = dir.join(format!("seen-{store_id}"));
+    let seen = std::fs::read_to_string(&seen_path)
+        .ok()
+        .and_then(|s| gix::ObjectId::from_hex(s.trim().as_bytes()).ok());
+    let mut finding = None;
+    if let Some(seen) = seen.filter(|s| *s != head) {
+        let ahead = store.walk(head)?;
+        if !ahead.contains(&seen) {
+            let short = |id: gix::ObjectId| id.to_string()[..8].to_owned();
+            let rolled_back =
+                store.repo().find_commit(seen).is_ok() && store.walk(seen)?.contains(&head);
+            finding = Some(Finding {
+                kind: if rolled_back { "rollback" } else { "rewritten" },
+                subject: format!("HEAD {} (last seen here: {})", short(head), short(seen)),
+                what_to_do: if rolled_back {
+                    "the store moved back to an older commit since this machine last read it; if you did not do that, someone may be replaying old credentials: check `authsome log` and restore the newer commit".to_owned()
+                } else {
+                    "the store's history was rewritten since this machine last read it; check `authsome log` before trusting it".to_owned()
+                },
+            });
+        }
+    }
+    let _ = crate::crypto::identity::write_private(&seen_path, head.to_string().as_bytes());
+    Ok(finding)
+}

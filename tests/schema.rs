@@ -38,6 +38,10 @@ fn schemas_match_the_rust_types() {
     check("vault", schemars::schema_for!(VaultMeta));
     check("principal", schemars::schema_for!(Principal));
     check("store", schemars::schema_for!(StoreMeta));
+    check(
+        "project",
+        schemars::schema_for!(authsome::model::project::ProjectConfig),
+    );
 }
 
 /// Every bundled definition parses, passes validation and is valid against the provider schema's

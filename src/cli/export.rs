@@ -24,12 +24,8 @@ pub fn run(ctx: &Context, out: &Output, args: ExportArgs) -> Result<()> {
     match &args.provider {
         Some(p) => {
             let def = catalog.get(p)?.def;
-            let (conn, _) = vault::resolve_connection(
-                &snap,
-                &ctx.vault,
-                &def.name,
-                args.connection.as_deref(),
-            )?;
+            let named = ctx.connection(&def.name, args.connection.as_deref());
+            let (conn, _) = vault::resolve_connection(&snap, &ctx.vault, &def.name, named)?;
             let want = Want {
                 store: &store,
                 store_id: &meta.id,
@@ -43,7 +39,9 @@ pub fn run(ctx: &Context, out: &Output, args: ExportArgs) -> Result<()> {
         None => {
             let mut taken: BTreeMap<String, String> = BTreeMap::new();
             for name in vault::providers(&snap, &ctx.vault)? {
-                let Some(conn) = vault::provider_state(&snap, &ctx.vault, &name)?.default else {
+                // The project's pin, else the provider's default.
+                let default = vault::provider_state(&snap, &ctx.vault, &name)?.default;
+                let Some(conn) = ctx.pins.get(&name).cloned().or(default) else {
                     continue;
                 };
                 let def = match catalog.get(&name) {

@@ -21,8 +21,12 @@ pub fn run(ctx: &Context, out: &Output, args: GetArgs) -> Result<()> {
     let snap = store.snapshot()?;
     let provider = Catalog::new(&snap).get(&args.provider)?.def;
     let name = &provider.name;
-    let (conn, record) =
-        vault::resolve_connection(&snap, &ctx.vault, name, args.connection.as_deref())?;
+    let (conn, record) = vault::resolve_connection(
+        &snap,
+        &ctx.vault,
+        name,
+        ctx.connection(name, args.connection.as_deref()),
+    )?;
     let state = vault::provider_state(&snap, &ctx.vault, name)?;
     let is_default = state.default.as_deref() == Some(conn.as_str());
 

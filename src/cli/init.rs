@@ -5,11 +5,12 @@ use serde_json::json;
 use super::{Context, Output};
 use crate::crypto::identity::Identity;
 use crate::error::{Error, Result};
+use crate::model::project::{PROJECT_FILE, ProjectConfig};
 use crate::model::state::{Principal, STORE_FORMAT, StoreMeta, VaultMeta};
 use crate::store::{STORE_FILE, Store};
 use crate::vault::{self, DEFAULT_VAULT, paths};
 
-pub fn run(ctx: &Context, out: &Output) -> Result<()> {
+pub fn run(ctx: &Context, out: &Output, project: bool) -> Result<()> {
     refuse_identity_in_store(ctx)?;
     let mut created = Vec::new();
     let identity = if ctx.identity_path.exists() {
@@ -20,7 +21,14 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
         id
     };
 
-    let store = if ctx.store_path.join(".git").exists() {
+    // A project store is a folder of the repository around the current directory, named by
+    // its .authsome.yaml (written in the same commit when it is new).
+    let mut project_file = None;
+    let store = if project {
+        let (store, new_config) = open_project()?;
+        project_file = new_config;
+        store
+    } else if ctx.store_path.join(".git").exists() {
         Store::open(&ctx.store_path)?
     } else {
         let s = Store::create_repo(&ctx.store_path)?;
@@ -56,14 +64,24 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
         )?;
         // Readable diffs of secret files from the first commit on.
         super::review::stage_setup(txn, &meta.id, DEFAULT_VAULT)?;
-        txn.set_message("init store");
+        if let Some(text) = &project_file {
+            txn.write(format!("/{PROJECT_FILE}"), text.clone());
+        }
+        txn.set_message(if project {
+            "init project store"
+        } else {
+            "init store"
+        });
         Ok(true)
     })?;
     if *outcome.value() {
         created.push(format!(
             "store {} with vault {DEFAULT_VAULT:?} for principal {principal:?}",
-            store.root().display()
+            store.dir().display()
         ));
+        if project_file.is_some() {
+            created.push(format!("{PROJECT_FILE} in {}", store.root().display()));
+        }
     }
 
     super::review::register(&store)?;
@@ -108,6 +126,48 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
         return Err(if reported { err.reported() } else { err });
     }
     Ok(())
+}
+
+/// Finds the repository around the current directory and its store folder: the one its
+/// `.authsome.yaml` names, or `.authsome` with a new `.authsome.yaml` (returned to be committed).
+fn open_project() -> Result<(Store, Option<String>)> {
+    let cwd = std::env::current_dir().map_err(|e| Error::internal(e.to_string()))?;
+    let repo = gix::discover(&cwd).map_err(|_| {
+        Error::store(format!(
+            "{} is not inside a git repository; run `git init` first, or drop --project for your personal store",
+            cwd.display()
+        ))
+    })?;
+    let root = repo
+        .workdir()
+        .map(std::path::Path::to_path_buf)
+        .ok_or_else(|| Error::store("the repository is bare; a project store needs a work tree"))?;
+    let file = root.join(PROJECT_FILE);
+    let (folder, new_config) = if file.is_file() {
+        let bytes = std::fs::read(&file).map_err(|e| Error::io("read", &file, e))?;
+        let config: ProjectConfig = crate::model::yaml::parse(&file.display().to_string(), &bytes)?;
+        (config.store, None)
+    } else {
+        let config = ProjectConfig {
+            store: ".authsome".to_owned(),
+            vault: None,
+            pins: Default::default(),
+        };
+        let text = format!(
+            "# authsome project configuration: see .authsome.example.yaml in authsome's repository.\n{}",
+            crate::model::yaml::to_string(&config)?
+        );
+        (config.store, Some(text))
+    };
+    if folder.starts_with('/')
+        || folder.starts_with('~')
+        || folder.split('/').any(|c| c == ".." || c.is_empty())
+    {
+        return Err(Error::usage(format!(
+            "{PROJECT_FILE} names the store {folder:?}; `init --project` needs a folder inside the repository such as .authsome"
+        )));
+    }
+    Ok((Store::open_in(&root, &folder)?, new_config))
 }
 
 /// A private key inside the store would be one `git add` away from being committed.

@@ -52,15 +52,9 @@ pub struct GlobalArgs {
     /// The age or SSH identity to decrypt with (default: ~/.config/authsome/identity.txt).
     #[arg(long, global = true, env = "AUTHSOME_IDENTITY", value_name = "FILE")]
     pub identity: Option<PathBuf>,
-    /// The vault to use.
-    #[arg(
-        long,
-        global = true,
-        env = "AUTHSOME_VAULT",
-        default_value = "default",
-        value_name = "NAME"
-    )]
-    pub vault: String,
+    /// The vault to use (default: the project's, else "default").
+    #[arg(long, global = true, env = "AUTHSOME_VAULT", value_name = "NAME")]
+    pub vault: Option<String>,
     /// Print machine-readable JSON on stdout.
     #[arg(long, global = true)]
     pub json: bool,
@@ -76,7 +70,11 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the store and an identity, where they do not exist yet.
-    Init,
+    Init {
+        /// Create the store in this project's repository (`.authsome/`, named by `.authsome.yaml`).
+        #[arg(long)]
+        project: bool,
+    },
     /// Log in to a provider and store the credential as a connection.
     Login(LoginArgs),
     /// Show a connection, or one field of it.
@@ -321,7 +319,7 @@ pub enum ProviderCommand {
 pub fn run(cli: Cli, out: &Output) -> Result<()> {
     let ctx = Context::new(cli.global)?;
     match cli.command {
-        Command::Init => init::run(&ctx, out),
+        Command::Init { project } => init::run(&ctx, out, project),
         Command::Login(a) => login::run(&ctx, out, a),
         Command::Get(a) => get::run(&ctx, out, a),
         Command::Export(a) => export::run(&ctx, out, a),

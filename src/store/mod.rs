@@ -75,6 +75,24 @@ impl Store {
         })
     }
 
+    /// Opens a store kept in `folder` of the project repository at `repo`: its commits go on
+    /// the current branch and touch only that folder.
+    pub fn open_in(repo: &Path, folder: &str) -> Result<Self> {
+        let mut store = Self::open(repo)?;
+        store.prefix = format!("{}/", folder.trim_end_matches('/'));
+        Ok(store)
+    }
+
+    /// Whether this store is a folder of a project repository.
+    pub fn is_project(&self) -> bool {
+        !self.prefix.is_empty()
+    }
+
+    /// The store's folder on disk.
+    pub fn dir(&self) -> PathBuf {
+        self.disk_path("")
+    }
+
     /// Creates a new git repository at `path` for a store (the folder must be missing or empty).
     pub fn create_repo(path: &Path) -> Result<Self> {
         if path.exists() {
@@ -101,9 +119,14 @@ impl Store {
         &self.repo
     }
 
-    /// The repository path of a store-relative path.
+    /// The repository path of a store-relative path. A path starting with `/` is already
+    /// repository-relative: that is how a transaction writes a project's `.authsome.yaml`
+    /// beside the store's folder, in the same commit.
     fn repo_path(&self, rel: &str) -> String {
-        format!("{}{rel}", self.prefix)
+        match rel.strip_prefix('/') {
+            Some(repo_relative) => repo_relative.to_owned(),
+            None => format!("{}{rel}", self.prefix),
+        }
     }
 
     /// The work-tree path of a store-relative path.

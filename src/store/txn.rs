@@ -135,6 +135,19 @@ impl Store {
                 return Ok(Outcome::Unchanged(value));
             }
             worktree::check_clean(self, &txn.base, txn.edits.keys())?;
+            if self.is_project() {
+                // In a project, a write refuses while any of the store's files has uncommitted
+                // edits: the commit would otherwise sit beside changes nobody reviewed.
+                let dirty = self.uncommitted(&txn.base)?;
+                if !dirty.is_empty() {
+                    let paths: Vec<String> = dirty.iter().map(|p| self.repo_path(p)).collect();
+                    return Err(Error::store(format!(
+                        "the store has uncommitted changes in {}; commit or discard them (`git checkout HEAD -- {}`) before authsome writes",
+                        paths.join(", "),
+                        paths.join(" ")
+                    )));
+                }
+            }
             let tree = self.write_tree(&txn)?;
             let message = txn.message.clone().ok_or_else(|| {
                 Error::internal("a transaction changed the store without a commit message")

@@ -1,0 +1,24 @@
+//! `.authsome.yaml`: a project's configuration, committed at the root of its repository.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The file name looked for, walking up from the current directory.
+pub const PROJECT_FILE: &str = ".authsome.yaml";
+
+/// A project's authsome configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectConfig {
+    /// The store: a folder relative to this file (`.authsome`, inside the repository), or an
+    /// absolute path or `~/...` for a store outside it.
+    pub store: String,
+    /// The vault this project uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault: Option<String>,
+    /// The connection used for a provider when no `--connection` is given.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pins: BTreeMap<String, String>,
+}

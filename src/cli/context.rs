@@ -159,17 +159,18 @@ fn project_location(file: &Path, store: &str) -> Result<StoreLocation> {
                 .unwrap_or(base.to_path_buf())
                 .join(store),
         );
-        if !store.starts_with('~') && !Path::new(store).is_absolute() {
-            if let Ok(rel) = full.strip_prefix(&root) {
-                let folder = rel.to_string_lossy().trim_end_matches('/').to_owned();
-                if folder.is_empty() || folder.split('/').any(|c| c == ".." || c == ".git") {
-                    return Err(Error::store(format!(
-                        "{} names the store {store:?}, which is not a folder inside the repository; use a folder such as .authsome",
-                        file.display()
-                    )));
-                }
-                return Ok(StoreLocation::Project { repo: root, folder });
+        if !store.starts_with('~')
+            && !Path::new(store).is_absolute()
+            && let Ok(rel) = full.strip_prefix(&root)
+        {
+            let folder = rel.to_string_lossy().trim_end_matches('/').to_owned();
+            if folder.is_empty() || folder.split('/').any(|c| c == ".." || c == ".git") {
+                return Err(Error::store(format!(
+                    "{} names the store {store:?}, which is not a folder inside the repository; use a folder such as .authsome",
+                    file.display()
+                )));
             }
+            return Ok(StoreLocation::Project { repo: root, folder });
         }
     }
     Ok(StoreLocation::Home(path))

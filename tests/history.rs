@@ -192,3 +192,89 @@ fn status_notices_a_store_rolled_back_since_it_last_looked() {
         "{r}"
     );
 }
+
+#[test]
+fn sync_pulls_and_pushes_and_stops_on_a_secret_conflict() {
+    let a = User::initialized();
+    a.login("openai", "default", "sk-1").ok();
+    let remote = a.home().join("remote.git");
+    common::tool(
+        "git",
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "--initial-branch=main",
+            remote.to_str().unwrap(),
+        ],
+        None,
+    );
+    a.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    a.run(&["sync"]).ok();
+
+    // A second machine: a clone of the store, the same identity.
+    let clone = a.home().join("clone");
+    common::tool(
+        "git",
+        &[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+        None,
+    );
+    let id = a.identity();
+    let on_b = |args: &[&str], stdin: Option<&str>| {
+        let mut all = vec![
+            "--store",
+            clone.to_str().unwrap(),
+            "--identity",
+            id.to_str().unwrap(),
+        ];
+        all.extend_from_slice(args);
+        a.run_with(&all, stdin)
+    };
+    on_b(&["login", "anthropic", "--stdin"], Some("sk-ant-b")).ok();
+    on_b(&["sync"], None).ok();
+    let synced = a.run(&["sync"]).ok();
+    assert!(
+        synced.stdout.contains("pulled new commits"),
+        "{}",
+        synced.stdout
+    );
+    assert_eq!(
+        a.run(&["get", "anthropic", "--field", "api_key", "--show-secret"])
+            .ok()
+            .stdout,
+        "sk-ant-b\n"
+    );
+    a.assert_git_clean();
+
+    // Different connections on each side: the rebase replays one side's commit on the other's.
+    a.login("openai", "from-a", "sk-a").ok();
+    on_b(
+        &["login", "openai", "-c", "from-b", "--stdin"],
+        Some("sk-b"),
+    )
+    .ok();
+    a.run(&["sync"]).ok();
+    on_b(&["sync"], None).ok();
+    a.run(&["sync"]).ok();
+    let list = a.run(&["list"]).ok().stdout;
+    assert!(list.contains("from-a") && list.contains("from-b"), "{list}");
+
+    // Both sides change the same secret: sync stops, names it, and says how to keep one side.
+    a.run_stdin(&["login", "openai", "--force", "--stdin"], "sk-from-a")
+        .ok();
+    a.run(&["sync"]).ok();
+    on_b(
+        &["login", "openai", "--force", "--stdin"],
+        Some("sk-from-b"),
+    )
+    .ok();
+    on_b(&["sync"], None).fails(
+        10,
+        "vaults/default/openai/default/api_key.age changed here and on the remote",
+    );
+}

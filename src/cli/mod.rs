@@ -16,6 +16,7 @@ mod provider;
 mod review;
 mod revoke;
 mod status;
+mod sync;
 mod whoami;
 
 use std::path::PathBuf;
@@ -115,6 +116,8 @@ pub enum Command {
     },
     /// Make `git diff` and `git log -p` show secret files as redacted summaries.
     GitSetup,
+    /// Pull (rebase) and push the store's branch with git.
+    Sync,
     /// What needs attention: uncommitted edits, expiring connections, stale recipients, rollbacks.
     Status,
     /// Show the store, the identity and the vaults in use.
@@ -336,6 +339,7 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Textconv { file } => review::textconv(&ctx, out, &file),
         Command::GitSetup => review::git_setup(&ctx, out),
         Command::Status => status::run(&ctx, out),
+        Command::Sync => sync::run(&ctx, out),
         Command::Whoami => whoami::run(&ctx, out),
         Command::Doctor => doctor::run(&ctx, out),
     }

@@ -178,6 +178,11 @@ impl Store {
         ))
     }
 
+    /// Holds the writers' lock while `git` rewrites the branch during a sync.
+    pub fn lock_for_sync(&self) -> Result<File> {
+        self.lock()
+    }
+
     fn lock(&self) -> Result<File> {
         let path = self.repo.git_dir().join("authsome.lock");
         let file = File::options()

@@ -373,3 +373,43 @@ fn the_list_cache_follows_every_commit_and_survives_damage() {
         "a damaged cache is rebuilt"
     );
 }
+
+#[test]
+fn run_env_hands_the_command_real_values_and_its_exit_code() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-env-default").ok();
+    u.login("openai", "work", "sk-env-work").ok();
+    u.login("anthropic", "default", "sk-ant-env").ok();
+    let r = u.run(&[
+        "run",
+        "--env",
+        "--",
+        "sh",
+        "-c",
+        "printf '%s %s' \"$OPENAI_API_KEY\" \"$ANTHROPIC_API_KEY\"; exit 7",
+    ]);
+    assert_eq!(r.code, 7, "the command's exit code is authsome's");
+    assert_eq!(r.stdout, "sk-env-default sk-ant-env");
+    assert!(
+        r.stderr.contains("warning: --env puts 2 real credentials"),
+        "{}",
+        r.stderr
+    );
+    let work = u
+        .run(&[
+            "run",
+            "--env",
+            "--connection",
+            "openai=work",
+            "--",
+            "sh",
+            "-c",
+            "printf %s \"$OPENAI_API_KEY\"",
+        ])
+        .ok();
+    assert_eq!(work.stdout, "sk-env-work");
+    u.run(&["run", "--env", "-c", "github=x", "--", "true"])
+        .fails(3, "github has no connections");
+    u.run(&["run", "--", "true"])
+        .fails(2, "use `authsome run --env -- CMD`");
+}

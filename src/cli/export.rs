@@ -20,8 +20,7 @@ pub fn run(ctx: &Context, out: &Output, args: ExportArgs) -> Result<()> {
     let identity = ctx.identity()?;
     let catalog = Catalog::new(&snap);
 
-    let mut vars: Vec<(String, SecretString)> = Vec::new();
-    match &args.provider {
+    let vars: Vec<(String, SecretString)> = match &args.provider {
         Some(p) => {
             let def = catalog.get(p)?.def;
             let named = ctx.connection(&def.name, args.connection.as_deref());
@@ -34,61 +33,18 @@ pub fn run(ctx: &Context, out: &Output, args: ExportArgs) -> Result<()> {
                 conn: &conn,
                 identity: &identity,
             };
-            vars = variables(&want, &snap, out)?;
+            variables(&want, &snap, out)?
         }
-        None => {
-            let mut taken: BTreeMap<String, String> = BTreeMap::new();
-            for name in vault::providers(&snap, &ctx.vault)? {
-                // The project's pin, else the provider's default.
-                let default = vault::provider_state(&snap, &ctx.vault, &name)?.default;
-                let Some(conn) = ctx.pins.get(&name).cloned().or(default) else {
-                    continue;
-                };
-                let def = match catalog.get(&name) {
-                    Ok(p) => p.def,
-                    Err(e) => {
-                        out.warn(&format!("skipping {name}: {}", e.message()));
-                        continue;
-                    }
-                };
-                if vault::record(&snap, &ctx.vault, &name, &conn)?.is_none() {
-                    out.warn(&format!(
-                        "skipping {name}: its default connection {conn:?} does not exist; set one with `authsome default {name} NAME`"
-                    ));
-                    continue;
-                }
-                let want = Want {
-                    store: &store,
-                    store_id: &meta.id,
-                    vault: &ctx.vault,
-                    def: &def,
-                    conn: &conn,
-                    identity: &identity,
-                };
-                for (var, value) in variables(&want, &snap, out)? {
-                    let var = match taken.get(&var) {
-                        None => var,
-                        Some(owner) => {
-                            let base = format!("{var}_{}", env_word(&def.name));
-                            let mut renamed = base.clone();
-                            let mut n = 2;
-                            while taken.contains_key(&renamed) {
-                                renamed = format!("{base}_{n}");
-                                n += 1;
-                            }
-                            out.warn(&format!(
-                                "{var} is already exported for {owner}; {}'s value is exported as {renamed}",
-                                def.name
-                            ));
-                            renamed
-                        }
-                    };
-                    taken.insert(var.clone(), def.name.clone());
-                    vars.push((var, value));
-                }
-            }
-        }
-    }
+        None => every_default(
+            ctx,
+            out,
+            &store,
+            &snap,
+            &meta.id,
+            &identity,
+            &BTreeMap::new(),
+        )?,
+    };
 
     match args.format {
         ExportFormat::Json => {
@@ -110,6 +66,76 @@ pub fn run(ctx: &Context, out: &Output, args: ExportArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The variables of every provider that has a connection: the one `overrides` names, else
+/// the project's pin, else the provider's default. A variable two providers share keeps the
+/// first (by provider name); the other gets a `_<PROVIDER>` suffix, reported on stderr.
+pub(super) fn every_default(
+    ctx: &Context,
+    out: &Output,
+    store: &crate::store::Store,
+    snap: &Snapshot<'_>,
+    store_id: &str,
+    identity: &crate::crypto::identity::Identity,
+    overrides: &BTreeMap<String, String>,
+) -> Result<Vec<(String, SecretString)>> {
+    let catalog = Catalog::new(snap);
+    let mut vars = Vec::new();
+    let mut taken: BTreeMap<String, String> = BTreeMap::new();
+    for name in vault::providers(snap, &ctx.vault)? {
+        let default = vault::provider_state(snap, &ctx.vault, &name)?.default;
+        let chosen = overrides
+            .get(&name)
+            .or_else(|| ctx.pins.get(&name))
+            .cloned();
+        let Some(conn) = chosen.or(default) else {
+            continue;
+        };
+        let def = match catalog.get(&name) {
+            Ok(p) => p.def,
+            Err(e) => {
+                out.warn(&format!("skipping {name}: {}", e.message()));
+                continue;
+            }
+        };
+        if vault::record(snap, &ctx.vault, &name, &conn)?.is_none() {
+            out.warn(&format!(
+                "skipping {name}: its connection {conn:?} does not exist; set one with `authsome default {name} NAME`"
+            ));
+            continue;
+        }
+        let want = Want {
+            store,
+            store_id,
+            vault: &ctx.vault,
+            def: &def,
+            conn: &conn,
+            identity,
+        };
+        for (var, value) in variables(&want, snap, out)? {
+            let var = match taken.get(&var) {
+                None => var,
+                Some(owner) => {
+                    let base = format!("{var}_{}", env_word(&def.name));
+                    let mut renamed = base.clone();
+                    let mut n = 2;
+                    while taken.contains_key(&renamed) {
+                        renamed = format!("{base}_{n}");
+                        n += 1;
+                    }
+                    out.warn(&format!(
+                        "{var} is already exported for {owner}; {}'s value is exported as {renamed}",
+                        def.name
+                    ));
+                    renamed
+                }
+            };
+            taken.insert(var.clone(), def.name.clone());
+            vars.push((var, value));
+        }
+    }
+    Ok(vars)
 }
 
 /// The variables a connection exports: the provider's `env` map, or `<PROVIDER>_API_KEY`.

@@ -15,6 +15,7 @@ pub mod output;
 mod provider;
 mod review;
 mod revoke;
+mod run;
 mod status;
 mod sync;
 mod whoami;
@@ -82,6 +83,8 @@ pub enum Command {
     Get(GetArgs),
     /// Print a connection's credentials as environment variables.
     Export(ExportArgs),
+    /// Run a command with credentials (`--env`: real values in its environment).
+    Run(RunArgs),
     /// List providers that have connections.
     List(ListArgs),
     /// Show a provider and every one of its connections.
@@ -229,6 +232,25 @@ pub struct ExportArgs {
     pub format: ExportFormat,
 }
 
+/// Arguments of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Put the real values in the command's environment instead of using the proxy.
+    #[arg(long)]
+    pub env: bool,
+    /// Use this connection for a provider in this run (repeatable).
+    #[arg(long, short, value_name = "PROVIDER=NAME")]
+    pub connection: Vec<String>,
+    /// The command and its arguments, after `--`.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<std::ffi::OsString>,
+}
+
 /// Arguments of `list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -339,6 +361,7 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Textconv { file } => review::textconv(&ctx, out, &file),
         Command::GitSetup => review::git_setup(&ctx, out),
         Command::Status => status::run(&ctx, out),
+        Command::Run(a) => run::run(&ctx, out, a),
         Command::Sync => sync::run(&ctx, out),
         Command::Whoami => whoami::run(&ctx, out),
         Command::Doctor => doctor::run(&ctx, out),

@@ -278,3 +278,61 @@ fn sync_pulls_and_pushes_and_stops_on_a_secret_conflict() {
         "vaults/default/openai/default/api_key.age changed here and on the remote",
     );
 }
+
+#[test]
+fn sync_stops_on_a_conflicting_default_switch_with_git_markers() {
+    let a = User::initialized();
+    a.login("openai", "default", "sk-1").ok();
+    a.login("openai", "x", "sk-x").ok();
+    a.login("openai", "y", "sk-y").ok();
+    let remote = a.home().join("remote.git");
+    common::tool(
+        "git",
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "--initial-branch=main",
+            remote.to_str().unwrap(),
+        ],
+        None,
+    );
+    a.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    a.run(&["sync"]).ok();
+    let clone = a.home().join("clone");
+    common::tool(
+        "git",
+        &[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+        None,
+    );
+    let identity = a.identity();
+    let store_b = [
+        "--store",
+        clone.to_str().unwrap(),
+        "--identity",
+        identity.to_str().unwrap(),
+    ];
+
+    a.run(&["default", "openai", "x"]).ok();
+    a.run(&["sync"]).ok();
+    a.run(&[&store_b[..], &["default", "openai", "y"]].concat())
+        .ok();
+    let r = a.run(&[&store_b[..], &["sync"]].concat()).fails(
+        10,
+        "vaults/default/openai/provider.yaml has conflict markers",
+    );
+    assert!(r.stderr.contains("rebase --continue"), "{}", r.stderr);
+    let marked =
+        std::fs::read_to_string(clone.join("vaults/default/openai/provider.yaml")).unwrap();
+    assert!(
+        marked.contains("<<<<<<<")
+            && marked.contains("default: x")
+            && marked.contains("default: \"y\""),
+        "{marked}"
+    );
+}

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use age::secrecy::SecretString;
 use authsome::crypto::envelope::Place;
 use authsome::model::provider::AuthType;
-use authsome::model::state::{CONNECTION_SCHEMA, ConnectionRecord, ConnectionStatus};
+use authsome::model::state::ConnectionRecord;
 use authsome::store::Store;
 use authsome::vault::{self, paths};
 
@@ -232,18 +232,7 @@ fn build_store(bin: &Path, home: &Path, providers: &[String], n: usize) -> usize
                         Some(&identity),
                         &now,
                     )?;
-                    let mut record = ConnectionRecord {
-                        schema_version: CONNECTION_SCHEMA,
-                        auth_type: AuthType::ApiKey,
-                        status: ConnectionStatus::Connected,
-                        created_at: now.clone(),
-                        updated_at: now.clone(),
-                        expires_at: None,
-                        scopes: Vec::new(),
-                        token_type: None,
-                        account: None,
-                        secrets: Default::default(),
-                    };
+                    let mut record = ConnectionRecord::new(AuthType::ApiKey, None, &now);
                     record.secrets.insert("api_key".into(), info);
                     vault::write_yaml(txn, paths::record("default", provider, &conn), &record)?;
                     let mut state = vault::provider_state(txn, "default", provider)?;

@@ -209,6 +209,27 @@ pub fn resolve_connection(
     }
 }
 
+/// The connection that becomes the default when the default is removed along with `removed`:
+/// the one named `default`, else the first by name, else none.
+pub fn heir(
+    txn: &Txn<'_>,
+    vault: &str,
+    provider: &str,
+    removed: &[String],
+) -> Result<Option<String>> {
+    let mut rest = Vec::new();
+    for c in connections(txn.base(), vault, provider)? {
+        if !removed.contains(&c) && record(txn, vault, provider, &c)?.is_some() {
+            rest.push(c);
+        }
+    }
+    Ok(rest
+        .iter()
+        .find(|c| *c == names::DEFAULT_CONNECTION)
+        .or(rest.first())
+        .cloned())
+}
+
 /// The error for a missing connection, listing the ones that exist.
 pub fn not_found(snap: &Snapshot<'_>, vault: &str, provider: &str, name: &str) -> Result<Error> {
     let existing = connections(snap, vault, provider)?;

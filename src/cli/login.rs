@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::input;
 use crate::model::names;
 use crate::model::provider::{AuthType, ProviderDef};
-use crate::model::state::{CONNECTION_SCHEMA, ConnectionRecord, ConnectionStatus};
+use crate::model::state::ConnectionRecord;
 use crate::providers::Catalog;
 use crate::store::Outcome;
 use crate::vault::{self, paths};
@@ -73,20 +73,7 @@ pub fn run(ctx: &Context, out: &Output, args: LoginArgs) -> Result<()> {
             identity.as_ref(),
             &now,
         )?;
-        let mut record = ConnectionRecord {
-            schema_version: CONNECTION_SCHEMA,
-            auth_type: AuthType::ApiKey,
-            status: ConnectionStatus::Connected,
-            created_at: previous
-                .as_ref()
-                .map_or_else(|| now.clone(), |p| p.created_at.clone()),
-            updated_at: now.clone(),
-            expires_at: None,
-            scopes: Vec::new(),
-            token_type: None,
-            account: None,
-            secrets: Default::default(),
-        };
+        let mut record = ConnectionRecord::new(AuthType::ApiKey, previous.as_ref(), &now);
         record.secrets.insert("api_key".to_owned(), info);
         // A re-login that changes nothing keeps the old timestamp, so it makes no commit.
         if let Some(prev) = &previous {

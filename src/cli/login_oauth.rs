@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::input;
 use crate::loopback::Server;
 use crate::model::provider::{AuthType, Flow, ProviderDef};
-use crate::model::state::{CONNECTION_SCHEMA, ConnectionRecord, ConnectionStatus, ProviderState};
+use crate::model::state::{ConnectionRecord, ProviderState};
 use crate::oauth::flows::{self, FlowContext};
 use crate::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, Endpoints, OAuthClient, REFRESH_TOKEN};
 use crate::store::{Outcome, Snapshot, Store};
@@ -141,18 +141,11 @@ pub fn run(
             field: field.to_owned(),
         };
         let mut record = ConnectionRecord {
-            schema_version: CONNECTION_SCHEMA,
-            auth_type: AuthType::Oauth2,
-            status: ConnectionStatus::Connected,
-            created_at: previous
-                .as_ref()
-                .map_or_else(|| now.clone(), |p| p.created_at.clone()),
-            updated_at: now.clone(),
             expires_at: tokens.expires_at.clone(),
             scopes: tokens.scopes.clone(),
             token_type: tokens.token_type.clone(),
             account: account.clone(),
-            secrets: BTreeMap::new(),
+            ..ConnectionRecord::new(AuthType::Oauth2, previous.as_ref(), &now)
         };
         for (field, value) in [
             (ACCESS_TOKEN, Some(&tokens.access_token)),

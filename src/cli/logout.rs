@@ -4,7 +4,6 @@ use serde_json::json;
 
 use super::{Context, LogoutArgs, Output};
 use crate::error::Result;
-use crate::model::names::DEFAULT_CONNECTION;
 use crate::providers::Catalog;
 use crate::vault::{self, paths};
 
@@ -33,18 +32,7 @@ pub fn run(ctx: &Context, out: &Output, args: LogoutArgs) -> Result<()> {
         let mut state = vault::provider_state(txn, &ctx.vault, &name)?;
         let mut new_default = None;
         if state.default.as_deref() == Some(conn.as_str()) {
-            let mut rest = Vec::new();
-            for c in vault::connections(txn.base(), &ctx.vault, &name)? {
-                if c != conn && vault::record(txn, &ctx.vault, &name, &c)?.is_some() {
-                    rest.push(c);
-                }
-            }
-            // The connection named `default` is the natural heir; else the first by name.
-            state.default = rest
-                .iter()
-                .find(|c| *c == DEFAULT_CONNECTION)
-                .or(rest.first())
-                .cloned();
+            state.default = vault::heir(txn, &ctx.vault, &name, std::slice::from_ref(&conn))?;
             new_default = state.default.clone();
         }
         vault::write_provider_state(txn, &ctx.vault, &name, &state)?;

@@ -5,7 +5,6 @@ use serde_json::json;
 
 use super::{Context, LogoutArgs, Output};
 use crate::error::Result;
-use crate::model::names::DEFAULT_CONNECTION;
 use crate::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, REFRESH_TOKEN};
 use crate::providers::Catalog;
 use crate::vault::{self, paths};
@@ -47,17 +46,7 @@ pub fn run(ctx: &Context, out: &Output, args: LogoutArgs) -> Result<()> {
             txn.delete(paths::provider_secret(&ctx.vault, &name, CLIENT_SECRET));
             state = Default::default();
         } else if state.default.as_ref().is_some_and(|d| targets.contains(d)) {
-            let mut rest = Vec::new();
-            for c in vault::connections(txn.base(), &ctx.vault, &name)? {
-                if !targets.contains(&c) && vault::record(txn, &ctx.vault, &name, &c)?.is_some() {
-                    rest.push(c);
-                }
-            }
-            state.default = rest
-                .iter()
-                .find(|c| *c == DEFAULT_CONNECTION)
-                .or(rest.first())
-                .cloned();
+            state.default = vault::heir(txn, &ctx.vault, &name, &targets)?;
         }
         vault::write_provider_state(txn, &ctx.vault, &name, &state)?;
         txn.set_message(match &args.connection {

@@ -132,3 +132,26 @@ pub struct ConnectionRecord {
 
 /// The version of [`ConnectionRecord`] written by this build.
 pub const CONNECTION_SCHEMA: u32 = 1;
+
+impl ConnectionRecord {
+    /// A connected record with no expiry, scopes or secrets yet; `created_at` is kept from an
+    /// earlier record of the same connection when there is one.
+    pub fn new(
+        auth_type: crate::model::provider::AuthType,
+        previous: Option<&ConnectionRecord>,
+        now: &str,
+    ) -> Self {
+        ConnectionRecord {
+            schema_version: CONNECTION_SCHEMA,
+            auth_type,
+            status: ConnectionStatus::Connected,
+            created_at: previous.map_or_else(|| now.to_owned(), |p| p.created_at.clone()),
+            updated_at: now.to_owned(),
+            expires_at: None,
+            scopes: Vec::new(),
+            token_type: None,
+            account: None,
+            secrets: BTreeMap::new(),
+        }
+    }
+}

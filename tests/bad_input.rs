@@ -322,3 +322,26 @@ fn provider_definitions_are_checked() {
         "bundled provider",
     );
 }
+
+#[test]
+fn a_symlinked_folder_in_the_store_is_not_written_through() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    let elsewhere = u.home().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let dir = u.store().join("vaults/default/anthropic");
+    std::os::unix::fs::symlink(&elsewhere, &dir).unwrap();
+    let head = u.git(&["rev-parse", "HEAD"]);
+    u.login("anthropic", "default", "sk-ant-1")
+        .fails(10, "is a symbolic link");
+    assert_eq!(
+        u.git(&["rev-parse", "HEAD"]),
+        head,
+        "refused before committing"
+    );
+    assert_eq!(
+        std::fs::read_dir(&elsewhere).unwrap().count(),
+        0,
+        "nothing was written through the link"
+    );
+}

@@ -717,3 +717,49 @@ fn a_rejected_client_is_told_where_to_register_and_which_redirect_uri() {
     u.run(&["login", "stub", "--no-browser"])
         .fails(2, "--client-id");
 }
+
+#[test]
+fn a_rotated_refresh_token_that_cannot_be_committed_is_parked_not_lost() {
+    let oidc = NodeServer::start("oidc.mjs", &[]);
+    let u = User::initialized();
+    oidc_provider(&u, &oidc, "device_code");
+    with_browser(
+        &u,
+        &["login", "oidc", "--client-id", "authsome-device"],
+        None,
+        None,
+    )
+    .ok();
+    let forced_get = || {
+        let mut c = u.command();
+        c.env("AUTHSOME_REFRESH_WINDOW", "100000").args([
+            "get",
+            "oidc",
+            "--field",
+            "access_token",
+            "--show-secret",
+        ]);
+        finish(c, None)
+    };
+    // A hand edit in the way: the refresh works, but its commit is refused.
+    let record = u
+        .store()
+        .join("vaults/default/oidc/default/refresh_token.age");
+    let original = std::fs::read_to_string(&record).unwrap();
+    std::fs::write(&record, format!("{original}# hand edit\n")).unwrap();
+    let r = forced_get().ok();
+    assert!(
+        r.stderr.contains("could not commit the refreshed tokens"),
+        "{}",
+        r.stderr
+    );
+    let commits = u.log().len();
+    std::fs::write(&record, original).unwrap();
+    // oidc-provider revokes the whole grant if the spent token is reused: this only works if
+    // the parked token is used, and then committed.
+    forced_get().ok();
+    assert_eq!(u.log().len(), commits + 1);
+    assert_eq!(u.log()[0], "refresh oidc/default");
+    forced_get().ok();
+    u.assert_git_clean();
+}

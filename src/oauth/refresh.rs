@@ -147,6 +147,33 @@ fn connection_key(store_id: &str, vault: &str, provider: &str, conn: &str) -> St
     digest(&[store_id, vault, provider, conn])
 }
 
+fn parked_place(w: &Want<'_>) -> Place {
+    Place {
+        field: "parked_refresh_token".to_owned(),
+        ..cache_place(w)
+    }
+}
+
+/// Where a rotated refresh token waits when its commit failed.
+fn parked_path(w: &Want<'_>) -> Option<std::path::PathBuf> {
+    let dir = crate::paths::cache_dir().ok()?.join("tokens");
+    Some(dir.join(format!(
+        "{}-parked.age",
+        connection_key(w.store_id, w.vault, &w.def.name, w.conn)
+    )))
+}
+
+fn read_parked(w: &Want<'_>, path: &std::path::Path) -> Option<SecretString> {
+    let bytes = std::fs::read(path).ok()?;
+    envelope::open(&parked_place(w), "parked refresh token", &bytes, w.identity).ok()
+}
+
+fn park(w: &Want<'_>, path: &std::path::Path, token: &SecretString) -> Result<()> {
+    let recipient = recipients::parse(w.identity.recipient(), "the identity")?;
+    let sealed = envelope::seal(&parked_place(w), token, &[recipient])?;
+    identity::write_private(path, &sealed)
+}
+
 /// Deletes every cached access token of a connection (after logout or revoke), returning the
 /// live ones so they can be revoked too.
 pub fn forget(
@@ -343,21 +370,53 @@ fn refresh_now(
             ),
         ));
     }
-    let refresh_token = read(w, snap, REFRESH_TOKEN)?;
+    // A rotated refresh token that could not be committed last time is the live one.
+    let parked = parked_path(w);
+    let parked_token = parked.as_deref().and_then(|p| read_parked(w, p));
+    let from_parked = parked_token.is_some();
+    let refresh_token = match parked_token {
+        Some(t) => t,
+        None => read(w, snap, REFRESH_TOKEN)?,
+    };
     let (client, endpoints) = client_and_endpoints(snap, w.store_id, w.vault, w.def, w.identity)?;
     let http = super::http_client()?;
     let refreshed =
         super::flows::refresh(&http, &endpoints, &client, &refresh_token, &record.scopes);
     let (why, dead) = match refreshed {
-        Ok(Ok(tokens)) => {
-            let rotated = tokens
-                .refresh_token
-                .as_ref()
-                .is_some_and(|new| new.expose_secret() != refresh_token.expose_secret());
+        Ok(Ok(mut tokens)) => {
+            if from_parked && tokens.refresh_token.is_none() {
+                tokens.refresh_token = Some(refresh_token.clone());
+            }
+            let rotated = from_parked
+                || tokens
+                    .refresh_token
+                    .as_ref()
+                    .is_some_and(|new| new.expose_secret() != refresh_token.expose_secret());
             if rotated || record.status != ConnectionStatus::Connected {
                 // A rotated refresh token is state (the old one is dead); so is recovering
                 // from an earlier failure.
-                commit_refresh(w, &tokens, rotated)?;
+                match commit_refresh(w, &tokens, rotated) {
+                    Ok(()) => {
+                        if let Some(p) = &parked {
+                            let _ = std::fs::remove_file(p);
+                        }
+                    }
+                    Err(e) => {
+                        // The server has already spent the old token: losing the new one would
+                        // log the user out. Park it (encrypted) until a commit succeeds.
+                        if let (true, Some(p), Some(new)) =
+                            (rotated, &parked, &tokens.refresh_token)
+                        {
+                            park(w, p, new)?;
+                        }
+                        warn(&format!(
+                            "could not commit the refreshed tokens of {}/{} ({}); the new refresh token is kept encrypted in the cache until the next refresh commits it",
+                            w.def.name,
+                            w.conn,
+                            e.message()
+                        ));
+                    }
+                }
             } else {
                 // A cache that cannot be written costs a refresh next time, nothing more.
                 let _ = write_cache(w, snap, &tokens.access_token, tokens.expires_at.as_deref());

@@ -24,6 +24,8 @@ pub(super) fn check_clean<'a>(
     let mut dirty = Vec::new();
     for rel in paths {
         let path = store.disk_path(rel);
+        // Checked before the commit, so a refusal leaves HEAD where it was.
+        refuse_symlinks(&store.root, &path)?;
         let on_disk = match fs::read(&path) {
             Ok(b) => Some(b),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -98,6 +100,7 @@ pub(super) fn apply(store: &Store, edits: &BTreeMap<String, Option<Vec<u8>>>) ->
     let mut stats = BTreeMap::new();
     for (rel, edit) in edits {
         let path = store.disk_path(rel);
+        refuse_symlinks(&store.root, &path).map_err(failed)?;
         match edit {
             Some(bytes) => {
                 write_atomic(&path, bytes).map_err(failed)?;
@@ -169,6 +172,27 @@ fn update_index(
         .map_err(|e| Error::io("write", &index_path, e.into_error()))?;
     lock.commit()
         .map_err(|e| Error::io("replace", &index_path, e.error))?;
+    Ok(())
+}
+
+/// Refuses a path that passes through a symbolic link below the work tree's root: a cloned store
+/// could otherwise point a folder elsewhere and have authsome write or delete there.
+fn refuse_symlinks(root: &Path, path: &Path) -> Result<()> {
+    let mut current = path;
+    while let Some(parent) = current.parent() {
+        if let Ok(meta) = fs::symlink_metadata(current)
+            && meta.file_type().is_symlink()
+        {
+            return Err(Error::store(format!(
+                "{} is a symbolic link; authsome does not write through links in a store, replace it with a plain folder or file",
+                current.display()
+            )));
+        }
+        if parent == root || !parent.starts_with(root) {
+            break;
+        }
+        current = parent;
+    }
     Ok(())
 }
 

@@ -212,3 +212,35 @@ fn init_project_outside_a_repository_says_what_to_do() {
     std::fs::create_dir_all(&dir).unwrap();
     run_in(&u, &dir, &["init", "--project"], None).fails(10, "run `git init` first");
 }
+
+#[test]
+fn a_detached_checkout_reads_but_does_not_write_and_log_shows_only_store_commits() {
+    let u = User::new();
+    let p = project(&u);
+    run_in(&u, &p, &["init", "--project"], None).ok();
+    run_in(&u, &p, &["login", "openai", "--stdin"], Some("sk-ci")).ok();
+    git(&p, &["commit", "-qm", "code change", "staged.txt"]);
+    let log: serde_json::Value =
+        serde_json::from_str(&run_in(&u, &p, &["log", "--json"], None).ok().stdout).unwrap();
+    let summaries: Vec<&str> = log["commits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        summaries,
+        ["login openai/default", "init project store"],
+        "code commits are not store history"
+    );
+
+    // CI checks out a commit, not a branch: reads work there, writes say why they cannot.
+    let head = git(&p, &["rev-parse", "HEAD"]);
+    git(&p, &["stash", "-q"]);
+    git(&p, &["checkout", "-q", "--detach", head.trim()]);
+    assert_eq!(
+        run_in(&u, &p, &["export", "openai"], None).ok().stdout,
+        "OPENAI_API_KEY=sk-ci\n"
+    );
+    run_in(&u, &p, &["login", "anthropic", "--stdin"], Some("sk-ant-x")).fails(10, "detached HEAD");
+}

@@ -57,6 +57,17 @@ impl Context {
             (Some(p), _) => (StoreLocation::Home(p.clone()), BTreeMap::new(), None, None),
             (None, Some((file, config))) => {
                 let location = project_location(file, &config.store)?;
+                for (provider, conn) in &config.pins {
+                    names::validate("provider", provider)
+                        .and_then(|_| names::validate("connection", conn))
+                        .map_err(|e| {
+                            Error::usage(format!(
+                                "{} pins {provider}: {conn}: {}",
+                                file.display(),
+                                e.message()
+                            ))
+                        })?;
+                }
                 (
                     location,
                     config.pins.clone(),
@@ -159,12 +170,18 @@ fn project_location(file: &Path, store: &str) -> Result<StoreLocation> {
                 .unwrap_or(base.to_path_buf())
                 .join(store),
         );
+        // A folder that is a repository of its own (ignored, a submodule) is its own store.
         if !store.starts_with('~')
             && !Path::new(store).is_absolute()
+            && !full.join(".git").exists()
             && let Ok(rel) = full.strip_prefix(&root)
         {
             let folder = rel.to_string_lossy().trim_end_matches('/').to_owned();
-            if folder.is_empty() || folder.split('/').any(|c| c == ".." || c == ".git") {
+            if folder.is_empty()
+                || folder
+                    .split('/')
+                    .any(|c| c.is_empty() || c == "." || c == ".." || c == ".git")
+            {
                 return Err(Error::store(format!(
                     "{} names the store {store:?}, which is not a folder inside the repository; use a folder such as .authsome",
                     file.display()

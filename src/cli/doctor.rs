@@ -58,7 +58,7 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
                 Level::Ok,
                 format!("{} (id {})", store.root().display(), meta.id),
             );
-            store_permissions(store.root(), &mut push);
+            store_permissions(&store.dir(), &mut push);
 
             let dirty = store.uncommitted(&snap)?;
             if dirty.is_empty() {
@@ -68,9 +68,9 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
                     "work tree",
                     Level::Warn,
                     format!(
-                        "uncommitted edits in {} are ignored by reads; commit them or run `git -C {} checkout HEAD -- .`",
+                        "uncommitted edits in {} are ignored by reads; commit them or discard them with `git -C {} checkout HEAD -- .` (this folder only)",
                         dirty.join(", "),
-                        store.root().display()
+                        store.dir().display()
                     ),
                 );
             }

@@ -60,9 +60,10 @@ pub fn log(ctx: &Context, out: &Output, args: LogArgs) -> Result<()> {
         let mut changes = store.changes(info.parent_tree, info.tree)?;
         if let Some(prefix) = &filter {
             changes.retain(|c| c.path.starts_with(prefix.as_str()));
-            if changes.is_empty() {
-                continue;
-            }
+        }
+        // In a project, most commits are code: only those touching the store are history here.
+        if changes.is_empty() && (filter.is_some() || store.is_project()) {
+            continue;
         }
         entries.push((info, changes));
     }

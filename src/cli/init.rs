@@ -11,7 +11,9 @@ use crate::store::{STORE_FILE, Store};
 use crate::vault::{self, DEFAULT_VAULT, paths};
 
 pub fn run(ctx: &Context, out: &Output, project: bool) -> Result<()> {
-    refuse_identity_in_store(ctx)?;
+    // Inside a project whose .authsome.yaml names a store folder, `init` means that store.
+    let project = project || matches!(ctx.location, super::context::StoreLocation::Project { .. });
+    refuse_identity_in_store(ctx, &ctx.store_path)?;
     let mut created = Vec::new();
     let identity = if ctx.identity_path.exists() {
         Identity::load(&ctx.identity_path)?
@@ -26,6 +28,8 @@ pub fn run(ctx: &Context, out: &Output, project: bool) -> Result<()> {
     let mut project_file = None;
     let store = if project {
         let (store, new_config) = open_project()?;
+        // Anywhere in the project, a key file is one `git add .` away from a commit.
+        refuse_identity_in_store(ctx, store.root())?;
         project_file = new_config;
         store
     } else if ctx.store_path.join(".git").exists() {
@@ -159,9 +163,12 @@ fn open_project() -> Result<(Store, Option<String>)> {
         );
         (config.store, Some(text))
     };
+    let folder = folder.trim_end_matches('/').to_owned();
     if folder.starts_with('/')
         || folder.starts_with('~')
-        || folder.split('/').any(|c| c == ".." || c.is_empty())
+        || folder
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == ".." || c == ".git")
     {
         return Err(Error::usage(format!(
             "{PROJECT_FILE} names the store {folder:?}; `init --project` needs a folder inside the repository such as .authsome"
@@ -171,7 +178,7 @@ fn open_project() -> Result<(Store, Option<String>)> {
 }
 
 /// A private key inside the store would be one `git add` away from being committed.
-fn refuse_identity_in_store(ctx: &Context) -> Result<()> {
+fn refuse_identity_in_store(ctx: &Context, guarded: &std::path::Path) -> Result<()> {
     let abs = |p: &std::path::Path| -> std::path::PathBuf {
         let p = if p.is_absolute() {
             p.to_path_buf()
@@ -199,11 +206,11 @@ fn refuse_identity_in_store(ctx: &Context) -> Result<()> {
         }
         out
     };
-    if abs(&ctx.identity_path).starts_with(abs(&ctx.store_path)) {
+    if abs(&ctx.identity_path).starts_with(abs(guarded)) {
         return Err(Error::usage(format!(
             "the identity {} is inside the store {}, where it could be committed; keep it outside (the default is ~/.config/authsome/identity.txt)",
             ctx.identity_path.display(),
-            ctx.store_path.display()
+            guarded.display()
         )));
     }
     Ok(())

@@ -62,7 +62,8 @@ pub fn register(store: &Store) -> Result<()> {
 
 /// Adds `[diff "authsome"] textconv = authsome textconv` to the repository's config.
 fn register_driver(store: &Store) -> Result<()> {
-    let config = store.repo().git_dir().join("config");
+    // The shared config: in a linked worktree git_dir() has none of its own.
+    let config = store.repo().common_dir().join("config");
     let text = std::fs::read_to_string(&config).map_err(|e| Error::io("read", &config, e))?;
     if text.contains("[diff \"authsome\"]") {
         return Ok(());
@@ -157,18 +158,36 @@ fn render(
 
 pub fn diff(ctx: &Context, out: &Output, args: DiffArgs) -> Result<()> {
     let store = ctx.store()?;
-    let spec = args.range.as_deref().unwrap_or("HEAD~1..HEAD");
-    let (from, to) = match spec.split_once("..") {
-        Some((a, b)) => (a, if b.is_empty() { "HEAD" } else { b }),
-        None => (spec, "HEAD"),
-    };
     let identity = ctx.identity().ok();
-    let text = render(
-        &store,
-        Some(store.resolve(from)?),
-        store.resolve(to)?,
-        identity.as_ref(),
-    )?;
+    let (from, to, text) = match args.range.as_deref() {
+        // The last commit's own change (against nothing, for the very first commit).
+        None => {
+            let head = store.resolve("HEAD")?;
+            let parent = store
+                .repo()
+                .find_commit(head)
+                .ok()
+                .and_then(|c| c.parent_ids().next().map(|p| p.detach()));
+            (
+                "HEAD~1",
+                "HEAD",
+                render(&store, parent, head, identity.as_ref())?,
+            )
+        }
+        Some(spec) => {
+            let (from, to) = match spec.split_once("..") {
+                Some((a, b)) => (a, if b.is_empty() { "HEAD" } else { b }),
+                None => (spec, "HEAD"),
+            };
+            let text = render(
+                &store,
+                Some(store.resolve(from)?),
+                store.resolve(to)?,
+                identity.as_ref(),
+            )?;
+            (from, to, text)
+        }
+    };
     if out.json {
         out.json(&json!({"from": from, "to": to, "diff": text}));
     } else {

@@ -31,12 +31,15 @@ pub fn run(ctx: &Context, out: &Output, args: RunArgs) -> Result<()> {
     let snap = store.snapshot()?;
     let meta = store.meta(&snap)?;
     let identity = ctx.identity()?;
-    for provider in overrides.keys() {
+    for (provider, conn) in &overrides {
         if crate::vault::connections(&snap, &ctx.vault, provider)?.is_empty() {
             return Err(Error::new(
                 crate::error::ErrorKind::ConnectionNotFound,
                 format!("{provider} has no connections; log in with `authsome login {provider}`"),
             ));
+        }
+        if crate::vault::record(&snap, &ctx.vault, provider, conn)?.is_none() {
+            return Err(crate::vault::not_found(&snap, &ctx.vault, provider, conn)?);
         }
     }
     let vars =

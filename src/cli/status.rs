@@ -23,7 +23,8 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
     let meta = store.meta(&snap)?;
     let mut findings = Vec::new();
 
-    for path in store.uncommitted(&snap)? {
+    for rel in store.uncommitted(&snap)? {
+        let path = store.repo_relative(&rel);
         findings.push(Finding {
             kind: "uncommitted",
             subject: path.clone(),
@@ -104,7 +105,23 @@ fn rollback(store: &Store, store_id: &str, head: Option<gix::ObjectId>) -> Resul
     let Ok(dir) = crate::paths::cache_dir() else {
         return Ok(None);
     };
-    let seen_path = dir.join(format!("seen-{store_id}"));
+    // One record per clone and branch: switching branches or clones is not a rollback.
+    let branch = store
+        .repo()
+        .head_name()
+        .ok()
+        .flatten()
+        .map(|n| n.as_bstr().to_string())
+        .unwrap_or_default();
+    let place = format!("{}\0{branch}", store.root().display());
+    let key: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(place.as_bytes())[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let seen_path = dir.join(format!("seen-{store_id}-{key}"));
     let seen = std::fs::read_to_string(&seen_path)
         .ok()
         .and_then(|s| gix::ObjectId::from_hex(s.trim().as_bytes()).ok());

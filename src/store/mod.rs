@@ -129,6 +129,12 @@ impl Store {
         }
     }
 
+    /// The repository-relative path of a store-relative path, for messages and git commands
+    /// run at the repository's root.
+    pub fn repo_relative(&self, rel: &str) -> String {
+        self.repo_path(rel)
+    }
+
     /// The work-tree path of a store-relative path.
     fn disk_path(&self, rel: &str) -> PathBuf {
         self.root.join(self.repo_path(rel))

@@ -120,6 +120,7 @@ impl Store {
         mut edit: impl FnMut(&mut Txn<'_>) -> Result<T>,
     ) -> Result<Outcome<T>> {
         let _lock = self.lock()?;
+        self.refuse_unwritable_head()?;
         worktree::recover(self, &self.snapshot()?)?;
         for attempt in 0..MAX_ATTEMPTS {
             let base = self.snapshot()?;
@@ -176,6 +177,32 @@ impl Store {
         Err(Error::store(
             "the store kept changing while authsome tried to write to it; wait for other writers to finish and try again",
         ))
+    }
+
+    /// Writes need a branch to move, and no rebase or merge half-way.
+    fn refuse_unwritable_head(&self) -> Result<()> {
+        let root = self.root.display();
+        let git_dir = self.repo.git_dir();
+        if git_dir.join("rebase-merge").exists() || git_dir.join("rebase-apply").exists() {
+            return Err(Error::store(format!(
+                "a rebase is in progress in {root}; finish it (`git -C {root} rebase --continue`) or abort it (`git -C {root} rebase --abort`), then try again"
+            )));
+        }
+        if git_dir.join("MERGE_HEAD").exists() {
+            return Err(Error::store(format!(
+                "a merge is in progress in {root}; finish or abort it, then try again"
+            )));
+        }
+        let head = self
+            .repo
+            .head()
+            .map_err(|e| Error::git("reading HEAD", e))?;
+        if head.is_detached() {
+            return Err(Error::store(format!(
+                "the repository at {root} has a detached HEAD, so there is no branch to commit to; check out a branch (`git -C {root} switch NAME`) and try again"
+            )));
+        }
+        Ok(())
     }
 
     /// Holds the writers' lock while `git` rewrites the branch during a sync.

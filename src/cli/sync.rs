@@ -46,24 +46,36 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
             root.display()
         )));
     }
-    let remotes = text(&git(&root, &["remote"])?);
-    let remote = text(&git(
+    // The branch's upstream when it has one (a feature branch may track origin/main), else a
+    // branch of the same name on `origin` (or the only remote).
+    let upstream = git(
         &root,
-        &["config", &format!("branch.{branch}.remote")],
-    )?);
-    let remote = if !remote.is_empty() {
-        remote
-    } else if remotes.lines().any(|r| r == "origin") {
-        "origin".to_owned()
-    } else if let Some(first) = remotes.lines().next() {
-        first.to_owned()
-    } else {
-        return Err(Error::store(format!(
-            "the store has no remote to sync with; add one with `git -C {} remote add origin URL`",
-            root.display()
-        )));
+        &[
+            "rev-parse",
+            "--abbrev-ref",
+            "--symbolic-full-name",
+            "@{upstream}",
+        ],
+    )?;
+    let remotes = text(&git(&root, &["remote"])?);
+    let (remote, remote_branch) = match text(&upstream).split_once('/') {
+        Some((r, b)) if upstream.status.success() && remotes.lines().any(|x| x == r) => {
+            (r.to_owned(), b.to_owned())
+        }
+        _ => {
+            let remote = if remotes.lines().any(|r| r == "origin") {
+                "origin".to_owned()
+            } else if let Some(first) = remotes.lines().next() {
+                first.to_owned()
+            } else {
+                return Err(Error::store(format!(
+                    "the store has no remote to sync with; add one with `git -C {} remote add origin URL`",
+                    root.display()
+                )));
+            };
+            (remote, branch.clone())
+        }
     };
-
     let before = text(&git(&root, &["rev-parse", "HEAD"])?);
     let remote_has_branch = git(
         &root,
@@ -71,7 +83,10 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
     )?;
     let mut pulled = false;
     if remote_has_branch.status.success() {
-        let pull = git(&root, &["pull", "--rebase", "--quiet", &remote, &branch])?;
+        let pull = git(
+            &root,
+            &["pull", "--rebase", "--quiet", &remote, &remote_branch],
+        )?;
         if !pull.status.success() {
             return Err(conflict(&root, &pull)?);
         }
@@ -109,7 +124,7 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
         );
     } else {
         out.info(&format!(
-            "Synced {branch} with {remote}{}",
+            "Synced {branch} with {remote}/{remote_branch}{}",
             if pulled { " (pulled new commits)" } else { "" }
         ));
     }

@@ -138,9 +138,27 @@ fn command(bin: &Path, home: &Path, args: &[&str]) -> Command {
 /// Median wall-clock time of `args` over [`RUNS`] runs; `stdin_prefix` gets a run number
 /// appended so every login writes a new value.
 fn median(bin: &Path, home: &Path, args: &[&str], stdin_prefix: Option<&str>) -> Duration {
+    timed(bin, home, args, stdin_prefix, None)
+}
+
+/// Like [`median`], with one extra environment variable.
+fn median_env(bin: &Path, home: &Path, args: &[&str], env: (&str, &str)) -> Duration {
+    timed(bin, home, args, None, Some(env))
+}
+
+fn timed(
+    bin: &Path,
+    home: &Path,
+    args: &[&str],
+    stdin_prefix: Option<&str>,
+    env: Option<(&str, &str)>,
+) -> Duration {
     let mut times = Vec::with_capacity(RUNS);
     for i in 0..RUNS {
         let mut c = command(bin, home, args);
+        if let Some((k, v)) = env {
+            c.env(k, v);
+        }
         c.stdin(if stdin_prefix.is_some() {
             Stdio::piped()
         } else {
@@ -158,25 +176,6 @@ fn median(bin: &Path, home: &Path, args: &[&str], stdin_prefix: Option<&str>) ->
                 .unwrap();
         }
         let out = child.wait_with_output().unwrap();
-        times.push(start.elapsed());
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    times.sort();
-    times[RUNS / 2]
-}
-
-/// Like [`median`], with one extra environment variable.
-fn median_env(bin: &Path, home: &Path, args: &[&str], env: (&str, &str)) -> Duration {
-    let mut times = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
-        let mut c = command(bin, home, args);
-        c.env(env.0, env.1).stdin(Stdio::null());
-        let start = Instant::now();
-        let out = c.output().unwrap();
         times.push(start.elapsed());
         assert!(
             out.status.success(),

@@ -193,26 +193,19 @@ fn status_notices_a_store_rolled_back_since_it_last_looked() {
     );
 }
 
-#[test]
-fn sync_pulls_and_pushes_and_stops_on_a_secret_conflict() {
-    let a = User::initialized();
-    a.login("openai", "default", "sk-1").ok();
+/// Gives `a`'s store a bare remote, syncs to it, and clones it as a second machine's store.
+fn second_machine(a: &User) -> std::path::PathBuf {
     let remote = a.home().join("remote.git");
-    common::tool(
-        "git",
-        &[
-            "init",
-            "-q",
-            "--bare",
-            "--initial-branch=main",
-            remote.to_str().unwrap(),
-        ],
-        None,
-    );
+    let bare = [
+        "init",
+        "-q",
+        "--bare",
+        "--initial-branch=main",
+        remote.to_str().unwrap(),
+    ];
+    common::tool("git", &bare, None);
     a.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
     a.run(&["sync"]).ok();
-
-    // A second machine: a clone of the store, the same identity.
     let clone = a.home().join("clone");
     common::tool(
         "git",
@@ -224,6 +217,15 @@ fn sync_pulls_and_pushes_and_stops_on_a_secret_conflict() {
         ],
         None,
     );
+    clone
+}
+
+#[test]
+fn sync_pulls_and_pushes_and_stops_on_a_secret_conflict() {
+    let a = User::initialized();
+    a.login("openai", "default", "sk-1").ok();
+    // A second machine: a clone of the store, the same identity.
+    let clone = second_machine(&a);
     let id = a.identity();
     let on_b = |args: &[&str], stdin: Option<&str>| {
         let mut all = vec![
@@ -285,31 +287,8 @@ fn sync_stops_on_a_conflicting_default_switch_with_git_markers() {
     a.login("openai", "default", "sk-1").ok();
     a.login("openai", "x", "sk-x").ok();
     a.login("openai", "y", "sk-y").ok();
-    let remote = a.home().join("remote.git");
-    common::tool(
-        "git",
-        &[
-            "init",
-            "-q",
-            "--bare",
-            "--initial-branch=main",
-            remote.to_str().unwrap(),
-        ],
-        None,
-    );
-    a.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
-    a.run(&["sync"]).ok();
-    let clone = a.home().join("clone");
-    common::tool(
-        "git",
-        &[
-            "clone",
-            "-q",
-            remote.to_str().unwrap(),
-            clone.to_str().unwrap(),
-        ],
-        None,
-    );
+    // A second machine: a clone of the store, the same identity.
+    let clone = second_machine(&a);
     let identity = a.identity();
     let store_b = [
         "--store",

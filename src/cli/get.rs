@@ -45,17 +45,7 @@ pub fn run(ctx: &Context, out: &Output, args: GetArgs) -> Result<()> {
                     "{field} is a secret; add --show-secret to print it (or use `authsome export` or `authsome run`)"
                 )));
             }
-            let meta = store.meta(&snap)?;
-            let identity = ctx.identity()?;
-            let want = Want {
-                store: &store,
-                store_id: &meta.id,
-                vault: &ctx.vault,
-                def: &provider,
-                conn: &conn,
-                identity: &identity,
-            };
-            let secret = refresh::read_field(&want, field, &|m| out.warn(m))?;
+            let secret = reveal(ctx, out, &store, &snap, &provider, &conn, &[field])?.remove(0);
             let value = Value::String(secret.expose_secret().to_owned());
             print_field(out, field, &value);
             return Ok(());
@@ -78,18 +68,9 @@ pub fn run(ctx: &Context, out: &Output, args: GetArgs) -> Result<()> {
     }
 
     if args.show_secret && !record.secrets.is_empty() {
-        let meta = store.meta(&snap)?;
-        let identity = ctx.identity()?;
-        let want = Want {
-            store: &store,
-            store_id: &meta.id,
-            vault: &ctx.vault,
-            def: &provider,
-            conn: &conn,
-            identity: &identity,
-        };
-        for f in record.secrets.keys() {
-            let secret = refresh::read_field(&want, f, &|m| out.warn(m))?;
+        let names: Vec<&String> = record.secrets.keys().collect();
+        let secrets = reveal(ctx, out, &store, &snap, &provider, &conn, &names)?;
+        for (f, secret) in names.into_iter().zip(secrets) {
             fields.insert(f.clone(), Value::String(secret.expose_secret().to_owned()));
         }
     } else {
@@ -106,6 +87,32 @@ pub fn run(ctx: &Context, out: &Output, args: GetArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Decrypts secret fields of a connection, refreshing an access token about to expire.
+fn reveal(
+    ctx: &Context,
+    out: &Output,
+    store: &crate::store::Store,
+    snap: &crate::store::Snapshot<'_>,
+    provider: &crate::model::provider::ProviderDef,
+    conn: &str,
+    names: &[&String],
+) -> Result<Vec<age::secrecy::SecretString>> {
+    let meta = store.meta(snap)?;
+    let identity = ctx.identity()?;
+    let want = Want {
+        store,
+        store_id: &meta.id,
+        vault: &ctx.vault,
+        def: provider,
+        conn,
+        identity: &identity,
+    };
+    names
+        .iter()
+        .map(|f| refresh::read_field(&want, f, &|m| out.warn(m)))
+        .collect()
 }
 
 /// The non-secret fields of a connection, in a stable order.

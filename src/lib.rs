@@ -9,6 +9,7 @@ pub mod cli;
 pub mod crypto;
 pub mod error;
 pub mod input;
+pub mod lockfile;
 pub mod loopback;
 pub mod model;
 pub mod oauth;

@@ -291,14 +291,9 @@ fn lock(w: &Want<'_>) -> Result<File> {
         "{}.lock",
         digest(&[w.store_id, w.vault, &w.def.name, w.conn])
     ));
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::io("open the lock file", &path, e))?;
-    file.lock().map_err(|e| Error::io("lock", &path, e))?;
-    Ok(file)
+    // A refresh takes a second or two; a minute means the other process is stuck.
+    let holder = format!("refreshing {}/{}", w.def.name, w.conn);
+    crate::lockfile::acquire(&path, std::time::Duration::from_secs(60), &holder)
 }
 
 /// The OAuth client and endpoints of a provider, from committed state.

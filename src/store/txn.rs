@@ -211,15 +211,13 @@ impl Store {
     }
 
     fn lock(&self) -> Result<File> {
+        // Transactions take milliseconds and a sync seconds; two minutes means something hangs.
         let path = self.repo.git_dir().join("authsome.lock");
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("open the lock file", &path, e))?;
-        file.lock().map_err(|e| Error::io("lock", &path, e))?;
-        Ok(file)
+        crate::lockfile::acquire(
+            &path,
+            std::time::Duration::from_secs(120),
+            "writing to the store",
+        )
     }
 
     fn write_tree(&self, txn: &Txn<'_>) -> Result<ObjectId> {

@@ -15,6 +15,7 @@ pub mod model;
 pub mod oauth;
 pub mod paths;
 pub mod providers;
+pub mod proxy;
 pub mod review;
 pub mod store;
 pub mod vault;

@@ -36,3 +36,12 @@ pub fn default_store() -> Result<PathBuf> {
         None => Ok(home()?.join(".authsome")),
     }
 }
+
+/// authsome's state dir, for records kept across runs that are not config: the proxy's audit
+/// log. `$XDG_STATE_HOME/authsome`, else `~/.local/state/authsome`.
+pub fn state_dir() -> Result<PathBuf> {
+    match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+        Some(x) => Ok(PathBuf::from(x).join("authsome")),
+        None => Ok(home()?.join(".local").join("state").join("authsome")),
+    }
+}

@@ -192,7 +192,7 @@ fn variables(
 
 /// A provider name as part of an environment variable name: upper case, `_` for `-`, and never
 /// starting with a digit (a shell would run `0X_API_KEY=...` as a command and print it).
-fn env_word(name: &str) -> String {
+pub(crate) fn env_word(name: &str) -> String {
     let word = name.to_uppercase().replace('-', "_");
     if word.starts_with(|c: char| c.is_ascii_digit()) {
         format!("_{word}")

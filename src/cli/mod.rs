@@ -1,9 +1,10 @@
 //! The command line: argument definitions and one handler per command.
 
-mod context;
+mod audit;
+pub mod context;
 mod default;
 mod doctor;
-mod export;
+pub(crate) mod export;
 mod get;
 mod history;
 mod init;
@@ -83,8 +84,13 @@ pub enum Command {
     Get(GetArgs),
     /// Print a connection's credentials as environment variables.
     Export(ExportArgs),
-    /// Run a command with credentials (`--env`: real values in its environment).
+    /// Run a command whose HTTPS requests get credentials from a local proxy (`--env`: real
+    /// values in its environment instead).
     Run(RunArgs),
+    /// Start your shell (or CMD) under the proxy of `run`, for as long as it lives.
+    Shell(ShellArgs),
+    /// Show the proxy's log: which connection was used for which host and path, and refusals.
+    Audit(AuditArgs),
     /// List providers that have connections.
     List(ListArgs),
     /// Show a provider and every one of its connections.
@@ -241,6 +247,9 @@ pub struct RunArgs {
     /// Use this connection for a provider in this run (repeatable).
     #[arg(long, short, value_name = "PROVIDER=NAME")]
     pub connection: Vec<String>,
+    /// Also trust these CA certificates (PEM) for upstream servers, e.g. a corporate proxy's.
+    #[arg(long, value_name = "FILE", env = "AUTHSOME_UPSTREAM_CA")]
+    pub upstream_ca: Option<PathBuf>,
     /// The command and its arguments, after `--`.
     #[arg(
         trailing_var_arg = true,
@@ -249,6 +258,37 @@ pub struct RunArgs {
         value_name = "CMD"
     )]
     pub command: Vec<std::ffi::OsString>,
+}
+
+/// Arguments of `shell`.
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    /// Use this connection for a provider in this shell (repeatable).
+    #[arg(long, short, value_name = "PROVIDER=NAME")]
+    pub connection: Vec<String>,
+    /// Also trust these CA certificates (PEM) for upstream servers.
+    #[arg(long, value_name = "FILE", env = "AUTHSOME_UPSTREAM_CA")]
+    pub upstream_ca: Option<PathBuf>,
+    /// A command to run instead of $SHELL, after `--`.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+/// Arguments of `audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only entries of this provider.
+    pub provider: Option<String>,
+    /// Only entries since this time: RFC 3339 (`2026-11-27T10:00:00Z`) or an age (`1h`, `2 days`).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Show at most the last N entries.
+    #[arg(short = 'n', long = "max-count", value_name = "N")]
+    pub limit: Option<usize>,
 }
 
 /// Arguments of `list`.
@@ -362,6 +402,8 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::GitSetup => review::git_setup(&ctx, out),
         Command::Status => status::run(&ctx, out),
         Command::Run(a) => run::run(&ctx, out, a),
+        Command::Shell(a) => run::shell(&ctx, out, a),
+        Command::Audit(a) => audit::run(out, a),
         Command::Sync => sync::run(&ctx, out),
         Command::Whoami => whoami::run(&ctx, out),
         Command::Doctor => doctor::run(&ctx, out),

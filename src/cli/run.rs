@@ -1,62 +1,150 @@
-//! `authsome run --env -- CMD`: run a command with real credentials in its environment.
-//!
-//! This is the mode for tools that ignore proxies. The injecting proxy (the default mode, where
-//! the child only ever sees placeholders) is not built yet; until it is, `run` without `--env`
-//! says so rather than silently handing out secrets.
+//! `authsome run -- CMD` and `authsome shell`: a command under the injecting proxy, whose
+//! environment holds only placeholders; and `run --env`, real values in the environment for
+//! tools that ignore proxies.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::Path;
 
 use age::secrecy::ExposeSecret;
 
-use super::{Context, Output, RunArgs};
-use crate::error::{Error, Result};
+use super::{Context, Output, RunArgs, ShellArgs};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::names;
+use crate::proxy::{self, child, credentials::Settings};
 
+/// `authsome run`.
 pub fn run(ctx: &Context, out: &Output, args: RunArgs) -> Result<()> {
-    if !args.env {
-        return Err(Error::usage(
-            "the injecting proxy of `authsome run` is not available in this version; use `authsome run --env -- CMD` (real values in CMD's environment) or `authsome export`",
-        ));
+    let overrides = overrides(&args.connection)?;
+    if args.env {
+        return with_env(ctx, out, &overrides, &args.command);
     }
-    let mut overrides = BTreeMap::new();
-    for pair in &args.connection {
+    let code = under_proxy(
+        ctx,
+        overrides,
+        args.upstream_ca.as_deref(),
+        &args.command,
+        Vec::new(),
+    )?;
+    std::process::exit(code);
+}
+
+/// `authsome shell`: `$SHELL` (or CMD) under the proxy, marked with `AUTHSOME_SHELL` so a
+/// prompt can show it.
+pub fn shell(ctx: &Context, out: &Output, args: ShellArgs) -> Result<()> {
+    let overrides = overrides(&args.connection)?;
+    if std::env::var_os("AUTHSOME_SHELL").is_some() {
+        out.warn("this shell already runs under authsome; the new one gets its own proxy");
+    }
+    let command = if args.command.is_empty() {
+        vec![
+            std::env::var_os("SHELL")
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| OsString::from("/bin/sh")),
+        ]
+    } else {
+        args.command
+    };
+    let marker = ctx.store_path.display().to_string();
+    let code = under_proxy(
+        ctx,
+        overrides,
+        args.upstream_ca.as_deref(),
+        &command,
+        vec![("AUTHSOME_SHELL".to_owned(), marker)],
+    )?;
+    std::process::exit(code);
+}
+
+/// Starts the proxy, runs the command under it, and returns the exit code to leave with.
+fn under_proxy(
+    ctx: &Context,
+    overrides: BTreeMap<String, String>,
+    upstream_ca: Option<&Path>,
+    command: &[OsString],
+    extra_env: Vec<(String, String)>,
+) -> Result<i32> {
+    {
+        let store = ctx.store()?;
+        let snap = store.snapshot()?;
+        check_overrides(ctx, &snap, &overrides)?;
+    }
+    let settings = Settings {
+        location: ctx.location.clone(),
+        vault: ctx.vault.clone(),
+        identity: ctx.identity()?,
+        overrides,
+        pins: ctx.pins.clone(),
+    };
+    let running = proxy::start(settings, proxy::Options { upstream_ca })?;
+    let mut env = running.env;
+    env.extend(extra_env);
+    let code = child::run(command, &env, &running.runtime)?;
+    running.runtime.shutdown_background();
+    Ok(code)
+}
+
+/// `--connection PROVIDER=NAME`, repeated.
+fn overrides(pairs: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for pair in pairs {
         let (provider, conn) = pair.split_once('=').ok_or_else(|| {
             Error::usage(format!("--connection takes PROVIDER=NAME, not {pair:?}"))
         })?;
         names::validate("provider", provider)?;
         names::validate("connection", conn)?;
-        overrides.insert(provider.to_owned(), conn.to_owned());
+        out.insert(provider.to_owned(), conn.to_owned());
     }
+    Ok(out)
+}
+
+/// Every `--connection` must name a connection that exists.
+fn check_overrides(
+    ctx: &Context,
+    snap: &crate::store::Snapshot<'_>,
+    overrides: &BTreeMap<String, String>,
+) -> Result<()> {
+    for (provider, conn) in overrides {
+        if crate::vault::connections(snap, &ctx.vault, provider)?.is_empty() {
+            return Err(Error::new(
+                ErrorKind::ConnectionNotFound,
+                format!("{provider} has no connections; log in with `authsome login {provider}`"),
+            ));
+        }
+        if crate::vault::record(snap, &ctx.vault, provider, conn)?.is_none() {
+            return Err(crate::vault::not_found(snap, &ctx.vault, provider, conn)?);
+        }
+    }
+    Ok(())
+}
+
+/// `run --env`: the real values in the command's environment, and no proxy.
+fn with_env(
+    ctx: &Context,
+    out: &Output,
+    overrides: &BTreeMap<String, String>,
+    command: &[OsString],
+) -> Result<()> {
     let store = ctx.store()?;
     let snap = store.snapshot()?;
     let meta = store.meta(&snap)?;
     let identity = ctx.identity()?;
-    for (provider, conn) in &overrides {
-        if crate::vault::connections(&snap, &ctx.vault, provider)?.is_empty() {
-            return Err(Error::new(
-                crate::error::ErrorKind::ConnectionNotFound,
-                format!("{provider} has no connections; log in with `authsome login {provider}`"),
-            ));
-        }
-        if crate::vault::record(&snap, &ctx.vault, provider, conn)?.is_none() {
-            return Err(crate::vault::not_found(&snap, &ctx.vault, provider, conn)?);
-        }
-    }
+    check_overrides(ctx, &snap, overrides)?;
     let vars =
-        super::export::every_default(ctx, out, &store, &snap, &meta.id, &identity, &overrides)?;
+        super::export::every_default(ctx, out, &store, &snap, &meta.id, &identity, overrides)?;
     // Said once, always: these values are readable by anything running as this user.
     eprintln!(
         "warning: --env puts {} real credential{} in the environment of {:?}, where processes of the same user can read them",
         vars.len(),
         if vars.len() == 1 { "" } else { "s" },
-        args.command[0].to_string_lossy()
+        command[0].to_string_lossy()
     );
-    let mut command = std::process::Command::new(&args.command[0]);
-    command.args(&args.command[1..]);
+    let mut cmd = std::process::Command::new(&command[0]);
+    cmd.args(&command[1..]);
     for (k, v) in &vars {
-        command.env(k, v.expose_secret());
+        cmd.env(k, v.expose_secret());
     }
-    exec(command, &args.command[0].to_string_lossy())
+    exec(cmd, &command[0].to_string_lossy())
 }
 
 /// Replaces this process with the command, so its exit code and signals are the command's own.

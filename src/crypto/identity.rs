@@ -162,6 +162,12 @@ impl Identity {
     }
 }
 
+/// Refuses a key file that group or others can access (or that cannot be read).
+pub fn check_private_file(path: &Path) -> Result<()> {
+    let meta = fs::metadata(path).map_err(|e| Error::io("read", path, e))?;
+    check_private(path, &meta)
+}
+
 /// Refuses a key file that group or others can access.
 #[cfg(unix)]
 fn check_private(path: &Path, meta: &fs::Metadata) -> Result<()> {

@@ -1,0 +1,112 @@
+//! The audit log: one JSON line per injection and per refusal, appended to a file outside git.
+//! It never holds a secret, a query string or a body.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// What the proxy did with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// A credential was injected and the request forwarded.
+    Injected,
+    /// The request was refused.
+    Refused,
+    /// The client was asked for the proxy password (not logged).
+    Challenged,
+}
+
+/// One line of the log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entry {
+    /// RFC 3339 time.
+    pub time: String,
+    /// What happened.
+    pub action: Action,
+    /// The provider whose credential was used (or that the refusal concerns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// The connection used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
+    /// The HTTP method.
+    pub method: String,
+    /// The target host (and port when not 443).
+    pub host: String,
+    /// The request path, without its query.
+    pub path: String,
+    /// The status code returned to the client.
+    pub status: u16,
+    /// Why a request was refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The log file: `<state dir>/audit.jsonl`.
+pub fn path() -> Result<PathBuf> {
+    Ok(crate::paths::state_dir()?.join("audit.jsonl"))
+}
+
+/// An open log, appended to by the proxy's tasks.
+pub struct Log {
+    file: Mutex<File>,
+}
+
+impl Log {
+    /// Opens (creating, mode 0600) the log for appending.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent() {
+            crate::crypto::identity::create_private_dir(dir)?;
+        }
+        let mut options = File::options();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options
+            .open(path)
+            .map_err(|e| Error::io("open the audit log", path, e))?;
+        Ok(Log {
+            file: Mutex::new(file),
+        })
+    }
+
+    /// Appends one entry (stamped now). A failed write is reported once on stderr: losing the
+    /// log must not break the child's requests.
+    pub fn record(&self, mut entry: Entry) {
+        entry.time = jiff::Timestamp::now()
+            .round(jiff::Unit::Millisecond)
+            .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string());
+        let Ok(mut line) = serde_json::to_vec(&entry) else {
+            return;
+        };
+        line.push(b'\n');
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        // One write call per line, so lines from concurrent runs never interleave.
+        if let Err(e) = file.write_all(&line) {
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED.call_once(|| eprintln!("authsome: could not write the audit log: {e}"));
+        }
+    }
+}
+
+/// Reads every entry of the log; lines that do not parse are skipped.
+pub fn read(path: &Path) -> Result<Vec<Entry>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("read the audit log", path, e)),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect())
+}

@@ -1,0 +1,130 @@
+//! The child process of `authsome run`: its environment, its signals, its exit code.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Hosts the child reaches directly. Only loopback: a wider `NO_PROXY` inherited from the
+/// user could send a provider's host around the proxy.
+const NO_PROXY: &str = "localhost,127.0.0.1,::1";
+
+/// The variables that point the child at the proxy and make it trust the local CA. Many
+/// runtimes read only one of them, and several replace the default trust store, hence a
+/// bundle of the system roots plus the local CA.
+pub fn environment(proxy_url: &str, bundle: &Path) -> Vec<(String, String)> {
+    let bundle = bundle.display().to_string();
+    let mut env = Vec::new();
+    for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
+        env.push((var.to_owned(), proxy_url.to_owned()));
+        env.push((var.to_ascii_lowercase(), proxy_url.to_owned()));
+    }
+    env.push(("NO_PROXY".to_owned(), NO_PROXY.to_owned()));
+    env.push(("no_proxy".to_owned(), NO_PROXY.to_owned()));
+    for var in [
+        "SSL_CERT_FILE",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+        "GIT_SSL_CAINFO",
+        "NODE_EXTRA_CA_CERTS",
+        "AWS_CA_BUNDLE",
+        "CARGO_HTTP_CAINFO",
+        "DENO_CERT",
+        "PIP_CERT",
+    ] {
+        env.push((var.to_owned(), bundle.clone()));
+    }
+    env.push(("NODE_USE_ENV_PROXY".to_owned(), "1".to_owned()));
+    env.push(("AUTHSOME_PROXY".to_owned(), "1".to_owned()));
+    env
+}
+
+/// Signals passed on to the child. SIGINT and SIGQUIT from a terminal already reach the whole
+/// foreground process group, child included, so those are passed on only when authsome is not
+/// in the terminal's foreground (when someone sent them to authsome alone).
+#[cfg(unix)]
+const FORWARDED: [i32; 6] = [
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+];
+
+/// Runs `command` with `env` added, passes signals on, and returns the exit code to exit with:
+/// the child's, or 128 + the signal that killed it, as shells do.
+pub fn run(
+    command: &[OsString],
+    env: &[(String, String)],
+    runtime: &tokio::runtime::Runtime,
+) -> Result<i32> {
+    let name = command[0].to_string_lossy().into_owned();
+    // Handlers go in before the child starts, so a signal in between cannot kill authsome and
+    // orphan the child.
+    #[cfg(unix)]
+    let handlers = {
+        let _guard = runtime.enter();
+        FORWARDED
+            .iter()
+            .filter_map(|&sig| {
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(sig))
+                    .ok()
+                    .map(|s| (sig, s))
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut cmd = std::process::Command::new(&command[0]);
+    cmd.args(&command[1..]);
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    let mut child = cmd.spawn().map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::NotFound {
+            "; check the name and PATH"
+        } else {
+            ""
+        };
+        Error::usage(format!("could not run {name}: {e}{hint}"))
+    })?;
+    #[cfg(unix)]
+    {
+        let pid = child.id() as libc::pid_t;
+        for (sig, mut stream) in handlers {
+            runtime.spawn(async move {
+                while stream.recv().await.is_some() {
+                    let from_terminal =
+                        (sig == libc::SIGINT || sig == libc::SIGQUIT) && in_terminal_foreground();
+                    if !from_terminal {
+                        // SAFETY: kill(2) with a pid we started and have not reaped.
+                        unsafe { libc::kill(pid, sig) };
+                    }
+                }
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = runtime;
+    let status = child
+        .wait()
+        .map_err(|e| Error::internal(format!("waiting for {name}: {e}")))?;
+    Ok(exit_code(status))
+}
+
+#[cfg(unix)]
+fn in_terminal_foreground() -> bool {
+    // SAFETY: plain queries of the process group, no memory involved.
+    unsafe {
+        let fg = libc::tcgetpgrp(libc::STDIN_FILENO);
+        fg != -1 && fg == libc::getpgrp()
+    }
+}
+
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return 128 + sig;
+        }
+    }
+    status.code().unwrap_or(1)
+}

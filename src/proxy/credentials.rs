@@ -1,0 +1,385 @@
+//! Which credential a request gets, read from the committed state and following new commits.
+//!
+//! The proxy re-reads `HEAD` (two small files) on every request: a commit made by another
+//! process (a switched default, a login, a logout) applies to the very next request, with no
+//! watcher whose events could arrive after that request. Anything slower (opening the
+//! repository, decrypting, refreshing a token) runs on the blocking pool, and only when the
+//! commit changed or a credential is not cached.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use age::secrecy::{ExposeSecret, SecretString};
+
+use super::routes::Table;
+use crate::cli::context::StoreLocation;
+use crate::crypto::identity::Identity;
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::provider::{AuthType, ProviderDef};
+use crate::oauth::refresh::{self, Want};
+use crate::providers::Catalog;
+use crate::store::Store;
+use crate::vault;
+
+/// How long an OAuth2 access token is used before asking the refresh logic again (which
+/// refreshes it when it expires within the refresh window).
+const TOKEN_RECHECK: Duration = Duration::from_secs(30);
+
+/// What the proxy was started with.
+pub struct Settings {
+    /// Where the store is.
+    pub location: StoreLocation,
+    /// The vault.
+    pub vault: String,
+    /// The identity that decrypts.
+    pub identity: Identity,
+    /// `--connection PROVIDER=NAME` for this run; beats the project's pins.
+    pub overrides: BTreeMap<String, String>,
+    /// The project's pinned connections.
+    pub pins: BTreeMap<String, String>,
+}
+
+impl Settings {
+    fn open(&self) -> Result<Store> {
+        match &self.location {
+            StoreLocation::Home(p) => Store::open(p),
+            StoreLocation::Project { repo, folder } => Store::open_in(repo, folder),
+        }
+    }
+}
+
+/// A provider that has connections, as of one commit.
+#[derive(Debug)]
+pub struct ProviderView {
+    /// The definition.
+    pub def: Arc<ProviderDef>,
+    /// Its connections.
+    pub connections: Vec<String>,
+    /// The connection used when a request names none: `--connection`, else the project's pin,
+    /// else the committed default.
+    pub selected: Option<String>,
+    /// The provider's base URL, when it has one (not a secret; the child gets it as is).
+    pub base_url: Option<String>,
+}
+
+/// The committed state the proxy routes by.
+#[derive(Debug)]
+pub struct View {
+    /// `HEAD` and the ref it points to, as read from disk.
+    fingerprint: Vec<u8>,
+    /// The store id.
+    store_id: String,
+    /// The routes.
+    pub table: Table,
+    /// Providers with connections.
+    pub providers: HashMap<String, ProviderView>,
+}
+
+/// A credential ready to inject.
+pub struct Credential {
+    /// The provider.
+    pub provider: String,
+    /// The connection.
+    pub connection: String,
+    /// The header it goes in.
+    pub header: hyper::header::HeaderName,
+    /// The header value (marked sensitive).
+    pub value: hyper::header::HeaderValue,
+    /// The bare secret, to redact it from responses that echo it.
+    pub secret: SecretString,
+    /// Whether it is an OAuth2 access token (so a 401 is worth one refresh).
+    pub oauth: bool,
+}
+
+struct Cached {
+    credential: Arc<Credential>,
+    fetched: Instant,
+}
+
+/// Resolves credentials for the proxy.
+pub struct Resolver {
+    settings: Arc<Settings>,
+    head_file: PathBuf,
+    refs_dir: PathBuf,
+    view: Mutex<Arc<View>>,
+    cache: Mutex<HashMap<(String, String), Cached>>,
+}
+
+impl Resolver {
+    /// Opens the store and reads the current state.
+    pub fn new(settings: Settings) -> Result<Self> {
+        let store = settings.open()?;
+        let head_file = store.repo().git_dir().join("HEAD");
+        let refs_dir = store.repo().common_dir().to_owned();
+        let fingerprint = fingerprint(&head_file, &refs_dir);
+        let view = load_view(&settings, &store, fingerprint)?;
+        Ok(Resolver {
+            settings: Arc::new(settings),
+            head_file,
+            refs_dir,
+            view: Mutex::new(Arc::new(view)),
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The state as last read.
+    pub fn current(&self) -> Arc<View> {
+        self.view.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The state as of the current commit.
+    pub async fn view(&self) -> Result<Arc<View>> {
+        let now = fingerprint(&self.head_file, &self.refs_dir);
+        {
+            let view = self.view.lock().unwrap_or_else(|e| e.into_inner());
+            if view.fingerprint == now {
+                return Ok(view.clone());
+            }
+        }
+        let settings = self.settings.clone();
+        let fresh = blocking(move || {
+            let store = settings.open()?;
+            load_view(&settings, &store, now)
+        })
+        .await?;
+        let fresh = Arc::new(fresh);
+        *self.view.lock().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
+        // Credentials read at another commit may be gone or replaced.
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        Ok(fresh)
+    }
+
+    /// The credential for `provider`, from the connection the request named, else the
+    /// provider's selected one.
+    pub async fn credential(
+        &self,
+        view: &View,
+        provider: &str,
+        named: Option<&str>,
+    ) -> Result<Arc<Credential>> {
+        let p = view.providers.get(provider).ok_or_else(|| {
+            Error::new(
+                ErrorKind::ConnectionNotFound,
+                format!("{provider} has no connections; log in with `authsome login {provider}`"),
+            )
+        })?;
+        let conn = match named.or(p.selected.as_deref()) {
+            Some(c) => c.to_owned(),
+            None => {
+                return Err(Error::new(
+                    ErrorKind::ConnectionNotFound,
+                    format!(
+                        "{provider} has no default connection; set one with `authsome default {provider} NAME` or send X-Authsome-Connection ({})",
+                        p.connections.join(", ")
+                    ),
+                ));
+            }
+        };
+        if !p.connections.contains(&conn) {
+            return Err(Error::new(
+                ErrorKind::ConnectionNotFound,
+                format!(
+                    "{provider} has no connection {conn:?}; it has {}",
+                    p.connections.join(", ")
+                ),
+            ));
+        }
+        let key = (provider.to_owned(), conn.clone());
+        if let Some(c) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .filter(|c| !c.credential.oauth || c.fetched.elapsed() < TOKEN_RECHECK)
+        {
+            return Ok(c.credential.clone());
+        }
+        let settings = self.settings.clone();
+        let (def, store_id) = (p.def.clone(), view.store_id.clone());
+        let credential =
+            Arc::new(blocking(move || fetch(&settings, &store_id, &def, &conn, None)).await?);
+        self.remember(key, credential.clone());
+        Ok(credential)
+    }
+
+    /// After the upstream answered 401 to `stale`: a newer token (refreshed now, or by
+    /// someone else meanwhile).
+    pub async fn after_rejection(
+        &self,
+        view: &View,
+        stale: &Credential,
+    ) -> Result<Arc<Credential>> {
+        let p = view
+            .providers
+            .get(&stale.provider)
+            .ok_or_else(|| Error::internal("the provider of a used credential is gone"))?;
+        let settings = self.settings.clone();
+        let (def, store_id) = (p.def.clone(), view.store_id.clone());
+        let conn = stale.connection.clone();
+        let rejected = SecretString::from(stale.secret.expose_secret().to_owned());
+        let credential = Arc::new(
+            blocking(move || fetch(&settings, &store_id, &def, &conn, Some(&rejected))).await?,
+        );
+        self.remember(
+            (stale.provider.clone(), stale.connection.clone()),
+            credential.clone(),
+        );
+        Ok(credential)
+    }
+
+    fn remember(&self, key: (String, String), credential: Arc<Credential>) {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            key,
+            Cached {
+                credential,
+                fetched: Instant::now(),
+            },
+        );
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::internal(format!("a proxy task failed: {e}")))?
+}
+
+/// `HEAD`, and the ref it names (loose, else the packed refs), as bytes to compare.
+fn fingerprint(head_file: &std::path::Path, common: &std::path::Path) -> Vec<u8> {
+    let mut out = std::fs::read(head_file).unwrap_or_default();
+    let target = std::str::from_utf8(&out)
+        .ok()
+        .and_then(|h| h.strip_prefix("ref: "))
+        .map(|r| r.trim().to_owned());
+    if let Some(r) = target {
+        match std::fs::read(common.join(&r)) {
+            Ok(id) => out.extend_from_slice(&id),
+            Err(_) => out.extend(std::fs::read(common.join("packed-refs")).unwrap_or_default()),
+        }
+    }
+    out
+}
+
+fn load_view(settings: &Settings, store: &Store, fingerprint: Vec<u8>) -> Result<View> {
+    let snap = store.snapshot()?;
+    let meta = store.meta(&snap)?;
+    let catalog = Catalog::new(&snap);
+    let mut table = Table::default();
+    let mut providers = HashMap::new();
+    for name in vault::providers(&snap, &settings.vault)? {
+        let connections = vault::connections(&snap, &settings.vault, &name)?;
+        if connections.is_empty() {
+            continue;
+        }
+        // A provider whose definition went away cannot be routed; the others still can.
+        let Ok(provider) = catalog.get(&name) else {
+            continue;
+        };
+        let state = vault::provider_state(&snap, &settings.vault, &name)?;
+        table.add(&provider.def, state.base_url.as_deref());
+        let base_url = state.base_url.clone().or_else(|| {
+            provider
+                .def
+                .oauth2
+                .as_ref()
+                .and_then(|o| o.base_url.clone())
+        });
+        let selected = settings
+            .overrides
+            .get(&name)
+            .or_else(|| settings.pins.get(&name))
+            .cloned()
+            .or(state.default);
+        providers.insert(
+            name,
+            ProviderView {
+                def: Arc::new(provider.def),
+                connections,
+                selected,
+                base_url,
+            },
+        );
+    }
+    Ok(View {
+        fingerprint,
+        store_id: meta.id,
+        table,
+        providers,
+    })
+}
+
+/// Reads (and refreshes, for OAuth2) a connection's credential. With `rejected`, the token the
+/// upstream refused is not handed out again.
+fn fetch(
+    settings: &Settings,
+    store_id: &str,
+    def: &ProviderDef,
+    conn: &str,
+    rejected: Option<&SecretString>,
+) -> Result<Credential> {
+    let store = settings.open()?;
+    let want = Want {
+        store: &store,
+        store_id,
+        vault: &settings.vault,
+        def,
+        conn,
+        identity: &settings.identity,
+    };
+    let warn = |m: &str| eprintln!("authsome: warning: {m}");
+    if def.auth_type == AuthType::Oauth2 {
+        let token = match rejected {
+            Some(r) => refresh::access_token_replacing(&want, r, &warn)?,
+            None => refresh::access_token(&want, &warn)?,
+        };
+        let value = format!("Bearer {}", token.expose_secret());
+        return credential(def, conn, "authorization", value, token, true);
+    }
+    let key = refresh::read_field(&want, "api_key", &warn)?;
+    let (name, prefix) = match &def.api_key {
+        Some(spec) => (spec.header_name.as_str(), spec.header_prefix.trim()),
+        None => ("authorization", "Bearer"),
+    };
+    let value = match prefix {
+        "" => key.expose_secret().to_owned(),
+        prefix => format!("{prefix} {}", key.expose_secret()),
+    };
+    credential(def, conn, &name.to_ascii_lowercase(), value, key, false)
+}
+
+fn credential(
+    def: &ProviderDef,
+    conn: &str,
+    header: &str,
+    value: String,
+    secret: SecretString,
+    oauth: bool,
+) -> Result<Credential> {
+    let value = zeroize::Zeroizing::new(value);
+    let header = hyper::header::HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
+        Error::usage(format!(
+            "{}'s header name {header:?} is not a valid HTTP header name; fix the provider definition",
+            def.name
+        ))
+    })?;
+    let mut value = hyper::header::HeaderValue::from_str(&value).map_err(|_| {
+        Error::new(
+            ErrorKind::CredentialMissing,
+            format!(
+                "the credential of {}/{conn} cannot go in an HTTP header (it has control characters); log in again with `authsome login {} --connection {conn} --force`",
+                def.name, def.name
+            ),
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(Credential {
+        provider: def.name.clone(),
+        connection: conn.to_owned(),
+        header,
+        value,
+        secret,
+        oauth,
+    })
+}

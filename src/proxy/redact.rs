@@ -1,0 +1,192 @@
+//! Replacing an injected secret that a response echoes back with the placeholder the child
+//! knows, in headers, in whole bodies and in bodies that stream.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use hyper::body::Frame;
+use hyper::header::{HeaderMap, HeaderValue};
+use memchr::memmem;
+use zeroize::Zeroizing;
+
+use super::server::{Body, BoxError};
+
+/// Replaces `secret` in every header value.
+pub fn headers(headers: &mut HeaderMap, secret: &[u8], placeholder: &[u8]) {
+    if secret.is_empty() {
+        return;
+    }
+    let finder = memmem::Finder::new(secret);
+    for value in headers.values_mut() {
+        if finder.find(value.as_bytes()).is_some() {
+            let (out, _) = replace(&finder, value.as_bytes(), placeholder, value.len());
+            if let Ok(v) = HeaderValue::from_bytes(&out) {
+                *value = v;
+            }
+        }
+    }
+}
+
+/// Replaces `secret` in a whole body.
+pub fn whole(body: Bytes, secret: &[u8], placeholder: &[u8]) -> Bytes {
+    let finder = memmem::Finder::new(secret);
+    if secret.is_empty() || finder.find(&body).is_none() {
+        return body;
+    }
+    Bytes::from(replace(&finder, &body, placeholder, body.len()).0)
+}
+
+/// Copies `buf[..until]` with every match that starts before `until` replaced; returns the
+/// copy and where in `buf` it stopped (past `until` when a match straddles it).
+fn replace(finder: &memmem::Finder<'_>, buf: &[u8], with: &[u8], until: usize) -> (Vec<u8>, usize) {
+    let n = finder.needle().len();
+    let mut out = Vec::with_capacity(until);
+    let mut pos = 0;
+    for m in finder.find_iter(buf) {
+        if m >= until {
+            break;
+        }
+        out.extend_from_slice(&buf[pos..m]);
+        out.extend_from_slice(with);
+        pos = m + n;
+    }
+    let end = until.max(pos);
+    out.extend_from_slice(&buf[pos..end]);
+    (out, end)
+}
+
+/// A body with the secret replaced as it streams: the last `len - 1` bytes of each chunk wait
+/// for the next one, so a secret split across chunks is still found.
+pub struct Stream {
+    inner: Body,
+    secret: Zeroizing<Vec<u8>>,
+    placeholder: Vec<u8>,
+    held: Vec<u8>,
+    trailers: Option<Frame<Bytes>>,
+    done: bool,
+}
+
+impl Stream {
+    /// Wraps `inner`.
+    pub fn new(inner: Body, secret: &[u8], placeholder: &[u8]) -> Self {
+        Stream {
+            inner,
+            secret: Zeroizing::new(secret.to_vec()),
+            placeholder: placeholder.to_vec(),
+            held: Vec::new(),
+            trailers: None,
+            done: false,
+        }
+    }
+
+    /// What can be sent now; everything when `last`.
+    fn drain(&mut self, last: bool) -> Bytes {
+        let buf = std::mem::take(&mut self.held);
+        if self.secret.is_empty() {
+            return Bytes::from(buf);
+        }
+        let finder = memmem::Finder::new(self.secret.as_slice());
+        let until = if last {
+            buf.len()
+        } else {
+            buf.len().saturating_sub(self.secret.len() - 1)
+        };
+        let (out, end) = replace(&finder, &buf, &self.placeholder, until);
+        self.held = buf[end..].to_vec();
+        Bytes::from(out)
+    }
+}
+
+impl hyper::body::Body for Stream {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        if let Some(t) = this.trailers.take() {
+            return Poll::Ready(Some(Ok(t)));
+        }
+        loop {
+            if this.done {
+                return Poll::Ready(None);
+            }
+            match Pin::new(&mut this.inner).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => {
+                        this.held.extend_from_slice(&data);
+                        let out = this.drain(false);
+                        if !out.is_empty() {
+                            return Poll::Ready(Some(Ok(Frame::data(out))));
+                        }
+                    }
+                    Err(trailers) => {
+                        let out = this.drain(true);
+                        if out.is_empty() {
+                            return Poll::Ready(Some(Ok(trailers)));
+                        }
+                        this.trailers = Some(trailers);
+                        return Poll::Ready(Some(Ok(Frame::data(out))));
+                    }
+                },
+                Poll::Ready(None) => {
+                    this.done = true;
+                    let out = this.drain(true);
+                    if !out.is_empty() {
+                        return Poll::Ready(Some(Ok(Frame::data(out))));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    #[test]
+    fn whole_bodies_and_headers() {
+        let b = whole(Bytes::from_static(b"a sk-1 b sk-1"), b"sk-1", b"PH");
+        assert_eq!(&b[..], b"a PH b PH");
+        let mut h = HeaderMap::new();
+        h.insert("x-echo", HeaderValue::from_static("Bearer sk-1"));
+        headers(&mut h, b"sk-1", b"PH");
+        assert_eq!(h["x-echo"], "Bearer PH");
+    }
+
+    /// A body that yields fixed chunks.
+    struct Chunks(std::collections::VecDeque<Bytes>);
+
+    impl hyper::body::Body for Chunks {
+        type Data = Bytes;
+        type Error = BoxError;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+            Poll::Ready(self.0.pop_front().map(|b| Ok(Frame::data(b))))
+        }
+    }
+
+    #[test]
+    fn a_secret_split_across_chunks_is_found() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let text = b"xx secret-42 yy secret-42";
+        for split in 0..=text.len() {
+            let (a, b) = text.split_at(split);
+            let chunks = [a, b].map(Bytes::copy_from_slice).into_iter().collect();
+            let s = Stream::new(Chunks(chunks).boxed(), b"secret-42", b"<ph>");
+            let out = rt.block_on(s.collect()).unwrap().to_bytes();
+            assert_eq!(&out[..], b"xx <ph> yy <ph>", "split at {split}");
+        }
+    }
+}

@@ -1,0 +1,84 @@
+// An HTTPS upstream for the proxy tests: it answers every request with what it received, so a
+// test can see which headers arrived through `authsome run`.
+//
+// Usage: node echo.mjs --cert=FILE --key=FILE [--host=127.0.0.2] [--port=0]
+// Prints one JSON line when listening: {"issuer":"https://HOST:PORT","port":PORT}
+// Exits when stdin closes.
+//
+// Routes:
+//   GET /__log          every request seen so far (not itself), as JSON
+//   /status/NNN         answers with status NNN
+//   /reject-first       401 for the first Authorization value it sees (and that value again),
+//                       200 for any other: a token the provider revoked, then a refreshed one
+//   /stream             the echo, written in 7-byte chunks without a Content-Length
+//   /echo-header        the received Authorization in an `x-echo` response header
+//   /redirect?to=URL    302 to URL
+//   anything else       200 with {"method","path","headers","body"}
+import fs from 'node:fs';
+import https from 'node:https';
+
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, ...v] = a.replace(/^--/, '').split('=');
+    return [k, v.join('=')];
+  }),
+);
+const host = args.host || '127.0.0.2';
+const seen = [];
+const rejected = new Set();
+
+function json(res, status, value) {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+const server = https.createServer(
+  { key: fs.readFileSync(args.key), cert: fs.readFileSync(args.cert) },
+  (req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url, 'https://upstream');
+      if (url.pathname === '/__log') return json(res, 200, seen);
+      const record = {
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      };
+      seen.push(record);
+      if (url.pathname.startsWith('/status/')) return json(res, Number(url.pathname.slice(8)), record);
+      if (url.pathname === '/reject-first') {
+        const auth = req.headers.authorization || '';
+        if (rejected.size === 0 || rejected.has(auth)) {
+          rejected.add(auth);
+          return json(res, 401, { error: 'invalid_token' });
+        }
+      }
+      if (url.pathname === '/stream') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const text = JSON.stringify(record);
+        for (let i = 0; i < text.length; i += 7) res.write(text.slice(i, i + 7));
+        return res.end();
+      }
+      if (url.pathname === '/echo-header') {
+        res.writeHead(200, { 'x-echo': req.headers.authorization || '', 'content-length': 2 });
+        return res.end('ok');
+      }
+      if (url.pathname === '/redirect') {
+        res.writeHead(302, { location: url.searchParams.get('to') || '/', 'content-length': 0 });
+        return res.end();
+      }
+      return json(res, 200, record);
+    });
+  },
+);
+server.keepAliveTimeout = 60_000;
+server.listen(Number(args.port || 0), host, () => {
+  const { port } = server.address();
+  console.log(JSON.stringify({ issuer: `https://${host}:${port}`, port }));
+});
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+process.on('SIGTERM', () => process.exit(0));

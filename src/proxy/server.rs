@@ -309,7 +309,20 @@ async fn intercepted(
         && let (Some(c), Some(bytes)) = (&credential, kept)
     {
         // The token may have been revoked or rotated early: one refresh, one retry.
-        if let Ok(fresh) = proxy.resolver.after_rejection(&view, c).await
+        let fresh = match proxy.resolver.after_rejection(&view, c).await {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!(
+                    "authsome: {} answered 401 to {}/{} and the token could not be refreshed: {}",
+                    target.authority(),
+                    c.provider,
+                    c.connection,
+                    e.message()
+                );
+                None
+            }
+        };
+        if let Some(fresh) = fresh
             && fresh.value != c.value
         {
             let mut retry = Request::new(full(bytes));

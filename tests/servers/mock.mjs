@@ -38,7 +38,7 @@
 //            client_secret, password, assertion, client_assertion, id_token_hint.
 //   DELETE /__requests   clears the log (204)
 import { createServer } from 'node:http';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { parse as parseQuery } from 'node:querystring';
 import { OAuth2Issuer, OAuth2Service } from 'oauth2-mock-server';
 
@@ -81,6 +81,9 @@ service.on('beforeAuthorizeRedirect', ({ url }, req) => {
 
 service.on('beforeTokenSigning', (token) => {
   if (expiresIn !== undefined) token.payload.exp = token.payload.iat + expiresIn;
+  // Every token unique, as real servers issue them: two tokens issued in the same second
+  // must not be equal.
+  token.payload.jti = randomUUID();
 });
 
 service.on('beforeResponse', (resp, req) => {

@@ -1,0 +1,580 @@
+//! `authsome run` through its proxy, end to end: real clients (curl, Python urllib and
+//! requests, git) in the child, a real HTTPS upstream with its own CA (tests/servers/echo.mjs),
+//! and what arrived there.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use common::upstream::{Echo, TestCa};
+use common::{Run, User, finish};
+
+const KEY: &str = "echo-key-personal-0123456789";
+const WORK_KEY: &str = "echo-key-work-9876543210";
+
+/// A user with provider `echo` (covering the upstream's IP) logged in as `personal` (the
+/// default) and `work`, and the upstream running.
+fn setup(ip: &str) -> (User, Echo) {
+    let u = User::initialized();
+    let ca = TestCa::new(&u.home().join("upstream"), &[ip]);
+    let echo = Echo::start(&ca, ip);
+    add_provider(&u, "echo", ip, None);
+    u.run_stdin(&["login", "echo", "--stdin", "-c", "personal"], KEY)
+        .ok();
+    u.run_stdin(&["login", "echo", "--stdin", "-c", "work"], WORK_KEY)
+        .ok();
+    (u, echo)
+}
+
+fn add_provider(u: &User, name: &str, host: &str, prefix: Option<&str>) {
+    let path = u.home().join(format!("{name}.yaml"));
+    let prefix = prefix
+        .map(|p| format!("    path_prefix: {p}\n"))
+        .unwrap_or_default();
+    std::fs::write(
+        &path,
+        format!(
+            "schema_version: 1\nname: {name}\ndisplay_name: {name}\nauth_type: api_key\nflow: api_key\nhosts:\n  - host: '{host}'\n{prefix}api_key:\n  header_name: Authorization\n  header_prefix: Bearer\nenv:\n  {}_API_KEY: api_key\n",
+            name.to_uppercase()
+        ),
+    )
+    .unwrap();
+    u.run(&["provider", "add", path.to_str().unwrap()]).ok();
+}
+
+/// `authsome run --upstream-ca CA [extra...] -- sh -c SCRIPT`.
+fn run_sh(u: &User, echo: &Echo, extra: &[&str], script: &str) -> Run {
+    let mut c = u.command();
+    c.arg("run").arg("--upstream-ca").arg(&echo.ca);
+    c.args(extra).args(["--", "sh", "-c", script]);
+    finish(c, None)
+}
+
+#[test]
+fn curl_python_and_git_get_the_credential_and_the_child_only_placeholders() {
+    let (u, echo) = setup("127.0.0.2");
+    let url = &echo.url;
+    // The client's own Authorization is replaced, not kept alongside.
+    let curl = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!("curl -sS -H 'Authorization: Bearer mine' {url}/curl"),
+    )
+    .ok();
+    assert_eq!(echo.auth("/curl"), format!("Bearer {KEY}"));
+    // The echoed header comes back with the placeholder in place of the key.
+    let body: serde_json::Value = serde_json::from_str(&curl.stdout).unwrap();
+    let echoed = body["headers"]["authorization"].as_str().unwrap();
+    assert!(
+        echoed.starts_with("Bearer authsome-placeholder-echo-"),
+        "{echoed}"
+    );
+
+    let urllib = "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).status)";
+    run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!("python3 -c '{urllib}' {url}/urllib"),
+    )
+    .ok();
+    assert_eq!(echo.auth("/urllib"), format!("Bearer {KEY}"));
+    let requests = "import sys, requests; print(requests.get(sys.argv[1]).status_code)";
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!("python3 -c '{requests}' {url}/requests"),
+    )
+    .ok();
+    assert_eq!(r.stdout.trim(), "200");
+    assert_eq!(echo.auth("/requests"), format!("Bearer {KEY}"));
+    // git talks smart HTTP; the echo is no git server, but the request got there, with the key.
+    run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!("git ls-remote {url}/team/repo.git || true"),
+    )
+    .ok();
+    assert_eq!(
+        echo.auth("/team/repo.git/info/refs?service=git-upload-pack"),
+        format!("Bearer {KEY}")
+    );
+
+    // The environment holds the placeholder, the proxy and the CA bundle, never the key.
+    let env = run_sh(&u, &echo, &[], "env").ok().stdout;
+    assert!(!env.contains(KEY) && !env.contains(WORK_KEY), "{env}");
+    let var = |name: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} is not set:\n{env}"))
+            .to_owned()
+    };
+    assert!(var("ECHO_API_KEY").starts_with("authsome-placeholder-echo-"));
+    assert_eq!(var("AUTHSOME_PROXY"), "1");
+    assert!(var("https_proxy").starts_with("http://authsome:"));
+    assert_eq!(var("HTTPS_PROXY"), var("https_proxy"));
+    assert_eq!(var("NO_PROXY"), "localhost,127.0.0.1,::1");
+    let bundle = var("SSL_CERT_FILE");
+    for v in [
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+        "GIT_SSL_CAINFO",
+        "NODE_EXTRA_CA_CERTS",
+        "AWS_CA_BUNDLE",
+        "CARGO_HTTP_CAINFO",
+        "DENO_CERT",
+    ] {
+        assert_eq!(var(v), bundle, "{v}");
+    }
+    let pem = std::fs::read_to_string(&bundle).unwrap();
+    assert!(
+        pem.matches("BEGIN CERTIFICATE").count() > 10,
+        "system roots too"
+    );
+
+    // The local CA: created once, key private, reused by the next run.
+    let ca_dir = u.home().join(".config/authsome/ca");
+    let key = std::fs::metadata(ca_dir.join("ca-key.pem")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(key.permissions().mode() & 0o777, 0o600);
+    let ca = std::fs::read(ca_dir.join("ca.pem")).unwrap();
+    run_sh(&u, &echo, &[], "true").ok();
+    assert_eq!(std::fs::read(ca_dir.join("ca.pem")).unwrap(), ca);
+    // Nothing went into the store: no commit, a clean work tree.
+    u.assert_git_clean();
+}
+
+#[test]
+fn hosts_no_provider_covers_are_tunnelled_untouched() {
+    let (u, echo) = setup("127.0.0.2");
+    let other_ca = TestCa::new(&u.home().join("other"), &["127.0.0.3"]);
+    let other = Echo::start(&other_ca, "127.0.0.3");
+    // Trusting only the other server's own CA works: the proxy did not touch the TLS.
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!(
+            "curl -sS --cacert {} {}/tunnel",
+            other_ca.ca.display(),
+            other.url
+        ),
+    )
+    .ok();
+    assert!(r.stdout.contains("\"/tunnel\""));
+    assert_eq!(other.auth("/tunnel"), "<none>");
+    // The intercepted host, by contrast, shows authsome's certificate, not its own.
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!("curl -sS --cacert {} {}/mitm", echo.ca.display(), echo.url),
+    );
+    assert_eq!(r.code, 60, "curl: certificate problem; {}", r.stderr);
+}
+
+#[test]
+fn the_proxy_wants_its_run_password() {
+    let (u, echo) = setup("127.0.0.2");
+    let url = &echo.url;
+    // Same port, without the password, and with a wrong one.
+    let script = format!(
+        "hp=${{HTTPS_PROXY##*@}}; \
+         curl -s -o /dev/null -w '%{{http_connect}} ' -x http://$hp {url}/no-password; \
+         curl -s -o /dev/null -w '%{{http_connect}}' -x http://authsome:guess@$hp {url}/wrong-password; \
+         true"
+    );
+    let r = run_sh(&u, &echo, &[], &script).ok();
+    assert_eq!(r.stdout, "407 407");
+    assert!(echo.seen("/no-password").is_empty() && echo.seen("/wrong-password").is_empty());
+    // Only the wrong password is worth a line in the audit log.
+    let audit = u.run(&["audit", "--json"]).ok().stdout;
+    let audit: serde_json::Value = serde_json::from_str(&audit).unwrap();
+    let refused: Vec<_> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["status"] == 407)
+        .collect();
+    assert_eq!(refused.len(), 1, "{audit}");
+}
+
+#[test]
+fn connections_are_chosen_per_run_and_per_request() {
+    let (u, echo) = setup("127.0.0.2");
+    let url = &echo.url;
+    run_sh(
+        &u,
+        &echo,
+        &["--connection", "echo=work"],
+        &format!("curl -sS {url}/flag"),
+    )
+    .ok();
+    assert_eq!(echo.auth("/flag"), format!("Bearer {WORK_KEY}"));
+    run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!("curl -sS -H 'X-Authsome-Connection: work' {url}/header"),
+    )
+    .ok();
+    assert_eq!(echo.auth("/header"), format!("Bearer {WORK_KEY}"));
+    let seen = &echo.seen("/header")[0];
+    assert!(
+        seen["headers"].get("x-authsome-connection").is_none(),
+        "the selector header is stripped: {seen}"
+    );
+    // A connection that does not exist: the proxy answers, the upstream never hears of it.
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!("curl -s -w ' %{{http_code}}' -H 'X-Authsome-Connection: nope' {url}/nope"),
+    )
+    .ok();
+    assert!(r.stdout.contains("no connection \"nope\""), "{}", r.stdout);
+    assert!(r.stdout.ends_with(" 502"), "{}", r.stdout);
+    assert!(echo.seen("/nope").is_empty());
+    // --connection naming a connection that does not exist fails before the command runs.
+    run_sh(&u, &echo, &["-c", "echo=gone"], "echo ran").fails(3, "gone");
+}
+
+#[test]
+fn a_default_switched_by_another_process_applies_to_the_next_request() {
+    let (u, echo) = setup("127.0.0.2");
+    let url = &echo.url;
+    let authsome = env!("CARGO_BIN_EXE_authsome");
+    run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!(
+            "curl -sS {url}/before && {authsome} default echo work && curl -sS {url}/after && \
+             {authsome} logout echo -c work && curl -sS {url}/logged-out"
+        ),
+    )
+    .ok();
+    assert_eq!(echo.auth("/before"), format!("Bearer {KEY}"));
+    assert_eq!(echo.auth("/after"), format!("Bearer {WORK_KEY}"));
+    // After the logout the default falls back to the remaining connection.
+    assert_eq!(echo.auth("/logged-out"), format!("Bearer {KEY}"));
+}
+
+#[test]
+fn the_exit_code_and_signals_reach_the_child() {
+    let (u, echo) = setup("127.0.0.2");
+    assert_eq!(run_sh(&u, &echo, &[], "exit 7").code, 7);
+    assert_eq!(run_sh(&u, &echo, &[], "kill -KILL $$").code, 128 + 9);
+    let mut c = u.command();
+    c.args(["run", "--", "sh", "-c"])
+        .arg("trap 'echo got-term; exit 42' TERM; echo ready; while :; do sleep 0.05; done")
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null());
+    let mut child = c.spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    // SAFETY: signalling a child process we started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    line.clear();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "got-term\n");
+    assert_eq!(child.wait().unwrap().code(), Some(42));
+}
+
+#[test]
+fn hardening_rules_each_hold() {
+    let (u, echo) = setup("127.0.0.2");
+    add_provider(&u, "other", "127.0.0.2", Some("/other"));
+    u.run_stdin(&["login", "other", "--stdin"], "other-key-000111")
+        .ok();
+    let url = &echo.url;
+    let code = |extra: &str, path: &str| {
+        let r = run_sh(
+            &u,
+            &echo,
+            &[],
+            &format!("curl -s -o /dev/null -w '%{{http_code}}' {extra} {url}{path}"),
+        );
+        r.stdout
+    };
+
+    // Plain HTTP to a provider's host never carries a credential.
+    let plain = url.replace("https://", "http://");
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!("curl -s -w ' %{{http_code}}' {plain}/plain"),
+    )
+    .ok();
+    assert!(
+        r.stdout.contains("only over HTTPS") && r.stdout.ends_with(" 403"),
+        "{}",
+        r.stdout
+    );
+    // Nor does an https:// URL sent in the clear to the proxy (no TLS stripping).
+    let absolute = "import os, socket, base64, sys, urllib.parse as u\n\
+        p = u.urlparse(os.environ['HTTPS_PROXY'])\n\
+        s = socket.create_connection((p.hostname, p.port))\n\
+        a = base64.b64encode(f'{p.username}:{p.password}'.encode()).decode()\n\
+        s.sendall(f'GET {sys.argv[1]} HTTP/1.1\\r\\nHost: x\\r\\nProxy-Authorization: Basic {a}\\r\\nConnection: close\\r\\n\\r\\n'.encode())\n\
+        print(s.recv(4096).decode().split('\\r\\n')[0])";
+    std::fs::write(u.home().join("absolute.py"), absolute).unwrap();
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!("python3 {}/absolute.py {url}/absolute", u.home().display()),
+    )
+    .ok();
+    assert_eq!(r.stdout.trim(), "HTTP/1.1 403 Forbidden");
+    assert!(echo.seen("/plain").is_empty() && echo.seen("/absolute").is_empty());
+
+    // TRACE and TRACK would echo the credential back.
+    assert_eq!(code("-X TRACE", "/trace"), "405");
+    assert_eq!(code("-X TRACK", "/track"), "405");
+    assert!(echo.seen("/trace").is_empty() && echo.seen("/track").is_empty());
+
+    // The upstream Host is the CONNECT target, whatever the client wrote.
+    assert_eq!(code("-H 'Host: evil.example'", "/host"), "200");
+    let host = echo.seen("/host")[0]["headers"]["host"].clone();
+    assert_eq!(host, url.trim_start_matches("https://"));
+
+    // `Connection: Authorization` cannot take the credential out: hop-by-hop headers go first.
+    assert_eq!(code("-H 'Connection: Authorization'", "/hop"), "200");
+    assert_eq!(echo.auth("/hop"), format!("Bearer {KEY}"));
+    let hop = &echo.seen("/hop")[0]["headers"];
+    assert!(
+        hop.get("connection").is_none_or(|c| c != "Authorization"),
+        "{hop}"
+    );
+
+    // A placeholder sent where its provider does not serve is blocked, not forwarded.
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!("curl -s -w ' %{{http_code}}' -H \"X-Key: $ECHO_API_KEY\" {url}/other/x"),
+    )
+    .ok();
+    assert!(
+        r.stdout.contains("placeholder for echo") && r.stdout.ends_with(" 403"),
+        "{}",
+        r.stdout
+    );
+    assert!(echo.seen("/other/x").is_empty());
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        "curl -s -w ' %{http_code}' \"http://127.0.0.9:9/?k=$ECHO_API_KEY\"",
+    )
+    .ok();
+    assert!(r.stdout.ends_with(" 403"), "{}", r.stdout);
+    // ...while the other provider's own path gets its own credential.
+    assert_eq!(code("", "/other/y"), "200");
+    assert_eq!(echo.auth("/other/y"), "Bearer other-key-000111");
+
+    // Sizes are capped: a huge header block, a huge declared body.
+    let big = "a".repeat(70 * 1024);
+    assert_eq!(code(&format!("-H 'X-Big: {big}'"), "/big-header"), "431");
+    assert_eq!(
+        code(
+            "-X POST -H 'Content-Length: 999999999' --data x",
+            "/big-body"
+        ),
+        "413"
+    );
+    assert!(echo.seen("/big-header").is_empty() && echo.seen("/big-body").is_empty());
+
+    // A response echoing the secret gets the placeholder instead, in headers and in bodies
+    // that stream without a length.
+    let r = run_sh(&u, &echo, &[], &format!("curl -sS -D - {url}/echo-header")).ok();
+    assert!(!r.stdout.contains(KEY), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("x-echo: Bearer authsome-placeholder-echo-"),
+        "{}",
+        r.stdout
+    );
+    let r = run_sh(&u, &echo, &[], &format!("curl -sS {url}/stream")).ok();
+    assert!(!r.stdout.contains(KEY), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Bearer authsome-placeholder-echo-"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(echo.auth("/stream"), format!("Bearer {KEY}"));
+
+    // Each refusal is in the audit log, and no secret is.
+    let log = std::fs::read_to_string(u.home().join(".local/state/authsome/audit.jsonl")).unwrap();
+    assert!(!log.contains(KEY) && !log.contains("other-key-000111"));
+    let audit: serde_json::Value =
+        serde_json::from_str(&u.run(&["audit", "--json"]).ok().stdout).unwrap();
+    let statuses: Vec<(String, u64)> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "refused")
+        .map(|e| {
+            (
+                e["path"].as_str().unwrap().to_owned(),
+                e["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("/plain", 403),
+        ("/trace", 405),
+        ("/track", 405),
+        ("/other/x", 403),
+        ("/big-body", 413),
+    ] {
+        assert!(
+            statuses.contains(&(expected.0.to_owned(), expected.1)),
+            "{expected:?} not in {statuses:?}"
+        );
+    }
+}
+
+#[test]
+fn audit_shows_injections_and_filters() {
+    let (u, echo) = setup("127.0.0.2");
+    let url = &echo.url;
+    run_sh(
+        &u,
+        &echo,
+        &["-c", "echo=work"],
+        &format!("curl -sS '{url}/v1/models?secret=query'"),
+    )
+    .ok();
+    let json: serde_json::Value = serde_json::from_str(
+        &u.run(&["audit", "echo", "--since", "1h", "--json"])
+            .ok()
+            .stdout,
+    )
+    .unwrap();
+    let entries = json["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{json}");
+    let e = &entries[0];
+    assert_eq!(e["action"], "injected");
+    assert_eq!(e["provider"], "echo");
+    assert_eq!(e["connection"], "work");
+    assert_eq!(e["method"], "GET");
+    assert_eq!(e["path"], "/v1/models", "no query string in the log");
+    assert_eq!(e["status"], 200);
+    assert_eq!(e["host"], url.trim_start_matches("https://"));
+    let text = u.run(&["audit"]).ok().stdout;
+    assert!(text.contains("injected  echo/work  GET"), "{text}");
+    // Filters: another provider, a time after the entry.
+    let none = u.run(&["audit", "github", "--json"]).ok().stdout;
+    assert!(none.contains("\"entries\": []"), "{none}");
+    let none = u
+        .run(&["audit", "--since", "2999-01-01T00:00:00Z", "--json"])
+        .ok()
+        .stdout;
+    assert!(none.contains("\"entries\": []"), "{none}");
+    u.run(&["audit", "--since", "yesterday-ish"])
+        .fails(2, "--since takes a time");
+}
+
+#[test]
+fn shell_runs_under_the_proxy() {
+    let (u, echo) = setup("127.0.0.2");
+    let mut c = u.command();
+    c.arg("shell").arg("--upstream-ca").arg(&echo.ca);
+    c.args(["--", "sh", "-c"]).arg(format!(
+        "printf '%s\\n' \"$AUTHSOME_SHELL\"; curl -sS -o /dev/null {}/shell",
+        echo.url
+    ));
+    let r = finish(c, None).ok();
+    assert_eq!(r.stdout.trim(), u.store().display().to_string());
+    assert_eq!(echo.auth("/shell"), format!("Bearer {KEY}"));
+    // Without a command, $SHELL is started.
+    let mut c = u.command();
+    c.env("SHELL", "/bin/sh")
+        .arg("shell")
+        .arg("--upstream-ca")
+        .arg(&echo.ca);
+    let r = finish(c, Some("echo \"in:$AUTHSOME_PROXY\"; exit 3\n"));
+    assert_eq!(r.code, 3);
+    assert_eq!(r.stdout.trim(), "in:1");
+}
+
+#[test]
+fn an_oauth_token_the_upstream_rejects_is_refreshed_once_and_the_request_retried() {
+    let mock = common::servers::NodeServer::start("mock.mjs", &[]);
+    let u = User::initialized();
+    let ca = TestCa::new(&u.home().join("upstream"), &["127.0.0.2"]);
+    let echo = Echo::start(&ca, "127.0.0.2");
+    let i = &mock.issuer;
+    let def = u.home().join("mock.yaml");
+    std::fs::write(
+        &def,
+        format!(
+            "schema_version: 1\nname: mock\ndisplay_name: Mock\nauth_type: oauth2\nflow: pkce\nhosts:\n  - host: 127.0.0.2\noauth2:\n  authorization_url: {i}/authorize\n  token_url: {i}/token\n  scopes: [read]\n"
+        ),
+    )
+    .unwrap();
+    u.run(&["provider", "add", def.to_str().unwrap()]).ok();
+    let browser = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/browser.sh");
+    let mut c = u.command();
+    c.env("BROWSER", browser)
+        .args(["login", "mock", "--client-id", "app-1"]);
+    finish(c, None).ok();
+    let refreshes = || {
+        mock.requests()
+            .iter()
+            .filter(|r| r["params"]["grant_type"] == "refresh_token")
+            .count()
+    };
+
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!(
+            "curl -s -o /dev/null -w '%{{http_code}} ' {0}/reject-first; curl -s -o /dev/null -w '%{{http_code}}' {0}/after",
+            echo.url
+        ),
+    )
+    .ok();
+    assert_eq!(
+        r.stdout, "200 200",
+        "the retry with a refreshed token succeeded"
+    );
+    let tried: Vec<String> = echo
+        .seen("/reject-first")
+        .iter()
+        .map(|s| s["headers"]["authorization"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(tried.len(), 2, "one retry: {tried:?}");
+    assert_ne!(tried[0], tried[1]);
+    assert!(
+        tried.iter().all(|t| t.starts_with("Bearer ey")),
+        "{tried:?}"
+    );
+    assert_eq!(refreshes(), 1);
+    // The next request uses the refreshed token, with no second refresh.
+    assert_eq!(echo.auth("/after"), tried[1]);
+    assert_eq!(refreshes(), 1);
+    // A 401 that a fresh token does not cure is passed through after that one retry.
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!(
+            "curl -s -o /dev/null -w '%{{http_code}}' {}/status/401",
+            echo.url
+        ),
+    )
+    .ok();
+    assert_eq!(r.stdout, "401");
+    assert_eq!(echo.seen("/status/401").len(), 2);
+}

@@ -19,7 +19,7 @@ fn setup(ip: &str) -> (User, Echo) {
     let u = User::initialized();
     let ca = TestCa::new(&u.home().join("upstream"), &[ip]);
     let echo = Echo::start(&ca, ip);
-    add_provider(&u, "echo", ip, None);
+    add_provider(&u, "echo", &echo, None);
     u.run_stdin(&["login", "echo", "--stdin", "-c", "personal"], KEY)
         .ok();
     u.run_stdin(&["login", "echo", "--stdin", "-c", "work"], WORK_KEY)
@@ -27,15 +27,21 @@ fn setup(ip: &str) -> (User, Echo) {
     (u, echo)
 }
 
-fn add_provider(u: &User, name: &str, host: &str, prefix: Option<&str>) {
+/// A provider for the echo server's address and port.
+fn add_provider(u: &User, name: &str, echo: &Echo, prefix: Option<&str>) {
     let path = u.home().join(format!("{name}.yaml"));
+    let (host, port) = echo
+        .url
+        .trim_start_matches("https://")
+        .split_once(':')
+        .unwrap();
     let prefix = prefix
         .map(|p| format!("    path_prefix: {p}\n"))
         .unwrap_or_default();
     std::fs::write(
         &path,
         format!(
-            "schema_version: 1\nname: {name}\ndisplay_name: {name}\nauth_type: api_key\nflow: api_key\nhosts:\n  - host: '{host}'\n{prefix}api_key:\n  header_name: Authorization\n  header_prefix: Bearer\nenv:\n  {}_API_KEY: api_key\n",
+            "schema_version: 1\nname: {name}\ndisplay_name: {name}\nauth_type: api_key\nflow: api_key\nhosts:\n  - host: '{host}'\n    port: {port}\n{prefix}api_key:\n  header_name: Authorization\n  header_prefix: Bearer\nenv:\n  {}_API_KEY: api_key\n",
             name.to_uppercase()
         ),
     )
@@ -167,6 +173,21 @@ fn hosts_no_provider_covers_are_tunnelled_untouched() {
     .ok();
     assert!(r.stdout.contains("\"/tunnel\""));
     assert_eq!(other.auth("/tunnel"), "<none>");
+    // The provider's host on a port its definition does not name is someone else's service.
+    let port_ca = TestCa::new(&u.home().join("port"), &["127.0.0.2"]);
+    let other_port = Echo::start(&port_ca, "127.0.0.2");
+    run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!(
+            "curl -sS --cacert {} {}/other-port",
+            port_ca.ca.display(),
+            other_port.url
+        ),
+    )
+    .ok();
+    assert_eq!(other_port.auth("/other-port"), "<none>");
     // The intercepted host, by contrast, shows authsome's certificate, not its own.
     let r = run_sh(
         &u,
@@ -268,7 +289,11 @@ fn a_default_switched_by_another_process_applies_to_the_next_request() {
 fn the_exit_code_and_signals_reach_the_child() {
     let (u, echo) = setup("127.0.0.2");
     assert_eq!(run_sh(&u, &echo, &[], "exit 7").code, 7);
-    assert_eq!(run_sh(&u, &echo, &[], "kill -KILL $$").code, 128 + 9);
+    // A child killed by a signal: authsome dies of the same signal, as the child did.
+    let mut c = u.command();
+    c.args(["run", "--", "sh", "-c", "kill -TERM $$"]);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(c.status().unwrap().signal(), Some(libc::SIGTERM));
     let mut c = u.command();
     c.args(["run", "--", "sh", "-c"])
         .arg("trap 'echo got-term; exit 42' TERM; echo ready; while :; do sleep 0.05; done")
@@ -290,7 +315,7 @@ fn the_exit_code_and_signals_reach_the_child() {
 #[test]
 fn hardening_rules_each_hold() {
     let (u, echo) = setup("127.0.0.2");
-    add_provider(&u, "other", "127.0.0.2", Some("/other"));
+    add_provider(&u, "other", &echo, Some("/other"));
     u.run_stdin(&["login", "other", "--stdin"], "other-key-000111")
         .ok();
     let url = &echo.url;
@@ -345,6 +370,25 @@ fn hardening_rules_each_hold() {
     assert_eq!(code("-H 'Host: evil.example'", "/host"), "200");
     let host = echo.seen("/host")[0]["headers"]["host"].clone();
     assert_eq!(host, url.trim_start_matches("https://"));
+    // ...and whatever absolute URI it wrote inside the tunnel.
+    assert_eq!(
+        code("--request-target https://evil.example/absolute-inside", "/"),
+        "200"
+    );
+    let inside = &echo.seen("/absolute-inside")[0];
+    assert_eq!(inside["headers"]["host"], host, "{inside}");
+
+    // Redirects go back to the client, which follows them (or not) itself.
+    let landed = format!("{url}/landed");
+    assert_eq!(code("", &format!("/redirect?to={landed}")), "302");
+    assert!(echo.seen("/landed").is_empty());
+
+    // Injected requests ask for uncompressed answers, so an echo can be redacted.
+    assert_eq!(code("--compressed", "/compressed"), "200");
+    assert_eq!(
+        echo.seen("/compressed")[0]["headers"]["accept-encoding"],
+        "identity"
+    );
 
     // `Connection: Authorization` cannot take the credential out: hop-by-hop headers go first.
     assert_eq!(code("-H 'Connection: Authorization'", "/hop"), "200");
@@ -514,11 +558,12 @@ fn an_oauth_token_the_upstream_rejects_is_refreshed_once_and_the_request_retried
     let ca = TestCa::new(&u.home().join("upstream"), &["127.0.0.2"]);
     let echo = Echo::start(&ca, "127.0.0.2");
     let i = &mock.issuer;
+    let port = echo.url.rsplit(':').next().unwrap();
     let def = u.home().join("mock.yaml");
     std::fs::write(
         &def,
         format!(
-            "schema_version: 1\nname: mock\ndisplay_name: Mock\nauth_type: oauth2\nflow: pkce\nhosts:\n  - host: 127.0.0.2\noauth2:\n  authorization_url: {i}/authorize\n  token_url: {i}/token\n  scopes: [read]\n"
+            "schema_version: 1\nname: mock\ndisplay_name: Mock\nauth_type: oauth2\nflow: pkce\nhosts:\n  - host: 127.0.0.2\n    port: {port}\noauth2:\n  authorization_url: {i}/authorize\n  token_url: {i}/token\n  scopes: [read]\nenv:\n  MOCK_TOKEN: access_token\n  MOCK_REFRESH_TOKEN: refresh_token\n"
         ),
     )
     .unwrap();
@@ -564,6 +609,24 @@ fn an_oauth_token_the_upstream_rejects_is_refreshed_once_and_the_request_retried
     // The next request uses the refreshed token, with no second refresh.
     assert_eq!(echo.auth("/after"), tried[1]);
     assert_eq!(refreshes(), 1);
+    // A refresh token left in the environment (say by an earlier `export`) does not reach the
+    // child; the access token variable holds a placeholder.
+    let mut c = u.command();
+    c.env("MOCK_REFRESH_TOKEN", "leftover-real-refresh-token")
+        .args([
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "echo \"[$MOCK_REFRESH_TOKEN] $MOCK_TOKEN\"",
+        ]);
+    let r = finish(c, None).ok();
+    assert!(
+        r.stdout.starts_with("[] authsome-placeholder-mock-"),
+        "{}",
+        r.stdout
+    );
+
     // A 401 that a fresh token does not cure is passed through after that one retry.
     let r = run_sh(
         &u,

@@ -19,14 +19,14 @@ pub fn run(ctx: &Context, out: &Output, args: RunArgs) -> Result<()> {
     if args.env {
         return with_env(ctx, out, &overrides, &args.command);
     }
-    let code = under_proxy(
+    under_proxy(
         ctx,
         overrides,
         args.upstream_ca.as_deref(),
         &args.command,
         Vec::new(),
-    )?;
-    std::process::exit(code);
+    )?
+    .propagate()
 }
 
 /// `authsome shell`: `$SHELL` (or CMD) under the proxy, marked with `AUTHSOME_SHELL` so a
@@ -46,24 +46,24 @@ pub fn shell(ctx: &Context, out: &Output, args: ShellArgs) -> Result<()> {
         args.command
     };
     let marker = ctx.store_path.display().to_string();
-    let code = under_proxy(
+    under_proxy(
         ctx,
         overrides,
         args.upstream_ca.as_deref(),
         &command,
         vec![("AUTHSOME_SHELL".to_owned(), marker)],
-    )?;
-    std::process::exit(code);
+    )?
+    .propagate()
 }
 
-/// Starts the proxy, runs the command under it, and returns the exit code to leave with.
+/// Starts the proxy, runs the command under it, and returns how the command ended.
 fn under_proxy(
     ctx: &Context,
     overrides: BTreeMap<String, String>,
     upstream_ca: Option<&Path>,
     command: &[OsString],
     extra_env: Vec<(String, String)>,
-) -> Result<i32> {
+) -> Result<child::Exit> {
     {
         let store = ctx.store()?;
         let snap = store.snapshot()?;
@@ -79,9 +79,9 @@ fn under_proxy(
     let running = proxy::start(settings, proxy::Options { upstream_ca })?;
     let mut env = running.env;
     env.extend(extra_env);
-    let code = child::run(command, &env, &running.runtime)?;
+    let exit = child::run(command, &env, &running.unset, &running.runtime)?;
     running.runtime.shutdown_background();
-    Ok(code)
+    Ok(exit)
 }
 
 /// `--connection PROVIDER=NAME`, repeated.

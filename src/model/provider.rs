@@ -92,6 +92,9 @@ pub struct HostRule {
     /// Only requests whose path starts with this prefix (`/gmail/v1`) match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path_prefix: Option<String>,
+    /// The port the API listens on; credentials go to no other port of the host. Default 443.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
 }
 
 /// How an API key is sent and validated.

@@ -43,9 +43,12 @@ pub struct Entry {
     pub path: String,
     /// The status code returned to the client.
     pub status: u16,
-    /// Why a request was refused.
+    /// Why a request was refused, or how it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Whether the request was sent a second time, with a refreshed token, after a 401.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retried: bool,
 }
 
 /// The log file: `<state dir>/audit.jsonl`.

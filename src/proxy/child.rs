@@ -52,13 +52,44 @@ const FORWARDED: [i32; 6] = [
     libc::SIGUSR2,
 ];
 
-/// Runs `command` with `env` added, passes signals on, and returns the exit code to exit with:
-/// the child's, or 128 + the signal that killed it, as shells do.
+/// How the child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// It exited with this code.
+    Code(i32),
+    /// A signal killed it.
+    Signal(i32),
+}
+
+impl Exit {
+    /// Ends authsome the way the child ended: with its exit code, or killed by the same signal
+    /// (so a shell loop around `authsome run` stops on Ctrl-C, as it would around the child).
+    pub fn propagate(self) -> ! {
+        match self {
+            Exit::Code(code) => std::process::exit(code),
+            Exit::Signal(sig) => {
+                #[cfg(unix)]
+                if sig != libc::SIGQUIT && sig != libc::SIGABRT && sig != libc::SIGSEGV {
+                    // SAFETY: restoring the default action and raising a signal on ourselves.
+                    unsafe {
+                        libc::signal(sig, libc::SIG_DFL);
+                        libc::raise(sig);
+                    }
+                }
+                std::process::exit(128 + sig)
+            }
+        }
+    }
+}
+
+/// Runs `command` with `env` added and `unset` removed, passes signals on, and returns how it
+/// ended.
 pub fn run(
     command: &[OsString],
     env: &[(String, String)],
+    unset: &[String],
     runtime: &tokio::runtime::Runtime,
-) -> Result<i32> {
+) -> Result<Exit> {
     let name = command[0].to_string_lossy().into_owned();
     // Handlers go in before the child starts, so a signal in between cannot kill authsome and
     // orphan the child.
@@ -76,6 +107,9 @@ pub fn run(
     };
     let mut cmd = std::process::Command::new(&command[0]);
     cmd.args(&command[1..]);
+    for var in unset {
+        cmd.env_remove(var);
+    }
     cmd.envs(env.iter().map(|(k, v)| (k, v)));
     let mut child = cmd.spawn().map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::NotFound {
@@ -106,25 +140,28 @@ pub fn run(
     let status = child
         .wait()
         .map_err(|e| Error::internal(format!("waiting for {name}: {e}")))?;
-    Ok(exit_code(status))
-}
-
-#[cfg(unix)]
-fn in_terminal_foreground() -> bool {
-    // SAFETY: plain queries of the process group, no memory involved.
-    unsafe {
-        let fg = libc::tcgetpgrp(libc::STDIN_FILENO);
-        fg != -1 && fg == libc::getpgrp()
-    }
-}
-
-fn exit_code(status: std::process::ExitStatus) -> i32 {
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
         if let Some(sig) = status.signal() {
-            return 128 + sig;
+            return Ok(Exit::Signal(sig));
         }
     }
-    status.code().unwrap_or(1)
+    Ok(Exit::Code(status.code().unwrap_or(1)))
+}
+
+/// Whether authsome is in the foreground process group of its terminal, so that a Ctrl-C
+/// reached the child too. Any of stdin, stdout, stderr may be the terminal (stdin is often a
+/// pipe).
+#[cfg(unix)]
+fn in_terminal_foreground() -> bool {
+    [libc::STDIN_FILENO, libc::STDOUT_FILENO, libc::STDERR_FILENO]
+        .into_iter()
+        .any(|fd| {
+            // SAFETY: plain queries of the process group, no memory involved.
+            unsafe {
+                let fg = libc::tcgetpgrp(fd);
+                fg != -1 && fg == libc::getpgrp()
+            }
+        })
 }

@@ -96,6 +96,9 @@ pub struct Credential {
 struct Cached {
     credential: Arc<Credential>,
     fetched: Instant,
+    /// The commit it was read at: a read that started before a commit and ended after it must
+    /// not pass for the new state.
+    fingerprint: Vec<u8>,
 }
 
 /// Resolves credentials for the proxy.
@@ -105,6 +108,9 @@ pub struct Resolver {
     refs_dir: PathBuf,
     view: Mutex<Arc<View>>,
     cache: Mutex<HashMap<(String, String), Cached>>,
+    /// The last token each connection's upstream refused: a committed token that is still
+    /// "valid" by its expiry must not come back after it was refused and replaced.
+    rejected: Mutex<HashMap<(String, String), SecretString>>,
 }
 
 impl Resolver {
@@ -121,6 +127,7 @@ impl Resolver {
             refs_dir,
             view: Mutex::new(Arc::new(view)),
             cache: Mutex::new(HashMap::new()),
+            rejected: Mutex::new(HashMap::new()),
         })
     }
 
@@ -192,15 +199,23 @@ impl Resolver {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&key)
+            .filter(|c| c.fingerprint == view.fingerprint)
             .filter(|c| !c.credential.oauth || c.fetched.elapsed() < TOKEN_RECHECK)
         {
             return Ok(c.credential.clone());
         }
         let settings = self.settings.clone();
         let (def, store_id) = (p.def.clone(), view.store_id.clone());
-        let credential =
-            Arc::new(blocking(move || fetch(&settings, &store_id, &def, &conn, None)).await?);
-        self.remember(key, credential.clone());
+        let rejected = self
+            .rejected
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .map(|s| SecretString::from(s.expose_secret().to_owned()));
+        let credential = Arc::new(
+            blocking(move || fetch(&settings, &store_id, &def, &conn, rejected.as_ref())).await?,
+        );
+        self.remember(key, credential.clone(), view);
         Ok(credential)
     }
 
@@ -218,23 +233,29 @@ impl Resolver {
         let settings = self.settings.clone();
         let (def, store_id) = (p.def.clone(), view.store_id.clone());
         let conn = stale.connection.clone();
+        let key = (stale.provider.clone(), stale.connection.clone());
         let rejected = SecretString::from(stale.secret.expose_secret().to_owned());
+        self.rejected
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                key.clone(),
+                SecretString::from(stale.secret.expose_secret().to_owned()),
+            );
         let credential = Arc::new(
             blocking(move || fetch(&settings, &store_id, &def, &conn, Some(&rejected))).await?,
         );
-        self.remember(
-            (stale.provider.clone(), stale.connection.clone()),
-            credential.clone(),
-        );
+        self.remember(key, credential.clone(), view);
         Ok(credential)
     }
 
-    fn remember(&self, key: (String, String), credential: Arc<Credential>) {
+    fn remember(&self, key: (String, String), credential: Arc<Credential>, view: &View) {
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(
             key,
             Cached {
                 credential,
                 fetched: Instant::now(),
+                fingerprint: view.fingerprint.clone(),
             },
         );
     }

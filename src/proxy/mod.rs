@@ -9,6 +9,7 @@ pub mod audit;
 mod ca;
 pub mod child;
 pub mod credentials;
+mod intercept;
 mod redact;
 pub mod routes;
 mod server;
@@ -52,8 +53,21 @@ impl Proxy {
             .is_some_and(|v| constant_time_eq(v.as_bytes(), self.password_header.as_bytes()))
     }
 
-    /// Answers with a refusal, and logs it.
+    /// Answers with a refusal, and logs it (unless it is the password challenge).
     fn refuse(
+        &self,
+        mut entry: Entry,
+        status: hyper::StatusCode,
+        message: &str,
+    ) -> hyper::Response<server::Body> {
+        if entry.action != Action::Challenged {
+            entry.action = Action::Refused;
+        }
+        self.answer(entry, status, message)
+    }
+
+    /// Answers with a message from the proxy, and logs `entry` with it.
+    fn answer(
         &self,
         mut entry: Entry,
         status: hyper::StatusCode,
@@ -62,7 +76,6 @@ impl Proxy {
         entry.status = status.as_u16();
         entry.reason = Some(message.to_owned());
         if entry.action != Action::Challenged {
-            entry.action = Action::Refused;
             self.record(entry);
         }
         server::text(status, message)
@@ -121,6 +134,9 @@ pub struct Running {
     pub runtime: tokio::runtime::Runtime,
     /// The child's environment: proxy, trust bundle, placeholders.
     pub env: Vec<(String, String)>,
+    /// Variables taken out of the child's environment: refresh tokens a provider declares, which
+    /// the child never needs and an earlier `export` may have left with real values.
+    pub unset: Vec<String>,
 }
 
 /// Starts the proxy on 127.0.0.1 with a random port and password.
@@ -139,11 +155,19 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
     let view = resolver.current();
     let mut placeholders = Vec::new();
     let mut variables = Vec::new();
+    let mut unset = Vec::new();
     let mut names: Vec<&String> = view.providers.keys().collect();
     names.sort();
     for name in names {
         let p = &view.providers[name];
         let placeholder = format!("authsome-placeholder-{name}-{}", crate::random_hex(8));
+        unset.extend(
+            p.def
+                .env
+                .iter()
+                .filter(|(_, s)| matches!(s, EnvSource::RefreshToken))
+                .map(|(var, _)| var.clone()),
+        );
         for (var, source) in placeholder_variables(&p.def) {
             if variables.iter().any(|(v, _): &(String, String)| *v == var) {
                 continue;
@@ -185,7 +209,11 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
     let url = format!("http://authsome:{password}@127.0.0.1:{port}");
     let mut env = child::environment(&url, &bundle);
     env.extend(variables);
-    Ok(Running { runtime, env })
+    Ok(Running {
+        runtime,
+        env,
+        unset,
+    })
 }
 
 /// The variables a provider's SDK reads, which the child gets placeholders in.

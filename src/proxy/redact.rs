@@ -56,8 +56,9 @@ fn replace(finder: &memmem::Finder<'_>, buf: &[u8], with: &[u8], until: usize) -
     (out, end)
 }
 
-/// A body with the secret replaced as it streams: the last `len - 1` bytes of each chunk wait
-/// for the next one, so a secret split across chunks is still found.
+/// A body with the secret replaced as it streams. Only a chunk's end that could be the start of
+/// the secret waits for the next chunk (so a secret split across chunks is still found);
+/// everything else goes on at once, so streamed events are not delayed.
 pub struct Stream {
     inner: Body,
     secret: Zeroizing<Vec<u8>>,
@@ -90,7 +91,7 @@ impl Stream {
         let until = if last {
             buf.len()
         } else {
-            buf.len().saturating_sub(self.secret.len() - 1)
+            buf.len() - partial_match(&buf, &self.secret)
         };
         let (out, end) = replace(&finder, &buf, &self.placeholder, until);
         self.held = buf[end..].to_vec();
@@ -125,7 +126,10 @@ impl hyper::body::Body for Stream {
                             return Poll::Ready(Some(Ok(Frame::data(out))));
                         }
                     }
-                    Err(trailers) => {
+                    Err(mut trailers) => {
+                        if let Some(t) = trailers.trailers_mut() {
+                            headers(t, &this.secret, &this.placeholder);
+                        }
                         let out = this.drain(true);
                         if out.is_empty() {
                             return Poll::Ready(Some(Ok(trailers)));
@@ -144,6 +148,17 @@ impl hyper::body::Body for Stream {
             }
         }
     }
+}
+
+/// The length of the longest end of `buf` that is a proper start of `secret`.
+fn partial_match(buf: &[u8], secret: &[u8]) -> usize {
+    let Some(&last) = buf.last() else {
+        return 0;
+    };
+    (1..secret.len().min(buf.len() + 1))
+        .rev()
+        .find(|&k| secret[k - 1] == last && buf.ends_with(&secret[..k]))
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -173,6 +188,24 @@ mod tests {
         ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
             Poll::Ready(self.0.pop_front().map(|b| Ok(Frame::data(b))))
         }
+    }
+
+    #[test]
+    fn only_a_possible_start_of_the_secret_waits() {
+        assert_eq!(partial_match(b"data: hello\n\n", b"secret-42"), 0);
+        assert_eq!(partial_match(b"xx secr", b"secret-42"), 4);
+        assert_eq!(partial_match(b"xx secret-4", b"secret-42"), 8);
+        assert_eq!(partial_match(b"s", b"secret-42"), 1);
+        assert_eq!(partial_match(b"", b"secret-42"), 0);
+        // A chunk with nothing that could begin the secret goes on whole, at once.
+        let mut s = Stream::new(
+            http_body_util::Empty::new().map_err(|n| match n {}).boxed(),
+            b"secret-42",
+            b"<ph>",
+        );
+        s.held = b"event: one\n\n".to_vec();
+        assert_eq!(&s.drain(false)[..], b"event: one\n\n");
+        assert!(s.held.is_empty());
     }
 
     #[test]

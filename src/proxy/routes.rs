@@ -37,6 +37,7 @@ impl HostPattern {
 struct Route {
     provider: String,
     host: HostPattern,
+    port: u16,
     path_prefix: Option<String>,
 }
 
@@ -56,7 +57,12 @@ impl Table {
             self.routes.push(Route {
                 provider: def.name.clone(),
                 host: HostPattern::parse(&rule.host),
-                path_prefix: rule.path_prefix.clone().filter(|p| p != "/"),
+                port: rule.port.unwrap_or(443),
+                path_prefix: rule
+                    .path_prefix
+                    .as_deref()
+                    .map(normalize)
+                    .filter(|p| p != "/"),
             });
         }
         if let Some(spec) = &def.oauth2 {
@@ -77,25 +83,25 @@ impl Table {
                     && let Some(h) = u.host_str()
                 {
                     self.oauth_endpoints
-                        .push((h.to_ascii_lowercase(), u.path().to_owned()));
+                        .push((h.to_ascii_lowercase(), normalize(u.path())));
                 }
             }
         }
     }
 
-    /// Whether any route covers `host` (on any port): such hosts are intercepted, all others
-    /// tunnelled.
-    pub fn covers(&self, host: &str) -> bool {
+    /// Whether any route covers `host:port`: such hosts are intercepted, all others tunnelled.
+    pub fn covers(&self, host: &str, port: u16) -> bool {
         let host = host.to_ascii_lowercase();
-        self.routes.iter().any(|r| r.host.matches(&host))
+        self.routes.iter().any(|r| r.applies(&host, port))
     }
 
-    /// The provider a request to `host` + `path` goes to, if any. An exact host beats a
+    /// The provider a request to `host:port` + `path` goes to, if any. An exact host beats a
     /// pattern, a longer path prefix beats a shorter one, and the provider name breaks what is
-    /// left of a tie.
-    pub fn route(&self, host: &str, path: &str) -> Option<&str> {
+    /// left of a tie. Paths are compared normalized (`//`, `.`, `..`, escaped letters), as a
+    /// server would read them.
+    pub fn route(&self, host: &str, port: u16, path: &str) -> Option<&str> {
         let host = host.to_ascii_lowercase();
-        let path = path.split(['?', '#']).next().unwrap_or("/");
+        let path = normalize(path.split(['?', '#']).next().unwrap_or("/"));
         if self
             .oauth_endpoints
             .iter()
@@ -105,7 +111,7 @@ impl Table {
         }
         self.routes
             .iter()
-            .filter(|r| r.host.matches(&host) && r.covers_path(path))
+            .filter(|r| r.applies(&host, port) && r.covers_path(&path))
             .max_by(|a, b| {
                 a.rank()
                     .cmp(&b.rank())
@@ -122,6 +128,10 @@ impl Table {
 }
 
 impl Route {
+    fn applies(&self, host: &str, port: u16) -> bool {
+        self.port == port && self.host.matches(host)
+    }
+
     /// A prefix covers a path at a segment boundary: `/v1` covers `/v1` and `/v1/x`, not `/v10`.
     fn covers_path(&self, path: &str) -> bool {
         match &self.path_prefix {
@@ -140,6 +150,43 @@ impl Route {
             self.path_prefix.as_ref().map_or(0, String::len),
         )
     }
+}
+
+/// A path as a server reads it: unreserved characters unescaped, empty and `.` segments
+/// dropped, `..` applied.
+fn normalize(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut unescaped = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(hex) = path.get(i + 1..i + 3)
+            && let Ok(b) = u8::from_str_radix(hex, 16)
+            && (b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+        {
+            unescaped.push(b);
+            i += 3;
+            continue;
+        }
+        unescaped.push(bytes[i]);
+        i += 1;
+    }
+    let text = String::from_utf8_lossy(&unescaped);
+    let mut segments: Vec<&str> = Vec::new();
+    for seg in text.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    let mut out = format!("/{}", segments.join("/"));
+    if text.ends_with('/') && out.len() > 1 {
+        out.push('/');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -166,14 +213,24 @@ mod tests {
         t.add(&def("wide", &[("*.example.com", None)]), None);
         t.add(&def("api", &[("api.example.com", None)]), None);
         t.add(&def("admin", &[("api.example.com", Some("/admin"))]), None);
-        assert_eq!(t.route("api.example.com", "/v1/x"), Some("api"));
-        assert_eq!(t.route("API.example.com", "/admin/users"), Some("admin"));
-        assert_eq!(t.route("api.example.com", "/administrator"), Some("api"));
-        assert_eq!(t.route("www.example.com", "/"), Some("wide"));
-        assert_eq!(t.route("a.b.example.com", "/"), None);
-        assert_eq!(t.route("example.com", "/"), None);
-        assert!(t.covers("www.example.com"));
-        assert!(!t.covers("example.org"));
+        assert_eq!(t.route("api.example.com", 443, "/v1/x"), Some("api"));
+        assert_eq!(
+            t.route("API.example.com", 443, "/admin/users"),
+            Some("admin")
+        );
+        assert_eq!(
+            t.route("api.example.com", 443, "/administrator"),
+            Some("api")
+        );
+        assert_eq!(t.route("www.example.com", 443, "/"), Some("wide"));
+        assert_eq!(t.route("a.b.example.com", 443, "/"), None);
+        assert_eq!(t.route("example.com", 443, "/"), None);
+        assert!(t.covers("www.example.com", 443));
+        assert!(
+            !t.covers("www.example.com", 8443),
+            "credentials go to the API's port only"
+        );
+        assert!(!t.covers("example.org", 443));
     }
 
     #[test]
@@ -184,7 +241,7 @@ mod tests {
             None,
         );
         t.add(&def("klaviyo", &[("a.klaviyo.com", Some("/api"))]), None);
-        assert_eq!(t.route("a.klaviyo.com", "/api/lists"), Some("klaviyo"));
+        assert_eq!(t.route("a.klaviyo.com", 443, "/api/lists"), Some("klaviyo"));
     }
 
     #[test]
@@ -195,11 +252,25 @@ mod tests {
             &crate::providers::parse("t", yaml.as_bytes(), None).unwrap(),
             None,
         );
-        assert_eq!(t.route("github.com", "/login/oauth/access_token"), None);
-        assert_eq!(t.route("github.com", "/login/oauth/access_token?x=1"), None);
         assert_eq!(
-            t.route("github.com", "/user/repo.git/info/refs"),
+            t.route("github.com", 443, "/login/oauth/access_token"),
+            None
+        );
+        assert_eq!(
+            t.route("github.com", 443, "/login/oauth/access_token?x=1"),
+            None
+        );
+        assert_eq!(
+            t.route("github.com", 443, "/user/repo.git/info/refs"),
             Some("gh")
         );
+        for tricky in [
+            "//login/oauth/access_token",
+            "/login/oauth/./access_token",
+            "/login/x/../oauth/access_token",
+            "/login/oauth/%61ccess_token",
+        ] {
+            assert_eq!(t.route("github.com", 443, tricky), None, "{tricky}");
+        }
     }
 }

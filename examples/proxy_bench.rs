@@ -1,0 +1,493 @@
+//! Benchmark of `authsome run`'s proxy: requests per second and latency, direct to a local
+//! HTTPS upstream, through the proxy of the release binary, and through mitmproxy with a
+//! header-setting addon (the engine of the original Python tool).
+//!
+//! ```text
+//! cargo run --release --example proxy_bench
+//! python3 -m venv /tmp/mitm && /tmp/mitm/bin/pip install mitmproxy   # optional, for the third row
+//! ```
+//!
+//! The upstream answers every request with a small JSON body, over TLS with its own test CA, on
+//! 127.0.0.2. Each path gets the same client: one keep-alive connection sending requests one
+//! after another, then 16 connections at once. mitmproxy is found on PATH, in /tmp/mitm, or
+//! through `MITMDUMP=/path/to/mitmdump`; without it that row is skipped.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const SEQUENTIAL: usize = 5_000;
+const CONNECTIONS: usize = 16;
+const PER_CONNECTION: usize = 500;
+const KEY: &str = "bench-key-0123456789abcdef";
+const BODY: &str = r#"{"object":"list","data":[{"id":"model-1","object":"model"}]}"#;
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = release_binary();
+    let ca = TestCa::new(dir.path());
+    let upstream = start_upstream(&ca);
+    let target = format!("127.0.0.2:{}", upstream.port());
+    eprintln!("upstream on https://{target}");
+
+    let mut rows = Vec::new();
+    rows.push(("direct".to_owned(), bench(None, &ca.ca, &target)));
+
+    let (mut authsome, proxy, bundle) = start_authsome(&bin, dir.path(), &ca.ca);
+    let stats = bench(Some(&proxy), &bundle, &target);
+    let memory = peak_rss_kib(authsome.id());
+    rows.push(("authsome run".to_owned(), stats));
+    // SAFETY: signalling our own child; authsome passes SIGTERM on to `sleep` and exits.
+    unsafe { libc::kill(authsome.id() as i32, libc::SIGTERM) };
+    let _ = authsome.wait();
+
+    match mitmdump() {
+        Some(mitm) => {
+            let (mut child, proxy, ca_file) = start_mitmproxy(&mitm, dir.path(), &ca.ca);
+            rows.push((
+                "mitmproxy + addon".to_owned(),
+                bench(Some(&proxy), &ca_file, &target),
+            ));
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        None => eprintln!(
+            "mitmproxy not found (python3 -m venv /tmp/mitm && /tmp/mitm/bin/pip install mitmproxy); skipping it"
+        ),
+    }
+
+    println!(
+        "| path | 1 connection: req/s | p50 | p99 | {CONNECTIONS} connections: req/s | p50 | p99 |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (name, s) in &rows {
+        println!(
+            "| {name} | {:.0} | {} | {} | {:.0} | {} | {} |",
+            s.seq_rps,
+            us(s.seq_p50),
+            us(s.seq_p99),
+            s.par_rps,
+            us(s.par_p50),
+            us(s.par_p99)
+        );
+    }
+    let direct = &rows[0].1;
+    let proxied = &rows[1].1;
+    println!();
+    println!(
+        "added p50 latency through authsome: {} (1 connection), {} ({CONNECTIONS} connections)",
+        us(proxied.seq_p50.saturating_sub(direct.seq_p50)),
+        us(proxied.par_p50.saturating_sub(direct.par_p50))
+    );
+    if let Some(kib) = memory {
+        println!(
+            "authsome proxy peak memory (VmHWM): {:.1} MB",
+            kib as f64 / 1024.0
+        );
+    }
+    if let Some((_, m)) = rows.get(2) {
+        println!(
+            "throughput vs mitmproxy: {:.1}x (1 connection), {:.1}x ({CONNECTIONS} connections)",
+            proxied.seq_rps / m.seq_rps,
+            proxied.par_rps / m.par_rps
+        );
+    }
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}
+
+fn release_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .join("authsome");
+    assert!(
+        bin.exists(),
+        "build the binary first: cargo build --release (then run this example)"
+    );
+    bin
+}
+
+/// A CA and a certificate for 127.0.0.2.
+struct TestCa {
+    ca: PathBuf,
+    cert: Vec<CertificateDer<'static>>,
+    key: Vec<u8>,
+}
+
+impl TestCa {
+    fn new(dir: &Path) -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(vec!["127.0.0.2".to_owned()])
+            .unwrap()
+            .signed_by(&key, &issuer)
+            .unwrap();
+        let ca = dir.join("upstream-ca.pem");
+        std::fs::write(&ca, ca_cert.pem()).unwrap();
+        TestCa {
+            ca,
+            cert: vec![cert.der().clone()],
+            key: key.serialize_der(),
+        }
+    }
+}
+
+/// The upstream, on its own thread and runtime.
+fn start_upstream(ca: &TestCa) -> SocketAddr {
+    let mut config =
+        rustls::ServerConfig::builder_with_provider(authsome::proxy::crypto_provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(ca.cert.clone(), PrivateKeyDer::Pkcs8(ca.key.clone().into()))
+            .unwrap();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = TcpListener::bind("127.0.0.2:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            loop {
+                let (tcp, _) = listener.accept().await.unwrap();
+                let _ = tcp.set_nodelay(true);
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let service = hyper::service::service_fn(|_req| async {
+                        let mut r = Response::new(Full::new(Bytes::from_static(BODY.as_bytes())));
+                        r.headers_mut()
+                            .insert("content-type", "application/json".parse().unwrap());
+                        Ok::<_, std::convert::Infallible>(r)
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(tls), service)
+                        .await;
+                });
+            }
+        });
+    });
+    rx.recv().unwrap()
+}
+
+/// Starts `authsome run` with a connection for the upstream; returns it, the proxy URL and the
+/// trust bundle the child got.
+fn start_authsome(bin: &Path, dir: &Path, upstream_ca: &Path) -> (Child, String, PathBuf) {
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let cmd = |args: &[&str]| {
+        let mut c = Command::new(bin);
+        c.env("HOME", &home)
+            .env_remove("AUTHSOME_HOME")
+            .env_remove("AUTHSOME_STORE")
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("XDG_STATE_HOME")
+            .args(args);
+        c
+    };
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut c = cmd(args);
+        c.stdin(Stdio::piped()).stdout(Stdio::null());
+        let mut child = c.spawn().unwrap();
+        use std::io::Write;
+        let mut pipe = child.stdin.take().unwrap();
+        if let Some(s) = stdin {
+            pipe.write_all(s.as_bytes()).unwrap();
+        }
+        drop(pipe);
+        assert!(child.wait().unwrap().success(), "authsome {args:?} failed");
+    };
+    run(&["init"], None);
+    let def = dir.join("bench.yaml");
+    std::fs::write(
+        &def,
+        "schema_version: 1\nname: bench\ndisplay_name: Bench\nauth_type: api_key\nflow: api_key\nhosts:\n  - host: 127.0.0.2\napi_key:\n  header_name: Authorization\n  header_prefix: Bearer\n",
+    )
+    .unwrap();
+    run(&["provider", "add", def.to_str().unwrap()], None);
+    run(&["login", "bench", "--stdin"], Some(KEY));
+    let ready = dir.join("proxy.txt");
+    let script = format!(
+        "printf '%s\\n%s\\n' \"$HTTPS_PROXY\" \"$SSL_CERT_FILE\" > {0}.tmp && mv {0}.tmp {0} && exec sleep 3600",
+        ready.display()
+    );
+    let child = cmd(&[
+        "run",
+        "--upstream-ca",
+        upstream_ca.to_str().unwrap(),
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ])
+    .spawn()
+    .unwrap();
+    let text = wait_for(|| std::fs::read_to_string(&ready).ok());
+    let mut lines = text.lines();
+    let proxy = lines.next().unwrap().to_owned();
+    let bundle = PathBuf::from(lines.next().unwrap());
+    (child, proxy, bundle)
+}
+
+fn mitmdump() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("MITMDUMP") {
+        return Some(PathBuf::from(p));
+    }
+    let venv = PathBuf::from("/tmp/mitm/bin/mitmdump");
+    if venv.exists() {
+        return Some(venv);
+    }
+    Command::new("mitmdump")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()
+        .filter(|s| s.success())
+        .map(|_| PathBuf::from("mitmdump"))
+}
+
+/// Starts mitmdump with an addon that sets the same header; returns it, its URL and its CA.
+fn start_mitmproxy(mitm: &Path, dir: &Path, upstream_ca: &Path) -> (Child, String, PathBuf) {
+    let confdir = dir.join("mitm");
+    std::fs::create_dir_all(&confdir).unwrap();
+    let addon = dir.join("inject.py");
+    std::fs::write(
+        &addon,
+        format!(
+            "def request(flow):\n    if flow.request.host == '127.0.0.2':\n        flow.request.headers['Authorization'] = 'Bearer {KEY}'\n"
+        ),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(mitm)
+        .args([
+            "--quiet",
+            "--listen-host",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
+        .arg("-s")
+        .arg(&addon)
+        .arg("--set")
+        .arg(format!("confdir={}", confdir.display()))
+        .arg("--set")
+        .arg(format!(
+            "ssl_verify_upstream_trusted_ca={}",
+            upstream_ca.display()
+        ))
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(|| std::net::TcpStream::connect(("127.0.0.1", port)).ok());
+    let ca = confdir.join("mitmproxy-ca-cert.pem");
+    wait_for(|| ca.exists().then_some(()));
+    (child, format!("http://127.0.0.1:{port}"), ca)
+}
+
+/// Polls for something a child process makes (a file, a listening port).
+fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for a child process"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+struct Stats {
+    seq_rps: f64,
+    seq_p50: Duration,
+    seq_p99: Duration,
+    par_rps: f64,
+    par_p50: Duration,
+    par_p99: Duration,
+}
+
+/// Runs the client against `target`, through `proxy` when given, trusting the PEM file `roots`.
+fn bench(proxy: Option<&str>, roots: &Path, target: &str) -> Stats {
+    let mut store = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(roots).unwrap() {
+        let _ = store.add(cert.unwrap());
+    }
+    let mut config =
+        rustls::ClientConfig::builder_with_provider(authsome::proxy::crypto_provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(store)
+            .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let proxy = proxy.map(str::to_owned);
+    let target = target.to_owned();
+    rt.block_on(async move {
+        let connect = || connection(proxy.clone(), tls.clone(), target.clone());
+        // One connection, requests one after another.
+        let mut sender = connect().await;
+        for _ in 0..200 {
+            request(&mut sender, &target).await;
+        }
+        let mut seq = Vec::with_capacity(SEQUENTIAL);
+        let start = Instant::now();
+        for _ in 0..SEQUENTIAL {
+            let t = Instant::now();
+            request(&mut sender, &target).await;
+            seq.push(t.elapsed());
+        }
+        let seq_rps = SEQUENTIAL as f64 / start.elapsed().as_secs_f64();
+        // Many connections at once.
+        let mut senders = Vec::new();
+        for _ in 0..CONNECTIONS {
+            senders.push(connect().await);
+        }
+        let start = Instant::now();
+        let tasks: Vec<_> = senders
+            .into_iter()
+            .map(|mut s| {
+                let target = target.clone();
+                tokio::spawn(async move {
+                    let mut times = Vec::with_capacity(PER_CONNECTION);
+                    for _ in 0..PER_CONNECTION {
+                        let t = Instant::now();
+                        request(&mut s, &target).await;
+                        times.push(t.elapsed());
+                    }
+                    times
+                })
+            })
+            .collect();
+        let mut par = Vec::new();
+        for t in tasks {
+            par.extend(t.await.unwrap());
+        }
+        let par_rps = par.len() as f64 / start.elapsed().as_secs_f64();
+        seq.sort();
+        par.sort();
+        let pct = |v: &[Duration], p: f64| v[((v.len() as f64 * p) as usize).min(v.len() - 1)];
+        Stats {
+            seq_rps,
+            seq_p50: pct(&seq, 0.5),
+            seq_p99: pct(&seq, 0.99),
+            par_rps,
+            par_p50: pct(&par, 0.5),
+            par_p99: pct(&par, 0.99),
+        }
+    })
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
+
+/// A keep-alive HTTP/1.1 connection over TLS to `target`, through a CONNECT tunnel when proxied.
+async fn connection(
+    proxy: Option<String>,
+    tls: tokio_rustls::TlsConnector,
+    target: String,
+) -> Sender {
+    let tcp = match &proxy {
+        None => TcpStream::connect(&target).await.unwrap(),
+        Some(url) => {
+            let url = url::Url::parse(url).unwrap();
+            let mut tcp = TcpStream::connect((url.host_str().unwrap(), url.port().unwrap()))
+                .await
+                .unwrap();
+            let auth = if url.password().is_some() {
+                use base64::Engine;
+                let creds = format!("{}:{}", url.username(), url.password().unwrap());
+                format!(
+                    "Proxy-Authorization: Basic {}\r\n",
+                    base64::engine::general_purpose::STANDARD.encode(creds)
+                )
+            } else {
+                String::new()
+            };
+            tcp.write_all(
+                format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n{auth}\r\n").as_bytes(),
+            )
+            .await
+            .unwrap();
+            let mut head = Vec::new();
+            while !head.ends_with(b"\r\n\r\n") {
+                let mut byte = [0u8; 1];
+                tcp.read_exact(&mut byte).await.unwrap();
+                head.push(byte[0]);
+            }
+            assert!(
+                head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200"),
+                "CONNECT refused: {}",
+                String::from_utf8_lossy(&head)
+            );
+            tcp
+        }
+    };
+    tcp.set_nodelay(true).unwrap();
+    let name = ServerName::try_from("127.0.0.2").unwrap();
+    let stream = tls.connect(name, tcp).await.unwrap();
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    sender
+}
+
+async fn request(sender: &mut Sender, target: &str) {
+    sender.ready().await.unwrap();
+    let req = Request::get("/v1/models")
+        .header("host", target)
+        .header("authorization", "Bearer placeholder")
+        .body(Empty::new())
+        .unwrap();
+    let response = sender.send_request(req).await.unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body.len(), BODY.len());
+}

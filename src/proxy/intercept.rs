@@ -1,0 +1,331 @@
+//! Inside an intercepted tunnel: TLS with a local leaf towards the client, and for each request
+//! the route, the checks, the credential, one upstream connection to the CONNECT target, the
+//! retry after a 401, and the redacted response.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::client::conn::http1::SendRequest;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode, Uri, Version};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+use tokio::sync::Mutex;
+
+use super::Proxy;
+use super::audit::Action;
+use super::credentials::Credential;
+use super::redact;
+use super::server::{
+    Body, BoxError, CONNECTION_HEADER, MAX_HEAD, Target, content_length, entry, full, is_trace,
+    strip_hop_by_hop, text,
+};
+
+/// The largest request body forwarded to an intercepted host.
+const MAX_BODY: u64 = 64 * 1024 * 1024;
+/// Request bodies up to this size are kept, so a request refused with 401 can be sent again
+/// with a refreshed token.
+const REPLAY_BODY: u64 = 1024 * 1024;
+/// Responses up to this size are redacted whole (keeping a Content-Length); larger ones are
+/// redacted as they stream.
+const REDACT_WHOLE: u64 = 1024 * 1024;
+
+/// The tunnel's upstream connection, opened on its first request.
+type Upstream = Mutex<Option<SendRequest<Body>>>;
+
+/// Terminates TLS for `target` with a local leaf, then serves the client's requests over one
+/// upstream connection to the CONNECT target (so the credential only ever goes there).
+pub async fn intercept(proxy: Arc<Proxy>, upgraded: hyper::upgrade::Upgraded, target: Target) {
+    let Ok(config) = proxy.ca.server_config(&target.host) else {
+        return;
+    };
+    let Ok(tls) = tokio_rustls::TlsAcceptor::from(config)
+        .accept(TokioIo::new(upgraded))
+        .await
+    else {
+        return;
+    };
+    let target = Arc::new(target);
+    let upstream: Arc<Upstream> = Arc::new(Mutex::new(None));
+    let service = service_fn(move |req| {
+        let (proxy, target, upstream) = (proxy.clone(), target.clone(), upstream.clone());
+        async move { Ok::<_, Infallible>(handle(&proxy, &target, &upstream, req).await) }
+    });
+    let _ = http1::Builder::new()
+        .max_header_size(MAX_HEAD)
+        .serve_connection(TokioIo::new(tls), service)
+        .await;
+}
+
+async fn handle(
+    proxy: &Proxy,
+    target: &Target,
+    upstream: &Upstream,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let mut log = entry(&req, target.clone());
+    let (mut parts, body) = req.into_parts();
+    if is_trace(&parts.method) {
+        return proxy.refuse(
+            log,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "authsome refuses TRACE and TRACK, which echo request headers (and so the credential) back",
+        );
+    }
+    let named = parts
+        .headers
+        .remove(CONNECTION_HEADER)
+        .and_then(|v| v.to_str().ok().map(str::to_owned));
+    strip_hop_by_hop(&mut parts.headers);
+    let view = match proxy.resolver.view().await {
+        Ok(v) => v,
+        Err(e) => return proxy.refuse(log, StatusCode::BAD_GATEWAY, e.message()),
+    };
+    // Only the path and query go upstream, even if the client wrote an absolute URI.
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let route = view
+        .table
+        .route(&target.host, target.port, &path_and_query)
+        .map(str::to_owned);
+    if let Some(other) =
+        proxy.foreign_placeholder(&parts.headers, &path_and_query, route.as_deref())
+    {
+        log.provider = Some(other.to_owned());
+        return proxy.refuse(
+            log,
+            StatusCode::FORBIDDEN,
+            &format!(
+                "the request carries authsome's placeholder for {other}, which does not serve {}; authsome blocked it",
+                target.authority()
+            ),
+        );
+    }
+    let credential = match &route {
+        None => None,
+        Some(provider) => {
+            log.provider = Some(provider.clone());
+            match proxy
+                .resolver
+                .credential(&view, provider, named.as_deref())
+                .await
+            {
+                Ok(c) => Some(c),
+                Err(e) => return proxy.refuse(log, StatusCode::BAD_GATEWAY, e.message()),
+            }
+        }
+    };
+    let length = content_length(&parts.headers);
+    if length.is_some_and(|l| l > MAX_BODY) {
+        return proxy.refuse(
+            log,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("request bodies over {MAX_BODY} bytes are not forwarded by authsome"),
+        );
+    }
+    // The credential goes only to the CONNECT target, whatever Host the client wrote.
+    parts.uri = Uri::try_from(path_and_query.as_str()).unwrap_or_else(|_| Uri::from_static("/"));
+    parts.version = Version::HTTP_11;
+    if let Ok(host) = HeaderValue::from_str(&target.authority()) {
+        parts.headers.insert(header::HOST, host);
+    }
+    if credential.is_some() {
+        // An echo of the secret must be readable to be redacted: no compressed answers.
+        parts.headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
+    }
+    let no_body = length == Some(0)
+        || (length.is_none() && !parts.headers.contains_key(header::TRANSFER_ENCODING));
+    let replayable = credential.as_ref().is_some_and(|c| c.oauth)
+        && (no_body || length.is_some_and(|l| l <= REPLAY_BODY));
+    let (body, kept) = if replayable {
+        match Limited::new(body, REPLAY_BODY as usize).collect().await {
+            Ok(b) => {
+                let bytes = b.to_bytes();
+                (full(bytes.clone()), Some(bytes))
+            }
+            Err(e) => return proxy.refuse(log, StatusCode::BAD_REQUEST, &e.to_string()),
+        }
+    } else {
+        (Limited::new(body, MAX_BODY as usize).boxed(), None)
+    };
+    let method = parts.method.clone();
+    let resend = kept.map(|bytes| (parts.uri.clone(), parts.headers.clone(), bytes));
+    let mut request = Request::from_parts(parts, body);
+    if let Some(c) = &credential {
+        request
+            .headers_mut()
+            .insert(c.header.clone(), c.value.clone());
+        log.connection = Some(c.connection.clone());
+        log.action = Action::Injected;
+    }
+    let mut response = match send(proxy, target, upstream, request).await {
+        Ok(r) => r,
+        Err(e) => return proxy.answer(log, StatusCode::BAD_GATEWAY, &e),
+    };
+    let mut credential = credential;
+    if response.status() == StatusCode::UNAUTHORIZED
+        && let (Some(c), Some((uri, headers, bytes))) = (&credential, resend)
+        && let Some(fresh) = replacement(proxy, &view, target, c).await
+    {
+        // The 401's body must not hold up the connection the retry goes out on.
+        drop(response);
+        let mut retry = Request::new(full(bytes));
+        *retry.method_mut() = method.clone();
+        *retry.uri_mut() = uri;
+        *retry.headers_mut() = headers;
+        retry
+            .headers_mut()
+            .insert(fresh.header.clone(), fresh.value.clone());
+        log.retried = true;
+        response = match send(proxy, target, upstream, retry).await {
+            Ok(r) => r,
+            Err(e) => return proxy.answer(log, StatusCode::BAD_GATEWAY, &e),
+        };
+        credential = Some(fresh);
+    }
+    log.status = response.status().as_u16();
+    let response = finish(response, &method, credential.as_deref(), proxy).await;
+    if credential.is_some() {
+        proxy.record(log);
+    }
+    response
+}
+
+/// After a 401 to an OAuth2 token: a different, fresh token, if there is one.
+async fn replacement(
+    proxy: &Proxy,
+    view: &super::credentials::View,
+    target: &Target,
+    rejected: &Credential,
+) -> Option<Arc<Credential>> {
+    if !rejected.oauth {
+        return None;
+    }
+    match proxy.resolver.after_rejection(view, rejected).await {
+        Ok(fresh) => (fresh.value != rejected.value).then_some(fresh),
+        Err(e) => {
+            eprintln!(
+                "authsome: {} answered 401 to {}/{} and the token could not be refreshed: {}",
+                target.authority(),
+                rejected.provider,
+                rejected.connection,
+                e.message()
+            );
+            None
+        }
+    }
+}
+
+/// Sends over the tunnel's upstream connection, opening it (again) when needed: when it was
+/// closed, or closed just as the request was about to go out.
+async fn send(
+    proxy: &Proxy,
+    target: &Target,
+    upstream: &Upstream,
+    request: Request<Body>,
+) -> Result<Response<Incoming>, String> {
+    let failed = |e: hyper::Error| format!("{} failed: {e}", target.authority());
+    let mut slot = upstream.lock().await;
+    let mut request = request;
+    if let Some(mut sender) = slot.take()
+        && sender.ready().await.is_ok()
+    {
+        let attempt = sender.try_send_request(request);
+        *slot = Some(sender);
+        match attempt.await {
+            Ok(r) => return Ok(r),
+            Err(mut e) => match e.take_message() {
+                Some(unsent) => request = unsent,
+                None => return Err(failed(e.into_error())),
+            },
+        }
+    }
+    let mut sender = open_upstream(proxy, target).await?;
+    let attempt = sender.send_request(request);
+    *slot = Some(sender);
+    attempt.await.map_err(failed)
+}
+
+async fn open_upstream(proxy: &Proxy, target: &Target) -> Result<SendRequest<Body>, String> {
+    let authority = target.authority();
+    let tcp = TcpStream::connect((target.host.as_str(), target.port))
+        .await
+        .map_err(|e| format!("could not reach {authority}: {e}"))?;
+    let _ = tcp.set_nodelay(true);
+    let name = rustls::pki_types::ServerName::try_from(target.host.clone())
+        .map_err(|_| format!("{} is not a valid TLS server name", target.host))?;
+    let tls = tokio_rustls::TlsConnector::from(proxy.upstream_tls.clone())
+        .connect(name, tcp)
+        .await
+        .map_err(|e| format!("TLS with {authority} failed: {e}"))?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .map_err(|e| format!("HTTP with {authority} failed: {e}"))?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
+/// Strips hop-by-hop headers from a response and, when a credential was injected, replaces any
+/// echo of it with the placeholder.
+async fn finish(
+    response: Response<Incoming>,
+    method: &Method,
+    credential: Option<&Credential>,
+    proxy: &Proxy,
+) -> Response<Body> {
+    let (mut parts, body) = response.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    let Some(c) = credential else {
+        return Response::from_parts(parts, body.map_err(BoxError::from).boxed());
+    };
+    let placeholder = proxy.placeholder_of(&c.provider);
+    let secret = age::secrecy::ExposeSecret::expose_secret(&c.secret).as_bytes();
+    redact::headers(&mut parts.headers, secret, placeholder.as_bytes());
+    let bodiless = *method == Method::HEAD
+        || parts.status == StatusCode::NO_CONTENT
+        || parts.status == StatusCode::NOT_MODIFIED;
+    if bodiless {
+        return Response::from_parts(parts, body.map_err(BoxError::from).boxed());
+    }
+    match content_length(&parts.headers) {
+        Some(len) if len <= REDACT_WHOLE => {
+            let bytes = match Limited::new(body, REDACT_WHOLE as usize).collect().await {
+                Ok(b) => b.to_bytes(),
+                Err(e) => {
+                    return text(
+                        StatusCode::BAD_GATEWAY,
+                        &format!("reading the response: {e}"),
+                    );
+                }
+            };
+            let bytes = redact::whole(bytes, secret, placeholder.as_bytes());
+            set_length(&mut parts.headers, &bytes);
+            Response::from_parts(parts, full(bytes))
+        }
+        _ => {
+            // The length can change, so the client gets the body chunked.
+            parts.headers.remove(header::CONTENT_LENGTH);
+            let body = redact::Stream::new(
+                body.map_err(BoxError::from).boxed(),
+                secret,
+                placeholder.as_bytes(),
+            );
+            Response::from_parts(parts, body.boxed())
+        }
+    }
+}
+
+fn set_length(headers: &mut HeaderMap, body: &Bytes) {
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+}

@@ -136,13 +136,21 @@ impl TestCa {
         let ca_key = KeyPair::generate().unwrap();
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::CrlSign,
+        ];
+        // A name of its own: with rcgen's default name on both, the leaf would look self-signed.
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "authsome bench upstream CA");
         let ca_cert = ca_params.self_signed(&ca_key).unwrap();
         let issuer = Issuer::new(ca_params, ca_key);
         let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(vec!["127.0.0.2".to_owned()])
-            .unwrap()
-            .signed_by(&key, &issuer)
-            .unwrap();
+        // Strict verifiers (Python's, hence mitmproxy's) want the authority key identifier.
+        let mut params = CertificateParams::new(vec!["127.0.0.2".to_owned()]).unwrap();
+        params.use_authority_key_identifier_extension = true;
+        let cert = params.signed_by(&key, &issuer).unwrap();
         let ca = dir.join("upstream-ca.pem");
         std::fs::write(&ca, ca_cert.pem()).unwrap();
         TestCa {
@@ -352,6 +360,7 @@ struct Stats {
 
 /// Runs the client against `target`, through `proxy` when given, trusting the PEM file `roots`.
 fn bench(proxy: Option<&str>, roots: &Path, target: &str) -> Stats {
+    eprintln!("benchmarking {}", proxy.unwrap_or("direct"));
     let mut store = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_file_iter(roots).unwrap() {
         let _ = store.add(cert.unwrap());
@@ -480,6 +489,12 @@ async fn connection(
 }
 
 async fn request(sender: &mut Sender, target: &str) {
+    tokio::time::timeout(Duration::from_secs(30), send(sender, target))
+        .await
+        .expect("a request took over 30 s");
+}
+
+async fn send(sender: &mut Sender, target: &str) {
     sender.ready().await.unwrap();
     let req = Request::get("/v1/models")
         .header("host", target)

@@ -28,14 +28,19 @@ impl TestCa {
         let ca_key = KeyPair::generate().unwrap();
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::CrlSign,
+        ];
         ca_params
             .distinguished_name
             .push(rcgen::DnType::CommonName, "authsome test upstream CA");
         let ca_cert = ca_params.self_signed(&ca_key).unwrap();
         let issuer = Issuer::new(ca_params, ca_key);
         let key = KeyPair::generate().unwrap();
-        let params =
+        let mut params =
             CertificateParams::new(ips.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+        params.use_authority_key_identifier_extension = true;
         let cert = params.signed_by(&key, &issuer).unwrap();
         let out = TestCa {
             ca: dir.join("ca.pem"),

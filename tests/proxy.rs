@@ -606,6 +606,12 @@ fn an_oauth_token_the_upstream_rejects_is_refreshed_once_and_the_request_retried
         "{tried:?}"
     );
     assert_eq!(refreshes(), 1);
+    let audit: serde_json::Value =
+        serde_json::from_str(&u.run(&["audit", "mock", "--json"]).ok().stdout).unwrap();
+    let first = &audit["entries"][0];
+    assert_eq!(first["path"], "/reject-first");
+    assert_eq!(first["status"], 200);
+    assert_eq!(first["retried"], true, "{audit}");
     // The next request uses the refreshed token, with no second refresh.
     assert_eq!(echo.auth("/after"), tried[1]);
     assert_eq!(refreshes(), 1);

@@ -244,12 +244,8 @@ pub struct RunArgs {
     /// Put the real values in the command's environment instead of using the proxy.
     #[arg(long)]
     pub env: bool,
-    /// Use this connection for a provider in this run (repeatable).
-    #[arg(long, short, value_name = "PROVIDER=NAME")]
-    pub connection: Vec<String>,
-    /// Also trust these CA certificates (PEM) for upstream servers, e.g. a corporate proxy's.
-    #[arg(long, value_name = "FILE", env = "AUTHSOME_UPSTREAM_CA")]
-    pub upstream_ca: Option<PathBuf>,
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
     /// The command and its arguments, after `--`.
     #[arg(
         trailing_var_arg = true,
@@ -260,15 +256,22 @@ pub struct RunArgs {
     pub command: Vec<std::ffi::OsString>,
 }
 
+/// Options of the proxy that `run` and `shell` start.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Use this connection for a provider (repeatable).
+    #[arg(long, short, value_name = "PROVIDER=NAME")]
+    pub connection: Vec<String>,
+    /// Also trust these CA certificates (PEM) for upstream servers, e.g. a corporate proxy's.
+    #[arg(long, value_name = "FILE", env = "AUTHSOME_UPSTREAM_CA")]
+    pub upstream_ca: Option<PathBuf>,
+}
+
 /// Arguments of `shell`.
 #[derive(Debug, Args)]
 pub struct ShellArgs {
-    /// Use this connection for a provider in this shell (repeatable).
-    #[arg(long, short, value_name = "PROVIDER=NAME")]
-    pub connection: Vec<String>,
-    /// Also trust these CA certificates (PEM) for upstream servers.
-    #[arg(long, value_name = "FILE", env = "AUTHSOME_UPSTREAM_CA")]
-    pub upstream_ca: Option<PathBuf>,
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
     /// A command to run instead of $SHELL, after `--`.
     #[arg(
         trailing_var_arg = true,

@@ -4,35 +4,26 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::path::Path;
 
 use age::secrecy::ExposeSecret;
 
-use super::{Context, Output, RunArgs, ShellArgs};
+use super::{Context, Output, ProxyArgs, RunArgs, ShellArgs};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::names;
 use crate::proxy::{self, child, credentials::Settings};
 
 /// `authsome run`.
 pub fn run(ctx: &Context, out: &Output, args: RunArgs) -> Result<()> {
-    let overrides = overrides(&args.connection)?;
     if args.env {
+        let overrides = overrides(&args.proxy.connection)?;
         return with_env(ctx, out, &overrides, &args.command);
     }
-    under_proxy(
-        ctx,
-        overrides,
-        args.upstream_ca.as_deref(),
-        &args.command,
-        Vec::new(),
-    )?
-    .propagate()
+    under_proxy(ctx, &args.proxy, &args.command, Vec::new())?.propagate()
 }
 
 /// `authsome shell`: `$SHELL` (or CMD) under the proxy, marked with `AUTHSOME_SHELL` so a
 /// prompt can show it.
 pub fn shell(ctx: &Context, out: &Output, args: ShellArgs) -> Result<()> {
-    let overrides = overrides(&args.connection)?;
     if std::env::var_os("AUTHSOME_SHELL").is_some() {
         out.warn("this shell already runs under authsome; the new one gets its own proxy");
     }
@@ -48,8 +39,7 @@ pub fn shell(ctx: &Context, out: &Output, args: ShellArgs) -> Result<()> {
     let marker = ctx.store_path.display().to_string();
     under_proxy(
         ctx,
-        overrides,
-        args.upstream_ca.as_deref(),
+        &args.proxy,
         &command,
         vec![("AUTHSOME_SHELL".to_owned(), marker)],
     )?
@@ -59,11 +49,11 @@ pub fn shell(ctx: &Context, out: &Output, args: ShellArgs) -> Result<()> {
 /// Starts the proxy, runs the command under it, and returns how the command ended.
 fn under_proxy(
     ctx: &Context,
-    overrides: BTreeMap<String, String>,
-    upstream_ca: Option<&Path>,
+    args: &ProxyArgs,
     command: &[OsString],
     extra_env: Vec<(String, String)>,
 ) -> Result<child::Exit> {
+    let overrides = overrides(&args.connection)?;
     {
         let store = ctx.store()?;
         let snap = store.snapshot()?;
@@ -76,7 +66,12 @@ fn under_proxy(
         overrides,
         pins: ctx.pins.clone(),
     };
-    let running = proxy::start(settings, proxy::Options { upstream_ca })?;
+    let running = proxy::start(
+        settings,
+        proxy::Options {
+            upstream_ca: args.upstream_ca.as_deref(),
+        },
+    )?;
     let mut env = running.env;
     env.extend(extra_env);
     let exit = child::run(command, &env, &running.unset, &running.runtime)?;

@@ -71,11 +71,7 @@ async fn handle(
     let mut log = entry(&req, target.clone());
     let (mut parts, body) = req.into_parts();
     if is_trace(&parts.method) {
-        return proxy.refuse(
-            log,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "authsome refuses TRACE and TRACK, which echo request headers (and so the credential) back",
-        );
+        return proxy.refuse_trace(log);
     }
     let named = parts
         .headers
@@ -99,15 +95,7 @@ async fn handle(
     if let Some(other) =
         proxy.foreign_placeholder(&parts.headers, &path_and_query, route.as_deref())
     {
-        log.provider = Some(other.to_owned());
-        return proxy.refuse(
-            log,
-            StatusCode::FORBIDDEN,
-            &format!(
-                "the request carries authsome's placeholder for {other}, which does not serve {}; authsome blocked it",
-                target.authority()
-            ),
-        );
+        return proxy.refuse_placeholder(log, other, &target.authority());
     }
     let credential = match &route {
         None => None,

@@ -66,6 +66,32 @@ impl Proxy {
         self.answer(entry, status, message)
     }
 
+    /// Refuses TRACE and TRACK, which echo request headers (and so a credential) back.
+    fn refuse_trace(&self, entry: Entry) -> hyper::Response<server::Body> {
+        self.refuse(
+            entry,
+            hyper::StatusCode::METHOD_NOT_ALLOWED,
+            "authsome refuses TRACE and TRACK, which echo request headers (and so the credential) back",
+        )
+    }
+
+    /// Refuses a request that carries `provider`'s placeholder to a host it does not serve.
+    fn refuse_placeholder(
+        &self,
+        mut entry: Entry,
+        provider: &str,
+        authority: &str,
+    ) -> hyper::Response<server::Body> {
+        entry.provider = Some(provider.to_owned());
+        self.refuse(
+            entry,
+            hyper::StatusCode::FORBIDDEN,
+            &format!(
+                "the request carries authsome's placeholder for {provider}, which does not serve {authority}; authsome blocked it"
+            ),
+        )
+    }
+
     /// Answers with a message from the proxy, and logs `entry` with it.
     fn answer(
         &self,

@@ -172,11 +172,7 @@ async fn plain(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
     let log = entry(&req, target.clone());
     let (mut parts, body) = req.into_parts();
     if is_trace(&parts.method) {
-        return proxy.refuse(
-            log,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "authsome refuses TRACE and TRACK",
-        );
+        return proxy.refuse_trace(log);
     }
     parts.headers.remove(CONNECTION_HEADER);
     strip_hop_by_hop(&mut parts.headers);
@@ -205,16 +201,7 @@ async fn plain(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
         .map_or("/", |p| p.as_str())
         .to_owned();
     if let Some(other) = proxy.foreign_placeholder(&parts.headers, &path_and_query, None) {
-        let mut log = log;
-        log.provider = Some(other.to_owned());
-        return proxy.refuse(
-            log,
-            StatusCode::FORBIDDEN,
-            &format!(
-                "the request carries authsome's placeholder for {other}, which does not serve {}; authsome blocked it",
-                target.host
-            ),
-        );
+        return proxy.refuse_placeholder(log, other, &target.authority());
     }
     let tcp = match TcpStream::connect((target.host.as_str(), target.port)).await {
         Ok(s) => s,

@@ -118,14 +118,14 @@ impl LocalCa {
         Ok(config)
     }
 
-    /// Writes the trust bundle a child gets, the system roots (and the file `SSL_CERT_FILE`
-    /// named, if any) followed by this CA, and returns its path. The file is rewritten only
+    /// Writes the trust bundle a child gets, the system roots (`roots`: what
+    /// `rustls-native-certs` found, so also the file `SSL_CERT_FILE` names) followed by this
+    /// CA, and returns its path. The file is rewritten only
     /// when its content changes, so concurrent runs agree on it.
-    pub fn write_bundle(&self, dir: &Path) -> Result<PathBuf> {
+    pub fn write_bundle(&self, dir: &Path, roots: &[CertificateDer<'static>]) -> Result<PathBuf> {
         let path = dir.join(BUNDLE_FILE);
         let mut bundle = String::new();
-        let found = rustls_native_certs::load_native_certs();
-        for cert in &found.certs {
+        for cert in roots {
             bundle.push_str(&pem("CERTIFICATE", cert.as_ref()));
         }
         bundle.push_str("# authsome local CA\n");

@@ -170,8 +170,10 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
     let resolver = Resolver::new(settings)?;
     let ca_dir = ca::dir()?;
     let ca = ca::LocalCa::load_or_create(&ca_dir)?;
-    let bundle = ca.write_bundle(&ca_dir)?;
-    let upstream_tls = Arc::new(upstream_tls(options.upstream_ca)?);
+    // Read once: parsing the system's roots is most of the start-up time.
+    let roots = rustls_native_certs::load_native_certs().certs;
+    let bundle = ca.write_bundle(&ca_dir, &roots)?;
+    let upstream_tls = Arc::new(upstream_tls(roots, options.upstream_ca)?);
     let password = crate::random_hex(16);
     let password_header = {
         use base64::Engine;
@@ -261,13 +263,14 @@ fn placeholder_variables(def: &crate::model::provider::ProviderDef) -> Vec<(Stri
 }
 
 /// The TLS client configuration towards upstream servers: the system roots, plus `extra`.
-fn upstream_tls(extra: Option<&Path>) -> Result<ClientConfig> {
+fn upstream_tls(
+    system: Vec<rustls::pki_types::CertificateDer<'static>>,
+    extra: Option<&Path>,
+) -> Result<ClientConfig> {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
+    roots.add_parsable_certificates(system);
     if let Some(path) = extra {
         let bad = |e: &dyn std::fmt::Display| {
             Error::usage(format!(

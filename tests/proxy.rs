@@ -488,6 +488,38 @@ fn hardening_rules_each_hold() {
 }
 
 #[test]
+fn basic_auth_providers_get_the_key_encoded() {
+    let (u, echo) = setup("127.0.0.2");
+    let (host, port) = echo
+        .url
+        .trim_start_matches("https://")
+        .split_once(':')
+        .unwrap();
+    let def = u.home().join("basic.yaml");
+    std::fs::write(
+        &def,
+        format!(
+            "schema_version: 1\nname: basic\ndisplay_name: Basic\nauth_type: api_key\nflow: api_key\nhosts:\n  - host: '{host}'\n    port: {port}\n    path_prefix: /basic\napi_key:\n  header_name: Authorization\n  basic_auth: password\n  basic_user: anystring\n"
+        ),
+    )
+    .unwrap();
+    u.run(&["provider", "add", def.to_str().unwrap()]).ok();
+    u.run_stdin(&["login", "basic", "--stdin"], "raw-key-123")
+        .ok();
+    let r = run_sh(&u, &echo, &[], &format!("curl -sS {}/basic/x", echo.url)).ok();
+    // base64("anystring:raw-key-123")
+    let encoded = "YW55c3RyaW5nOnJhdy1rZXktMTIz";
+    assert_eq!(echo.auth("/basic/x"), format!("Basic {encoded}"));
+    // The echo of the encoded form is the secret too, and is redacted.
+    assert!(!r.stdout.contains(encoded), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Basic authsome-placeholder-basic-"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
 fn audit_shows_injections_and_filters() {
     let (u, echo) = setup("127.0.0.2");
     let url = &echo.url;

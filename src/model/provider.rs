@@ -113,6 +113,54 @@ pub struct ApiKeySpec {
     /// What a valid key looks like, shown when a key does not match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_pattern_hint: Option<String>,
+    /// Send the key by HTTP Basic authentication (`Authorization: Basic base64(user:password)`)
+    /// instead of as the header's value; `header_prefix` must then be empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_auth: Option<BasicAuth>,
+    /// The user name sent with `basic_auth: password` (default: empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_user: Option<String>,
+}
+
+/// Where the key goes in HTTP Basic authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BasicAuth {
+    /// The key is the user name; the password is empty (`key:`).
+    Username,
+    /// The key is the password, after `basic_user` (`user:key`).
+    Password,
+}
+
+impl ApiKeySpec {
+    /// The header value that carries `key`, and the part of it that stands for the key (what an
+    /// echo of the header would reveal).
+    pub fn header_value(&self, key: &str) -> (String, String) {
+        use base64::Engine;
+        let token = match self.basic_auth {
+            None => key.to_owned(),
+            Some(place) => {
+                let pair = match place {
+                    BasicAuth::Username => format!("{key}:"),
+                    BasicAuth::Password => {
+                        format!("{}:{key}", self.basic_user.as_deref().unwrap_or_default())
+                    }
+                };
+                let pair = zeroize::Zeroizing::new(pair);
+                base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())
+            }
+        };
+        let prefix = if self.basic_auth.is_some() {
+            "Basic"
+        } else {
+            self.header_prefix.trim()
+        };
+        let value = match prefix {
+            "" => token.clone(),
+            prefix => format!("{prefix} {token}"),
+        };
+        (value, token)
+    }
 }
 
 fn default_header_name() -> String {
@@ -227,5 +275,36 @@ impl EnvSource {
             EnvSource::RefreshToken => "refresh_token",
             EnvSource::BaseUrl => "base_url",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(prefix: &str, basic: Option<BasicAuth>, user: Option<&str>) -> ApiKeySpec {
+        ApiKeySpec {
+            header_name: "Authorization".into(),
+            header_prefix: prefix.into(),
+            key_pattern: None,
+            key_pattern_hint: None,
+            basic_auth: basic,
+            basic_user: user.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn header_values() {
+        let (v, t) = spec("Bearer", None, None).header_value("sk-1");
+        assert_eq!((v.as_str(), t.as_str()), ("Bearer sk-1", "sk-1"));
+        let (v, t) = spec("", None, None).header_value("sk-1");
+        assert_eq!((v.as_str(), t.as_str()), ("sk-1", "sk-1"));
+        // base64("key:") and base64("anystring:key")
+        let (v, t) = spec("", Some(BasicAuth::Username), None).header_value("key");
+        assert_eq!((v.as_str(), t.as_str()), ("Basic a2V5Og==", "a2V5Og=="));
+        let (v, _) = spec("", Some(BasicAuth::Password), Some("anystring")).header_value("key");
+        assert_eq!(v, "Basic YW55c3RyaW5nOmtleQ==");
+        let (v, _) = spec("", Some(BasicAuth::Password), None).header_value("key");
+        assert_eq!(v, "Basic OmtleQ==");
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::names;
-use crate::model::provider::{AuthType, EnvSource, Flow, ProviderDef};
+use crate::model::provider::{AuthType, BasicAuth, EnvSource, Flow, ProviderDef};
 use crate::model::yaml;
 use crate::store::Snapshot;
 
@@ -115,6 +115,14 @@ pub fn validate(def: &ProviderDef) -> Result<()> {
                     "header_name {:?} is not a valid HTTP header name",
                     spec.header_name
                 ));
+            }
+            if spec.basic_auth.is_some() && !spec.header_prefix.is_empty() {
+                return bad(
+                    "basic_auth builds the whole header value; remove header_prefix".into(),
+                );
+            }
+            if spec.basic_user.is_some() && spec.basic_auth != Some(BasicAuth::Password) {
+                return bad("basic_user goes with basic_auth: password".into());
             }
             if let Some(p) = &spec.key_pattern {
                 regex_lite::Regex::new(p)

@@ -87,7 +87,8 @@ pub struct Credential {
     pub header: hyper::header::HeaderName,
     /// The header value (marked sensitive).
     pub value: hyper::header::HeaderValue,
-    /// The bare secret, to redact it from responses that echo it.
+    /// The secret as it appears in the header (the key, the token, or their Basic encoding),
+    /// to redact it from responses that echo it.
     pub secret: SecretString,
     /// Whether it is an OAuth2 access token (so a 401 is worth one refresh).
     pub oauth: bool,
@@ -359,15 +360,15 @@ fn fetch(
         return credential(def, conn, "authorization", value, token, true);
     }
     let key = refresh::read_field(&want, "api_key", &warn)?;
-    let (name, prefix) = match &def.api_key {
-        Some(spec) => (spec.header_name.as_str(), spec.header_prefix.trim()),
-        None => ("authorization", "Bearer"),
-    };
-    let value = match prefix {
-        "" => key.expose_secret().to_owned(),
-        prefix => format!("{prefix} {}", key.expose_secret()),
-    };
-    credential(def, conn, &name.to_ascii_lowercase(), value, key, false)
+    let spec = def.api_key.as_ref().ok_or_else(|| {
+        Error::usage(format!(
+            "{} has no api_key section, so authsome does not know which header carries the key",
+            def.name
+        ))
+    })?;
+    let (value, token) = spec.header_value(key.expose_secret());
+    let name = spec.header_name.to_ascii_lowercase();
+    credential(def, conn, &name, value, SecretString::from(token), false)
 }
 
 fn credential(

@@ -488,6 +488,42 @@ fn hardening_rules_each_hold() {
 }
 
 #[test]
+fn websocket_upgrades_get_the_credential_and_a_spliced_connection() {
+    let (u, echo) = setup("127.0.0.2");
+    let client = "import base64, os, socket, ssl, sys, urllib.parse as u\n\
+        p, t = u.urlparse(os.environ['HTTPS_PROXY']), u.urlparse(sys.argv[1])\n\
+        s = socket.create_connection((p.hostname, p.port))\n\
+        a = base64.b64encode(f'{p.username}:{p.password}'.encode()).decode()\n\
+        s.sendall(f'CONNECT {t.netloc} HTTP/1.1\\r\\nHost: {t.netloc}\\r\\nProxy-Authorization: Basic {a}\\r\\n\\r\\n'.encode())\n\
+        head = b''\n\
+        while b'\\r\\n\\r\\n' not in head: head += s.recv(1)\n\
+        w = ssl.create_default_context().wrap_socket(s, server_hostname=t.hostname)\n\
+        w.sendall(f'GET /ws HTTP/1.1\\r\\nHost: {t.netloc}\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n'.encode())\n\
+        head = b''\n\
+        while b'\\r\\n\\r\\n' not in head: head += w.recv(1)\n\
+        print(head.split(b'\\r\\n')[0].decode())\n\
+        w.sendall(b'ping-through-the-tunnel')\n\
+        got = b''\n\
+        while len(got) < 23: got += w.recv(64)\n\
+        print(got.decode())";
+    std::fs::write(u.home().join("ws.py"), client).unwrap();
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!("python3 {}/ws.py {}", u.home().display(), echo.url),
+    )
+    .ok();
+    assert_eq!(
+        r.stdout,
+        "HTTP/1.1 101 Switching Protocols\nping-through-the-tunnel\n"
+    );
+    let seen = &echo.seen("/ws")[0]["headers"];
+    assert_eq!(seen["authorization"], format!("Bearer {KEY}"));
+    assert_eq!(seen["upgrade"], "websocket");
+}
+
+#[test]
 fn basic_auth_providers_get_the_key_encoded() {
     let (u, echo) = setup("127.0.0.2");
     let (host, port) = echo

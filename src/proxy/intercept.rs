@@ -59,6 +59,7 @@ pub async fn intercept(proxy: Arc<Proxy>, upgraded: hyper::upgrade::Upgraded, ta
     let _ = http1::Builder::new()
         .max_header_size(MAX_HEAD)
         .serve_connection(TokioIo::new(tls), service)
+        .with_upgrades()
         .await;
 }
 
@@ -77,7 +78,23 @@ async fn handle(
         .headers
         .remove(CONNECTION_HEADER)
         .and_then(|v| v.to_str().ok().map(str::to_owned));
+    // A WebSocket upgrade: its two hop-by-hop headers go back in after the strip (and before
+    // the credential), and the connections are spliced once the upstream switches.
+    let upgrade = parts
+        .headers
+        .get(header::UPGRADE)
+        .filter(|_| names_upgrade(&parts.headers))
+        .cloned();
+    let client_upgrade = upgrade
+        .as_ref()
+        .and_then(|_| parts.extensions.remove::<hyper::upgrade::OnUpgrade>());
     strip_hop_by_hop(&mut parts.headers);
+    if let Some(protocol) = &upgrade {
+        parts.headers.insert(header::UPGRADE, protocol.clone());
+        parts
+            .headers
+            .insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    }
     let view = match proxy.resolver.view().await {
         Ok(v) => v,
         Err(e) => return proxy.refuse(log, StatusCode::BAD_GATEWAY, e.message()),
@@ -183,6 +200,22 @@ async fn handle(
         credential = Some(fresh);
     }
     log.status = response.status().as_u16();
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS
+        && let Some(client) = client_upgrade
+    {
+        let server = hyper::upgrade::on(&mut response);
+        tokio::spawn(async move {
+            if let (Ok(client), Ok(server)) = (client.await, server.await) {
+                let (mut client, mut server) = (TokioIo::new(client), TokioIo::new(server));
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            }
+        });
+        if credential.is_some() {
+            proxy.record(log);
+        }
+        let (parts, _) = response.into_parts();
+        return Response::from_parts(parts, super::server::empty());
+    }
     let response = finish(response, &method, credential.as_deref(), proxy).await;
     if credential.is_some() {
         proxy.record(log);
@@ -260,7 +293,7 @@ async fn open_upstream(proxy: &Proxy, target: &Target) -> Result<SendRequest<Bod
     let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
         .await
         .map_err(|e| format!("HTTP with {authority} failed: {e}"))?;
-    tokio::spawn(conn);
+    tokio::spawn(conn.with_upgrades());
     Ok(sender)
 }
 
@@ -312,6 +345,16 @@ async fn finish(
             Response::from_parts(parts, body.boxed())
         }
     }
+}
+
+/// Whether the `Connection` header lists `upgrade`.
+fn names_upgrade(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
 }
 
 fn set_length(headers: &mut HeaderMap, body: &Bytes) {

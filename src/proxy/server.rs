@@ -282,7 +282,8 @@ pub fn entry<B>(req: &Request<B>, target: Target) -> Entry {
     }
 }
 
-fn empty() -> Body {
+/// An empty body.
+pub fn empty() -> Body {
     Empty::new().map_err(|never| match never {}).boxed()
 }
 

@@ -14,6 +14,8 @@
 //   /echo-header        the received Authorization in an `x-echo` response header
 //   /redirect?to=URL    302 to URL
 //   anything else       200 with {"method","path","headers","body"}
+//   an Upgrade request  101 (a WebSocket handshake), then every byte sent is echoed back
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 
@@ -78,6 +80,17 @@ const server = https.createServer(
     });
   },
 );
+server.on('upgrade', (req, socket) => {
+  seen.push({ method: req.method, path: req.url, headers: req.headers, body: '' });
+  const accept = createHash('sha1')
+    .update(`${req.headers['sec-websocket-key'] || ''}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+    .digest('base64');
+  socket.write(
+    `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+  );
+  // Raw bytes back, no WebSocket framing: the test checks the tunnel, not the protocol.
+  socket.pipe(socket);
+});
 server.keepAliveTimeout = 60_000;
 server.listen(Number(args.port || 0), host, () => {
   const { port } = server.address();

@@ -56,16 +56,30 @@ pub fn path() -> Result<PathBuf> {
     Ok(crate::paths::state_dir()?.join("audit.jsonl"))
 }
 
+/// A log that reached this size is moved to `audit.jsonl.1` (replacing the one before) when the
+/// next proxy starts, so the log keeps between this and twice this much.
+const ROTATE_AT: u64 = 16 * 1024 * 1024;
+
+fn previous(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".1");
+    PathBuf::from(name)
+}
+
 /// An open log, appended to by the proxy's tasks.
 pub struct Log {
     file: Mutex<File>,
 }
 
 impl Log {
-    /// Opens (creating, mode 0600) the log for appending.
+    /// Opens (creating, mode 0600) the log for appending, rotating it first when it is large.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent() {
             crate::crypto::identity::create_private_dir(dir)?;
+        }
+        if std::fs::metadata(path).is_ok_and(|m| m.len() >= ROTATE_AT) {
+            std::fs::rename(path, previous(path))
+                .map_err(|e| Error::io("rotate the audit log", path, e))?;
         }
         let mut options = File::options();
         options.append(true).create(true);
@@ -101,15 +115,47 @@ impl Log {
     }
 }
 
-/// Reads every entry of the log; lines that do not parse are skipped.
+/// Reads every entry of the log (the rotated part first); lines that do not parse are skipped.
 pub fn read(path: &Path) -> Result<Vec<Entry>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io("read the audit log", path, e)),
-    };
-    Ok(text
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect())
+    let mut entries = Vec::new();
+    for file in [previous(path), path.to_owned()] {
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io("read the audit log", &file, e)),
+        };
+        entries.extend(text.lines().filter_map(|l| serde_json::from_str(l).ok()));
+    }
+    Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_log_is_rotated_and_both_parts_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let entry = |p: &str| Entry {
+            time: String::new(),
+            action: Action::Injected,
+            provider: Some("p".into()),
+            connection: None,
+            method: "GET".into(),
+            host: "h".into(),
+            path: p.into(),
+            status: 200,
+            reason: None,
+            retried: false,
+        };
+        Log::open(&path).unwrap().record(entry("/old"));
+        // Grow it past the limit without writing 16 MiB.
+        let f = File::options().append(true).open(&path).unwrap();
+        f.set_len(ROTATE_AT).unwrap();
+        Log::open(&path).unwrap().record(entry("/new"));
+        assert!(previous(&path).exists());
+        let paths: Vec<String> = read(&path).unwrap().into_iter().map(|e| e.path).collect();
+        assert_eq!(paths, ["/old", "/new"]);
+    }
 }

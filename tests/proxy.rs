@@ -524,6 +524,37 @@ fn websocket_upgrades_get_the_credential_and_a_spliced_connection() {
 }
 
 #[test]
+fn behind_another_http_proxy_authsome_goes_through_it() {
+    let (u, echo) = setup("127.0.0.2");
+    let authsome = env!("CARGO_BIN_EXE_authsome");
+    // The outer run plays the network's proxy for the inner one. Both read the same store, so
+    // both intercept: through the chain, the request is injected once by each.
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!("{authsome} run -- curl -sS {}/chained", echo.url),
+    )
+    .ok();
+    assert!(r.stdout.contains("\"/chained\""), "{}", r.stdout);
+    assert_eq!(echo.auth("/chained"), format!("Bearer {KEY}"));
+    let audit: serde_json::Value =
+        serde_json::from_str(&u.run(&["audit", "--json"]).ok().stdout).unwrap();
+    let hops = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["path"] == "/chained" && e["action"] == "injected")
+        .count();
+    assert_eq!(hops, 2, "{audit}");
+    // A proxy authsome cannot speak through is named, not ignored.
+    let mut c = u.command();
+    c.env("HTTPS_PROXY", "socks5://127.0.0.1:9")
+        .args(["run", "--", "true"]);
+    finish(c, None).fails(2, "only reach upstream servers through an http:// proxy");
+}
+
+#[test]
 fn basic_auth_providers_get_the_key_encoded() {
     let (u, echo) = setup("127.0.0.2");
     let (host, port) = echo

@@ -14,7 +14,6 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode, Uri, Version};
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
 use super::Proxy;
@@ -280,10 +279,7 @@ async fn send(
 
 async fn open_upstream(proxy: &Proxy, target: &Target) -> Result<SendRequest<Body>, String> {
     let authority = target.authority();
-    let tcp = TcpStream::connect((target.host.as_str(), target.port))
-        .await
-        .map_err(|e| format!("could not reach {authority}: {e}"))?;
-    let _ = tcp.set_nodelay(true);
+    let tcp = super::upstream::dial(proxy.via.as_ref(), &target.host, target.port).await?;
     let name = rustls::pki_types::ServerName::try_from(target.host.clone())
         .map_err(|_| format!("{} is not a valid TLS server name", target.host))?;
     let tls = tokio_rustls::TlsConnector::from(proxy.upstream_tls.clone())

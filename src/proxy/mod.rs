@@ -13,6 +13,7 @@ mod intercept;
 mod redact;
 pub mod routes;
 mod server;
+mod upstream;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -39,6 +40,8 @@ pub struct Proxy {
     resolver: Resolver,
     ca: ca::LocalCa,
     upstream_tls: Arc<ClientConfig>,
+    /// The HTTP proxy authsome was started behind, if any.
+    via: Option<upstream::Via>,
     /// The `Proxy-Authorization` value a client must send.
     password_header: String,
     /// (provider, placeholder) for every provider the child got variables for.
@@ -167,6 +170,8 @@ pub struct Running {
 
 /// Starts the proxy on 127.0.0.1 with a random port and password.
 pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
+    // Read before anything else: the child's proxy variables are authsome's, not these.
+    let via = upstream::Via::from_env()?;
     let resolver = Resolver::new(settings)?;
     let ca_dir = ca::dir()?;
     let ca = ca::LocalCa::load_or_create(&ca_dir)?;
@@ -229,6 +234,7 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
         resolver,
         ca,
         upstream_tls,
+        via,
         password_header,
         placeholders,
         audit: Some(audit),

@@ -145,16 +145,11 @@ async fn connect(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
             }
         });
     } else {
-        let mut upstream = match TcpStream::connect((target.host.as_str(), target.port)).await {
-            Ok(s) => s,
-            Err(e) => {
-                return text(
-                    StatusCode::BAD_GATEWAY,
-                    &format!("could not reach {}: {e}", target.authority()),
-                );
-            }
-        };
-        let _ = upstream.set_nodelay(true);
+        let mut upstream =
+            match super::upstream::dial(proxy.via.as_ref(), &target.host, target.port).await {
+                Ok(s) => s,
+                Err(e) => return text(StatusCode::BAD_GATEWAY, &e),
+            };
         tokio::spawn(async move {
             if let Ok(upgraded) = hyper::upgrade::on(req).await {
                 let mut client = TokioIo::new(upgraded);
@@ -203,12 +198,18 @@ async fn plain(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
     if let Some(other) = proxy.foreign_placeholder(&parts.headers, &path_and_query, None) {
         return proxy.refuse_placeholder(log, other, &target.authority());
     }
-    let tcp = match TcpStream::connect((target.host.as_str(), target.port)).await {
+    // Behind another proxy the request goes to it as it came (absolute URI); else to the host.
+    let via = proxy.via.as_ref().filter(|v| v.applies(&target.host));
+    let connected = match via {
+        Some(v) => TcpStream::connect(v.address()).await,
+        None => TcpStream::connect((target.host.as_str(), target.port)).await,
+    };
+    let tcp = match connected {
         Ok(s) => s,
         Err(e) => {
             return text(
                 StatusCode::BAD_GATEWAY,
-                &format!("could not reach {}: {e}", target.host),
+                &format!("could not reach {}: {e}", target.authority()),
             );
         }
     };
@@ -217,7 +218,17 @@ async fn plain(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
         Err(e) => return text(StatusCode::BAD_GATEWAY, &e.to_string()),
     };
     tokio::spawn(conn);
-    parts.uri = Uri::try_from(path_and_query.as_str()).unwrap_or_else(|_| Uri::from_static("/"));
+    match via {
+        Some(v) => {
+            if let Some(auth) = v.auth().and_then(|a| HeaderValue::from_str(a).ok()) {
+                parts.headers.insert(header::PROXY_AUTHORIZATION, auth);
+            }
+        }
+        None => {
+            parts.uri =
+                Uri::try_from(path_and_query.as_str()).unwrap_or_else(|_| Uri::from_static("/"));
+        }
+    }
     let request = Request::from_parts(parts, body.map_err(BoxError::from).boxed());
     match sender.send_request(request).await {
         Ok(response) => {

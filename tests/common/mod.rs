@@ -91,6 +91,7 @@ impl User {
                 || k.starts_with("XDG_")
                 || k.starts_with("GIT_")
                 || k == "BROWSER"
+                || k.to_ascii_lowercase().ends_with("_proxy")
             {
                 c.env_remove(&k);
             }

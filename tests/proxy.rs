@@ -150,6 +150,26 @@ fn curl_python_and_git_get_the_credential_and_the_child_only_placeholders() {
     let ca = std::fs::read(ca_dir.join("ca.pem")).unwrap();
     run_sh(&u, &echo, &[], "true").ok();
     assert_eq!(std::fs::read(ca_dir.join("ca.pem")).unwrap(), ca);
+    // doctor checks it, and says what to do when the key is open to others.
+    u.run(&["doctor"]).ok();
+    std::fs::set_permissions(
+        ca_dir.join("ca-key.pem"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let r = u.run(&["doctor"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains("FAIL  proxy CA") && r.stdout.contains("chmod 600"),
+        "{}",
+        r.stdout
+    );
+    run_sh(&u, &echo, &[], "true").fails(11, "chmod 600");
+    std::fs::set_permissions(
+        ca_dir.join("ca-key.pem"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
     // Nothing went into the store: no commit, a clean work tree.
     u.assert_git_clean();
 }

@@ -162,6 +162,20 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
         }
     }
 
+    match crate::proxy::check_ca() {
+        Ok(Some(dir)) => push(
+            "proxy CA",
+            Level::Ok,
+            format!("{} (key mode 0600)", dir.display()),
+        ),
+        Ok(None) => push(
+            "proxy CA",
+            Level::Ok,
+            "not made yet; the first `authsome run` makes it".into(),
+        ),
+        Err(e) => push("proxy CA", Level::Fail, e.message().to_owned()),
+    }
+
     let failed = checks.iter().any(|c| c.level == Level::Fail);
     if out.json {
         let list: Vec<_> = checks

@@ -25,6 +25,24 @@ pub fn dir() -> Result<PathBuf> {
     Ok(crate::paths::config_dir()?.join("ca"))
 }
 
+/// Where the CA is, if it was made, after checking that its key is private and readable.
+pub fn check(dir: &Path) -> Result<Option<PathBuf>> {
+    let key = dir.join(KEY_FILE);
+    if !key.exists() {
+        return Ok(None);
+    }
+    identity::check_private_file(&key)?;
+    KeyPair::from_pem(&std::fs::read_to_string(&key).map_err(|e| Error::io("read", &key, e))?)
+        .map_err(|e| {
+            Error::crypto(format!(
+                "the local CA key {} is unreadable ({e}); delete {} and the next `authsome run` makes a new CA",
+                key.display(),
+                dir.display()
+            ))
+        })?;
+    Ok(Some(dir.to_owned()))
+}
+
 /// The local CA, with a cache of the server configurations it issued this run.
 pub struct LocalCa {
     issuer: Issuer<'static, KeyPair>,

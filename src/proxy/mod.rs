@@ -35,6 +35,11 @@ pub fn crypto_provider() -> Arc<CryptoProvider> {
         .clone()
 }
 
+/// The local CA's folder if it exists, after checking its key (for `doctor`).
+pub fn check_ca() -> Result<Option<std::path::PathBuf>> {
+    ca::check(&ca::dir()?)
+}
+
 /// A running proxy's shared state.
 pub struct Proxy {
     resolver: Resolver,

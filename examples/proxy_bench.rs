@@ -44,7 +44,7 @@ fn main() {
     let mut rows = Vec::new();
     rows.push(("direct".to_owned(), bench(None, &ca.ca, &target)));
 
-    let (mut authsome, proxy, bundle) = start_authsome(&bin, dir.path(), &ca.ca);
+    let (mut authsome, proxy, bundle) = start_authsome(&bin, dir.path(), &ca.ca, upstream.port());
     let stats = bench(Some(&proxy), &bundle, &target);
     let memory = peak_rss_kib(authsome.id());
     rows.push(("authsome run".to_owned(), stats));
@@ -207,7 +207,12 @@ fn start_upstream(ca: &TestCa) -> SocketAddr {
 
 /// Starts `authsome run` with a connection for the upstream; returns it, the proxy URL and the
 /// trust bundle the child got.
-fn start_authsome(bin: &Path, dir: &Path, upstream_ca: &Path) -> (Child, String, PathBuf) {
+fn start_authsome(
+    bin: &Path,
+    dir: &Path,
+    upstream_ca: &Path,
+    port: u16,
+) -> (Child, String, PathBuf) {
     let home = dir.join("home");
     std::fs::create_dir_all(&home).unwrap();
     let cmd = |args: &[&str]| {
@@ -237,7 +242,7 @@ fn start_authsome(bin: &Path, dir: &Path, upstream_ca: &Path) -> (Child, String,
     let def = dir.join("bench.yaml");
     std::fs::write(
         &def,
-        "schema_version: 1\nname: bench\ndisplay_name: Bench\nauth_type: api_key\nflow: api_key\nhosts:\n  - host: 127.0.0.2\napi_key:\n  header_name: Authorization\n  header_prefix: Bearer\n",
+        format!("schema_version: 1\nname: bench\ndisplay_name: Bench\nauth_type: api_key\nflow: api_key\nhosts:\n  - host: 127.0.0.2\n    port: {port}\napi_key:\n  header_name: Authorization\n  header_prefix: Bearer\n"),
     )
     .unwrap();
     run(&["provider", "add", def.to_str().unwrap()], None);

@@ -26,3 +26,13 @@ pub fn random_hex(n: usize) -> String {
     getrandom::getrandom(&mut buf).expect("the operating system's random generator works");
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// An HTTP Basic credential, `Basic base64(user:password)`, wiped from memory when dropped.
+pub fn basic_auth(user: &str, password: &str) -> zeroize::Zeroizing<String> {
+    use base64::Engine;
+    let pair = zeroize::Zeroizing::new(format!("{user}:{password}"));
+    zeroize::Zeroizing::new(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())
+    ))
+}

@@ -278,7 +278,7 @@ fn connections_are_chosen_per_run_and_per_request() {
     )
     .ok();
     assert!(r.stdout.contains("no connection \"nope\""), "{}", r.stdout);
-    assert!(r.stdout.ends_with(" 502"), "{}", r.stdout);
+    assert!(r.stdout.ends_with(" 403"), "{}", r.stdout);
     assert!(echo.seen("/nope").is_empty());
     // --connection naming a connection that does not exist fails before the command runs.
     run_sh(&u, &echo, &["-c", "echo=gone"], "echo ran").fails(3, "gone");
@@ -398,9 +398,21 @@ fn hardening_rules_each_hold() {
     let inside = &echo.seen("/absolute-inside")[0];
     assert_eq!(inside["headers"]["host"], host, "{inside}");
 
-    // Redirects go back to the client, which follows them (or not) itself.
+    // Redirects go back to the client as they came, for it to follow (or not) itself.
     let landed = format!("{url}/landed");
-    assert_eq!(code("", &format!("/redirect?to={landed}")), "302");
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!("curl -sS -o /dev/null -D - '{url}/redirect?to={landed}'"),
+    )
+    .ok();
+    assert!(r.stdout.contains("HTTP/1.1 302"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!("location: {landed}")),
+        "{}",
+        r.stdout
+    );
     assert!(echo.seen("/landed").is_empty());
 
     // Injected requests ask for uncompressed answers, so an echo can be redacted.
@@ -567,11 +579,48 @@ fn behind_another_http_proxy_authsome_goes_through_it() {
         .filter(|e| e["path"] == "/chained" && e["action"] == "injected")
         .count();
     assert_eq!(hops, 2, "{audit}");
+    // The hosts in authsome's own NO_PROXY are reached directly: one injection, not two.
+    run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!(
+            "NO_PROXY=127.0.0.2 {authsome} run -- curl -sS {}/direct",
+            echo.url
+        ),
+    )
+    .ok();
+    let audit: serde_json::Value =
+        serde_json::from_str(&u.run(&["audit", "--json"]).ok().stdout).unwrap();
+    let hops = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["path"] == "/direct")
+        .count();
+    assert_eq!(hops, 1, "{audit}");
+    // An upstream proxy that wants credentials it was not given is named as the problem.
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!(
+            "HTTPS_PROXY=http://${{HTTPS_PROXY##*@}} {authsome} run -- curl -s {}/no-creds",
+            echo.url
+        ),
+    )
+    .ok();
+    assert!(r.stdout.contains("wants credentials"), "{}", r.stdout);
     // A proxy authsome cannot speak through is named, not ignored.
     let mut c = u.command();
-    c.env("HTTPS_PROXY", "socks5://127.0.0.1:9")
+    c.env("HTTPS_PROXY", "socks5://user:hunter2@127.0.0.1:9")
         .args(["run", "--", "true"]);
-    finish(c, None).fails(2, "only reach upstream servers through an http:// proxy");
+    let r = finish(c, None).fails(2, "only reach upstream servers through an http:// proxy");
+    assert!(
+        !r.stderr.contains("hunter2"),
+        "the password stays out of messages: {}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -601,6 +650,19 @@ fn basic_auth_providers_get_the_key_encoded() {
     assert!(!r.stdout.contains(encoded), "{}", r.stdout);
     assert!(
         r.stdout.contains("Basic authsome-placeholder-basic-"),
+        "{}",
+        r.stdout
+    );
+    // So is the raw key, when an API repeats it ("invalid key raw-key-123").
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!("curl -sS '{}/basic/say?text=bad+key+raw-key-123'", echo.url),
+    )
+    .ok();
+    assert!(
+        r.stdout.starts_with("bad key authsome-placeholder-basic-"),
         "{}",
         r.stdout
     );

@@ -136,24 +136,17 @@ impl ApiKeySpec {
     /// The header value that carries `key`, and the part of it that stands for the key (what an
     /// echo of the header would reveal).
     pub fn header_value(&self, key: &str) -> (String, String) {
-        use base64::Engine;
-        let token = match self.basic_auth {
-            None => key.to_owned(),
+        let (prefix, token) = match self.basic_auth {
+            None => (self.header_prefix.trim(), key.to_owned()),
             Some(place) => {
-                let pair = match place {
-                    BasicAuth::Username => format!("{key}:"),
+                let basic = match place {
+                    BasicAuth::Username => crate::basic_auth(key, ""),
                     BasicAuth::Password => {
-                        format!("{}:{key}", self.basic_user.as_deref().unwrap_or_default())
+                        crate::basic_auth(self.basic_user.as_deref().unwrap_or_default(), key)
                     }
                 };
-                let pair = zeroize::Zeroizing::new(pair);
-                base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())
+                ("Basic", basic.trim_start_matches("Basic ").to_owned())
             }
-        };
-        let prefix = if self.basic_auth.is_some() {
-            "Basic"
-        } else {
-            self.header_prefix.trim()
         };
         let value = match prefix {
             "" => token.clone(),

@@ -90,22 +90,22 @@ pub fn access_token(w: &Want<'_>, warn: &dyn Fn(&str)) -> Result<SecretString> {
     refresh_now(w, &snap, &record, warn)
 }
 
-/// The access token to use after the provider rejected `rejected` although it had not expired:
-/// one another process stored meanwhile, else a refreshed one.
+/// The access token to use after the provider refused the `rejected` ones although they had not
+/// expired: one another process stored meanwhile, else a refreshed one.
 pub fn access_token_replacing(
     w: &Want<'_>,
-    rejected: &SecretString,
+    rejected: &[SecretString],
     warn: &dyn Fn(&str),
 ) -> Result<SecretString> {
     let _lock = lock(w)?;
     let snap = w.store.snapshot()?;
     let record = committed_record(w, &snap)?;
     let known = [fresh_committed(w, &snap, &record)?, fresh_cached(w, &snap)?];
-    if let Some(t) = known
-        .into_iter()
-        .flatten()
-        .find(|t| t.expose_secret() != rejected.expose_secret())
-    {
+    if let Some(t) = known.into_iter().flatten().find(|t| {
+        !rejected
+            .iter()
+            .any(|r| r.expose_secret() == t.expose_secret())
+    }) {
         return Ok(t);
     }
     refresh_now(w, &snap, &record, warn)

@@ -57,7 +57,7 @@ pub fn path() -> Result<PathBuf> {
 }
 
 /// A log that reached this size is moved to `audit.jsonl.1` (replacing the one before) when the
-/// next proxy starts, so the log keeps between this and twice this much.
+/// next proxy starts.
 const ROTATE_AT: u64 = 16 * 1024 * 1024;
 
 fn previous(path: &Path) -> PathBuf {
@@ -78,8 +78,12 @@ impl Log {
             crate::crypto::identity::create_private_dir(dir)?;
         }
         if std::fs::metadata(path).is_ok_and(|m| m.len() >= ROTATE_AT) {
-            std::fs::rename(path, previous(path))
-                .map_err(|e| Error::io("rotate the audit log", path, e))?;
+            match std::fs::rename(path, previous(path)) {
+                // Another run starting at the same moment rotated it first.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("rotate the audit log", path, e)),
+                Ok(()) => {}
+            }
         }
         let mut options = File::options();
         options.append(true).create(true);

@@ -119,24 +119,31 @@ pub fn run(
         };
         Error::usage(format!("could not run {name}: {e}{hint}"))
     })?;
+    // Signals go to the child only while it is unreaped: after `wait` its pid may belong to
+    // another process. The forwarders check this flag under its lock as they signal.
+    let unreaped = std::sync::Arc::new(std::sync::Mutex::new(true));
     #[cfg(unix)]
     {
         let pid = child.id() as libc::pid_t;
         for (sig, mut stream) in handlers {
+            let unreaped = unreaped.clone();
             runtime.spawn(async move {
                 while stream.recv().await.is_some() {
                     let from_terminal =
                         (sig == libc::SIGINT || sig == libc::SIGQUIT) && in_terminal_foreground();
-                    if !from_terminal {
-                        // SAFETY: kill(2) with a pid we started and have not reaped.
+                    let unreaped = unreaped.lock().unwrap_or_else(|e| e.into_inner());
+                    if !from_terminal && *unreaped {
+                        // SAFETY: kill(2) on our child, which the flag says is not reaped yet.
                         unsafe { libc::kill(pid, sig) };
                     }
                 }
             });
         }
+        wait_without_reaping(pid);
     }
     #[cfg(not(unix))]
     let _ = runtime;
+    *unreaped.lock().unwrap_or_else(|e| e.into_inner()) = false;
     let status = child
         .wait()
         .map_err(|e| Error::internal(format!("waiting for {name}: {e}")))?;
@@ -148,6 +155,26 @@ pub fn run(
         }
     }
     Ok(Exit::Code(status.code().unwrap_or(1)))
+}
+
+/// Waits until the child has exited, leaving it to be reaped (its pid stays ours until then).
+#[cfg(unix)]
+fn wait_without_reaping(pid: libc::pid_t) {
+    loop {
+        // SAFETY: waitid(2) writes only into `info`, a zeroed siginfo_t we own.
+        let done = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if done == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return;
+        }
+    }
 }
 
 /// Whether authsome is in the foreground process group of its terminal, so that a Ctrl-C

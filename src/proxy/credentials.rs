@@ -87,9 +87,11 @@ pub struct Credential {
     pub header: hyper::header::HeaderName,
     /// The header value (marked sensitive).
     pub value: hyper::header::HeaderValue,
-    /// The secret as it appears in the header (the key, the token, or their Basic encoding),
-    /// to redact it from responses that echo it.
+    /// The secret as it appears in the header (the key, the token, or their Basic encoding).
     pub secret: SecretString,
+    /// Every form of the secret a response must not echo to the child: `secret`, and the raw
+    /// key when the header carries an encoding of it.
+    pub redact: Vec<SecretString>,
     /// Whether it is an OAuth2 access token (so a 401 is worth one refresh).
     pub oauth: bool,
 }
@@ -109,9 +111,12 @@ pub struct Resolver {
     refs_dir: PathBuf,
     view: Mutex<Arc<View>>,
     cache: Mutex<HashMap<(String, String), Cached>>,
-    /// The last token each connection's upstream refused: a committed token that is still
-    /// "valid" by its expiry must not come back after it was refused and replaced.
-    rejected: Mutex<HashMap<(String, String), SecretString>>,
+    /// The tokens each connection's upstream refused: a committed token that is still "valid"
+    /// by its expiry must not come back after it was refused and replaced.
+    rejected: Mutex<HashMap<(String, String), Vec<SecretString>>>,
+    /// When each connection was last refreshed after a 401: a token the upstream keeps refusing
+    /// is not refreshed again on every request.
+    refreshed: Mutex<HashMap<(String, String), Instant>>,
 }
 
 impl Resolver {
@@ -129,6 +134,7 @@ impl Resolver {
             view: Mutex::new(Arc::new(view)),
             cache: Mutex::new(HashMap::new()),
             rejected: Mutex::new(HashMap::new()),
+            refreshed: Mutex::new(HashMap::new()),
         })
     }
 
@@ -212,10 +218,10 @@ impl Resolver {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&key)
-            .map(|s| SecretString::from(s.expose_secret().to_owned()));
-        let credential = Arc::new(
-            blocking(move || fetch(&settings, &store_id, &def, &conn, rejected.as_ref())).await?,
-        );
+            .cloned()
+            .unwrap_or_default();
+        let credential =
+            Arc::new(blocking(move || fetch(&settings, &store_id, &def, &conn, &rejected)).await?);
         self.remember(key, credential.clone(), view);
         Ok(credential)
     }
@@ -235,17 +241,32 @@ impl Resolver {
         let (def, store_id) = (p.def.clone(), view.store_id.clone());
         let conn = stale.connection.clone();
         let key = (stale.provider.clone(), stale.connection.clone());
-        let rejected = SecretString::from(stale.secret.expose_secret().to_owned());
-        self.rejected
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(
-                key.clone(),
-                SecretString::from(stale.secret.expose_secret().to_owned()),
-            );
-        let credential = Arc::new(
-            blocking(move || fetch(&settings, &store_id, &def, &conn, Some(&rejected))).await?,
-        );
+        {
+            let mut refreshed = self.refreshed.lock().unwrap_or_else(|e| e.into_inner());
+            if refreshed
+                .get(&key)
+                .is_some_and(|at| at.elapsed() < TOKEN_RECHECK)
+            {
+                return Err(Error::new(
+                    ErrorKind::AuthFailed,
+                    format!(
+                        "{}/{} was refreshed less than {} seconds ago and is still refused; check its scopes, or log in again",
+                        stale.provider,
+                        stale.connection,
+                        TOKEN_RECHECK.as_secs()
+                    ),
+                ));
+            }
+            refreshed.insert(key.clone(), Instant::now());
+        }
+        let rejected = {
+            let mut all = self.rejected.lock().unwrap_or_else(|e| e.into_inner());
+            let list = all.entry(key.clone()).or_default();
+            list.push(stale.secret.clone());
+            list.clone()
+        };
+        let credential =
+            Arc::new(blocking(move || fetch(&settings, &store_id, &def, &conn, &rejected)).await?);
         self.remember(key, credential.clone(), view);
         Ok(credential)
     }
@@ -339,7 +360,7 @@ fn fetch(
     store_id: &str,
     def: &ProviderDef,
     conn: &str,
-    rejected: Option<&SecretString>,
+    rejected: &[SecretString],
 ) -> Result<Credential> {
     let store = settings.open()?;
     let want = Want {
@@ -352,12 +373,13 @@ fn fetch(
     };
     let warn = |m: &str| eprintln!("authsome: warning: {m}");
     if def.auth_type == AuthType::Oauth2 {
-        let token = match rejected {
-            Some(r) => refresh::access_token_replacing(&want, r, &warn)?,
-            None => refresh::access_token(&want, &warn)?,
+        let token = if rejected.is_empty() {
+            refresh::access_token(&want, &warn)?
+        } else {
+            refresh::access_token_replacing(&want, rejected, &warn)?
         };
         let value = format!("Bearer {}", token.expose_secret());
-        return credential(def, conn, "authorization", value, token, true);
+        return credential(def, conn, "authorization", value, token, None, true);
     }
     let key = refresh::read_field(&want, "api_key", &warn)?;
     let spec = def.api_key.as_ref().ok_or_else(|| {
@@ -368,7 +390,16 @@ fn fetch(
     })?;
     let (value, token) = spec.header_value(key.expose_secret());
     let name = spec.header_name.to_ascii_lowercase();
-    credential(def, conn, &name, value, SecretString::from(token), false)
+    let raw = (token != key.expose_secret()).then_some(key);
+    credential(
+        def,
+        conn,
+        &name,
+        value,
+        SecretString::from(token),
+        raw,
+        false,
+    )
 }
 
 fn credential(
@@ -377,6 +408,7 @@ fn credential(
     header: &str,
     value: String,
     secret: SecretString,
+    raw: Option<SecretString>,
     oauth: bool,
 ) -> Result<Credential> {
     let value = zeroize::Zeroizing::new(value);
@@ -401,6 +433,7 @@ fn credential(
         connection: conn.to_owned(),
         header,
         value,
+        redact: std::iter::once(secret.clone()).chain(raw).collect(),
         secret,
         oauth,
     })

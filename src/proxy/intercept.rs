@@ -5,6 +5,7 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use age::secrecy::ExposeSecret;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -73,10 +74,20 @@ async fn handle(
     if is_trace(&parts.method) {
         return proxy.refuse_trace(log);
     }
-    let named = parts
-        .headers
-        .remove(CONNECTION_HEADER)
-        .and_then(|v| v.to_str().ok().map(str::to_owned));
+    let requested_connection = match parts.headers.remove(CONNECTION_HEADER) {
+        None => None,
+        Some(v) => match v.to_str() {
+            Ok(name) => Some(name.trim().to_owned()),
+            // Falling back to the default would send another account's credential.
+            Err(_) => {
+                return proxy.refuse(
+                    log,
+                    StatusCode::BAD_REQUEST,
+                    "X-Authsome-Connection must be a connection name in plain ASCII",
+                );
+            }
+        },
+    };
     // A WebSocket upgrade: its two hop-by-hop headers go back in after the strip (and before
     // the credential), and the connections are spliced once the upstream switches.
     let upgrade = parts
@@ -119,11 +130,12 @@ async fn handle(
             log.provider = Some(provider.clone());
             match proxy
                 .resolver
-                .credential(&view, provider, named.as_deref())
+                .credential(&view, provider, requested_connection.as_deref())
                 .await
             {
                 Ok(c) => Some(c),
-                Err(e) => return proxy.refuse(log, StatusCode::BAD_GATEWAY, e.message()),
+                // Not a gateway failure: an SDK would retry a 502 to no avail.
+                Err(e) => return proxy.refuse(log, StatusCode::FORBIDDEN, e.message()),
             }
         }
     };
@@ -175,7 +187,7 @@ async fn handle(
     }
     let mut response = match send(proxy, target, upstream, request).await {
         Ok(r) => r,
-        Err(e) => return proxy.answer(log, StatusCode::BAD_GATEWAY, &e),
+        Err(e) => return failed(proxy, log, &e),
     };
     let mut credential = credential;
     if response.status() == StatusCode::UNAUTHORIZED
@@ -194,7 +206,7 @@ async fn handle(
         log.retried = true;
         response = match send(proxy, target, upstream, retry).await {
             Ok(r) => r,
-            Err(e) => return proxy.answer(log, StatusCode::BAD_GATEWAY, &e),
+            Err(e) => return failed(proxy, log, &e),
         };
         credential = Some(fresh);
     }
@@ -212,7 +224,10 @@ async fn handle(
         if credential.is_some() {
             proxy.record(log);
         }
-        let (parts, _) = response.into_parts();
+        let (mut parts, _) = response.into_parts();
+        if let Some(c) = &credential {
+            redact_headers(&mut parts.headers, c, proxy);
+        }
         return Response::from_parts(parts, super::server::empty());
     }
     let response = finish(response, &method, credential.as_deref(), proxy).await;
@@ -220,6 +235,16 @@ async fn handle(
         proxy.record(log);
     }
     response
+}
+
+/// The answer when the upstream could not be reached or failed: logged when a credential was
+/// sent (it may have arrived), not otherwise (neither an injection nor a refusal).
+fn failed(proxy: &Proxy, entry: super::audit::Entry, message: &str) -> Response<Body> {
+    if entry.action == Action::Injected {
+        proxy.answer(entry, StatusCode::BAD_GATEWAY, message)
+    } else {
+        text(StatusCode::BAD_GATEWAY, message)
+    }
 }
 
 /// After a 401 to an OAuth2 token: a different, fresh token, if there is one.
@@ -306,9 +331,9 @@ async fn finish(
     let Some(c) = credential else {
         return Response::from_parts(parts, body.map_err(BoxError::from).boxed());
     };
+    redact_headers(&mut parts.headers, c, proxy);
     let placeholder = proxy.placeholder_of(&c.provider);
-    let secret = age::secrecy::ExposeSecret::expose_secret(&c.secret).as_bytes();
-    redact::headers(&mut parts.headers, secret, placeholder.as_bytes());
+    let secrets = || c.redact.iter().map(|s| s.expose_secret().as_bytes());
     let bodiless = *method == Method::HEAD
         || parts.status == StatusCode::NO_CONTENT
         || parts.status == StatusCode::NOT_MODIFIED;
@@ -326,20 +351,32 @@ async fn finish(
                     );
                 }
             };
-            let bytes = redact::whole(bytes, secret, placeholder.as_bytes());
+            let bytes = secrets().fold(bytes, |b, secret| {
+                redact::whole(b, secret, placeholder.as_bytes())
+            });
             set_length(&mut parts.headers, &bytes);
             Response::from_parts(parts, full(bytes))
         }
         _ => {
             // The length can change, so the client gets the body chunked.
             parts.headers.remove(header::CONTENT_LENGTH);
-            let body = redact::Stream::new(
-                body.map_err(BoxError::from).boxed(),
-                secret,
-                placeholder.as_bytes(),
-            );
-            Response::from_parts(parts, body.boxed())
+            let body = secrets().fold(body.map_err(BoxError::from).boxed(), |b, secret| {
+                redact::Stream::new(b, secret, placeholder.as_bytes()).boxed()
+            });
+            Response::from_parts(parts, body)
         }
+    }
+}
+
+/// Replaces every form of the credential in response headers with the placeholder.
+fn redact_headers(headers: &mut HeaderMap, c: &Credential, proxy: &Proxy) {
+    let placeholder = proxy.placeholder_of(&c.provider);
+    for secret in &c.redact {
+        redact::headers(
+            headers,
+            secret.expose_secret().as_bytes(),
+            placeholder.as_bytes(),
+        );
     }
 }
 

@@ -45,8 +45,10 @@ pub struct Proxy {
     resolver: Resolver,
     ca: ca::LocalCa,
     upstream_tls: Arc<ClientConfig>,
-    /// The HTTP proxy authsome was started behind, if any.
+    /// The HTTP proxy authsome was started behind for HTTPS, if any.
     via: Option<upstream::Via>,
+    /// The HTTP proxy authsome was started behind for plain HTTP, if any.
+    via_http: Option<upstream::Via>,
     /// The `Proxy-Authorization` value a client must send.
     password_header: String,
     /// (provider, placeholder) for every provider the child got variables for.
@@ -175,8 +177,8 @@ pub struct Running {
 
 /// Starts the proxy on 127.0.0.1 with a random port and password.
 pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
-    // Read before anything else: the child's proxy variables are authsome's, not these.
-    let via = upstream::Via::from_env()?;
+    let via = upstream::Via::from_env(&upstream::HTTPS_VARS)?;
+    let via_http = upstream::Via::from_env(&upstream::HTTP_VARS)?;
     let resolver = Resolver::new(settings)?;
     let ca_dir = ca::dir()?;
     let ca = ca::LocalCa::load_or_create(&ca_dir)?;
@@ -185,11 +187,7 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
     let bundle = ca.write_bundle(&ca_dir, &roots)?;
     let upstream_tls = Arc::new(upstream_tls(roots, options.upstream_ca)?);
     let password = crate::random_hex(16);
-    let password_header = {
-        use base64::Engine;
-        let b64 = base64::engine::general_purpose::STANDARD.encode(format!("authsome:{password}"));
-        format!("Basic {b64}")
-    };
+    let password_header = crate::basic_auth("authsome", &password).to_string();
     let view = resolver.current();
     let mut placeholders = Vec::new();
     let mut variables = Vec::new();
@@ -240,6 +238,7 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
         ca,
         upstream_tls,
         via,
+        via_http,
         password_header,
         placeholders,
         audit: Some(audit),

@@ -18,13 +18,19 @@ pub fn headers(headers: &mut HeaderMap, secret: &[u8], placeholder: &[u8]) {
         return;
     }
     let finder = memmem::Finder::new(secret);
-    for value in headers.values_mut() {
+    let mut unfixable = Vec::new();
+    for (name, value) in headers.iter_mut() {
         if finder.find(value.as_bytes()).is_some() {
             let (out, _) = replace(&finder, value.as_bytes(), placeholder, value.len());
-            if let Ok(v) = HeaderValue::from_bytes(&out) {
-                *value = v;
+            match HeaderValue::from_bytes(&out) {
+                Ok(v) => *value = v,
+                // Fail closed: a header that cannot hold the placeholder goes, secret and all.
+                Err(_) => unfixable.push(name.clone()),
             }
         }
+    }
+    for name in unfixable {
+        headers.remove(name);
     }
 }
 

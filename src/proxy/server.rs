@@ -199,13 +199,16 @@ async fn plain(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
         return proxy.refuse_placeholder(log, other, &target.authority());
     }
     // Behind another proxy the request goes to it as it came (absolute URI); else to the host.
-    let via = proxy.via.as_ref().filter(|v| v.applies(&target.host));
+    let via = proxy.via_http.as_ref().filter(|v| v.applies(&target.host));
     let connected = match via {
         Some(v) => TcpStream::connect(v.address()).await,
         None => TcpStream::connect((target.host.as_str(), target.port)).await,
     };
     let tcp = match connected {
-        Ok(s) => s,
+        Ok(s) => {
+            let _ = s.set_nodelay(true);
+            s
+        }
         Err(e) => {
             return text(
                 StatusCode::BAD_GATEWAY,
@@ -220,8 +223,10 @@ async fn plain(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
     tokio::spawn(conn);
     match via {
         Some(v) => {
-            if let Some(auth) = v.auth().and_then(|a| HeaderValue::from_str(a).ok()) {
-                parts.headers.insert(header::PROXY_AUTHORIZATION, auth);
+            if let Some(auth) = v.auth() {
+                parts
+                    .headers
+                    .insert(header::PROXY_AUTHORIZATION, auth.clone());
             }
         }
         None => {
@@ -231,15 +236,29 @@ async fn plain(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
     }
     let request = Request::from_parts(parts, body.map_err(BoxError::from).boxed());
     match sender.send_request(request).await {
+        // The upstream proxy's 407 is not about authsome's password: say so.
+        Ok(response)
+            if via.is_some() && response.status() == StatusCode::PROXY_AUTHENTICATION_REQUIRED =>
+        {
+            let (host, port) = via.map(|v| v.address()).unwrap_or_default();
+            text(
+                StatusCode::BAD_GATEWAY,
+                &super::upstream::needs_credentials(&format!("{host}:{port}")),
+            )
+        }
         Ok(response) => {
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);
             Response::from_parts(parts, body.map_err(BoxError::from).boxed())
         }
-        Err(e) => text(StatusCode::BAD_GATEWAY, &e.to_string()),
+        Err(e) => text(
+            StatusCode::BAD_GATEWAY,
+            &format!("{} failed: {e}", target.authority()),
+        ),
     }
 }
 
+/// Whether the method is TRACE or TRACK, which echo the request back.
 pub fn is_trace(method: &Method) -> bool {
     method == Method::TRACE || method.as_str().eq_ignore_ascii_case("TRACK")
 }
@@ -271,6 +290,7 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// The request's or response's declared body length.
 pub fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers
         .get(header::CONTENT_LENGTH)
@@ -278,6 +298,7 @@ pub fn content_length(headers: &HeaderMap) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// An audit entry for `req` to `target`, to be filled in as the request is handled.
 pub fn entry<B>(req: &Request<B>, target: Target) -> Entry {
     Entry {
         time: String::new(),
@@ -298,6 +319,7 @@ pub fn empty() -> Body {
     Empty::new().map_err(|never| match never {}).boxed()
 }
 
+/// A body of these bytes.
 pub fn full(bytes: Bytes) -> Body {
     Full::new(bytes).map_err(|never| match never {}).boxed()
 }

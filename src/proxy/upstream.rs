@@ -5,35 +5,55 @@
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use hyper::header::HeaderValue;
+
 use crate::error::{Error, Result};
 
 /// The largest response head accepted from the upstream proxy.
 const MAX_HEAD: usize = 16 * 1024;
 
 /// An HTTP proxy to reach upstream servers through.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Via {
     host: String,
     port: u16,
-    /// `Proxy-Authorization` value, from the proxy URL's user and password.
-    auth: Option<String>,
+    /// `Proxy-Authorization` value, from the proxy URL's user and password (marked sensitive).
+    auth: Option<HeaderValue>,
     no_proxy: Vec<String>,
 }
 
+impl std::fmt::Debug for Via {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Via")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("no_proxy", &self.no_proxy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The variables naming the proxy for HTTPS requests, in the order curl reads them.
+pub const HTTPS_VARS: [&str; 4] = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"];
+/// The variables naming the proxy for plain-HTTP requests (upper-case `HTTP_PROXY` is ignored,
+/// as curl does: under CGI a client's `Proxy:` header becomes that variable).
+pub const HTTP_VARS: [&str; 3] = ["http_proxy", "ALL_PROXY", "all_proxy"];
+
 impl Via {
-    /// The proxy named by `HTTPS_PROXY` (or `https_proxy`, `ALL_PROXY`, `all_proxy`) in this
-    /// process's environment, if any.
-    pub fn from_env() -> Result<Option<Self>> {
-        let var = |names: &[&str]| {
-            names
-                .iter()
-                .find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()))
-        };
-        let Some(text) = var(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]) else {
+    /// The proxy the first set variable of `names` in this process's environment names, if any.
+    pub fn from_env(names: &[&str]) -> Result<Option<Self>> {
+        fn var<'a>(names: &[&'a str]) -> Option<(&'a str, String)> {
+            names.iter().find_map(|n| {
+                std::env::var(n)
+                    .ok()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| (*n, v))
+            })
+        }
+        let Some((name, text)) = var(names) else {
             return Ok(None);
         };
         let no_proxy = var(&["NO_PROXY", "no_proxy"])
-            .map(|v| {
+            .map(|(_, v)| {
                 v.split(',')
                     .map(|e| e.trim().trim_start_matches('.').to_ascii_lowercase())
                     .filter(|e| !e.is_empty())
@@ -46,27 +66,42 @@ impl Via {
         } else {
             format!("http://{text}")
         };
-        let url = url::Url::parse(&with_scheme)
-            .ok()
-            .filter(|u| u.scheme() == "http");
-        let Some(url) = url else {
+        let parsed = url::Url::parse(&with_scheme).ok();
+        let Some(url) = parsed.clone().filter(|u| u.scheme() == "http") else {
+            // Said without the user and password the URL may carry.
+            let shown = parsed.map_or_else(
+                || "not a URL".to_owned(),
+                |mut u| {
+                    let _ = u.set_username("");
+                    let _ = u.set_password(None);
+                    u.to_string()
+                },
+            );
             return Err(Error::usage(format!(
-                "HTTPS_PROXY is {text:?}, but authsome run can only reach upstream servers through an http:// proxy; unset it, or use `authsome run --env`"
+                "{name} is {shown}, but authsome run can only reach upstream servers through an http:// proxy; unset it, or use `authsome run --env`"
             )));
         };
         let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
-        let auth = (!url.username().is_empty()).then(|| {
-            use base64::Engine;
-            let pair = format!(
-                "{}:{}",
-                percent_decode(url.username()),
-                percent_decode(url.password().unwrap_or_default())
+        let auth = if url.username().is_empty() {
+            None
+        } else {
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            let basic = crate::basic_auth(
+                &decode(url.username()),
+                &decode(url.password().unwrap_or_default()),
             );
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(pair)
-            )
-        });
+            let mut value = HeaderValue::from_str(&basic).map_err(|_| {
+                Error::usage(format!(
+                    "the user or password in {name} cannot go in an HTTP header; check the variable"
+                ))
+            })?;
+            value.set_sensitive(true);
+            Some(value)
+        };
         Ok(Some(Via {
             host: host.to_owned(),
             port: url.port().unwrap_or(80),
@@ -93,8 +128,8 @@ impl Via {
     }
 
     /// `Proxy-Authorization` for requests to the proxy, if its URL had credentials.
-    pub fn auth(&self) -> Option<&str> {
-        self.auth.as_deref()
+    pub fn auth(&self) -> Option<&HeaderValue> {
+        self.auth.as_ref()
     }
 }
 
@@ -122,7 +157,7 @@ pub async fn dial(
         .map_err(|e| format!("could not reach the upstream proxy {proxy}: {e}"))?;
     let _ = stream.set_nodelay(true);
     let mut request = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
-    if let Some(auth) = &via.auth {
+    if let Some(auth) = via.auth.as_ref().and_then(|a| a.to_str().ok()) {
         request.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
     }
     request.push_str("\r\n");
@@ -150,33 +185,23 @@ pub async fn dial(
     }
     let status = String::from_utf8_lossy(&head);
     let line = status.lines().next().unwrap_or_default();
-    if line.split_whitespace().nth(1) != Some("200") {
-        return Err(format!(
-            "the upstream proxy {proxy} refused the tunnel to {authority}: {line}"
-        ));
+    match line.split_whitespace().nth(1) {
+        Some("200") => {}
+        Some("407") => return Err(needs_credentials(&proxy)),
+        _ => {
+            return Err(format!(
+                "the upstream proxy {proxy} refused the tunnel to {authority} ({line}); check that it allows it"
+            ));
+        }
     }
     Ok(stream)
 }
 
-/// Undoes the `%XX` escapes of a URL's user or password.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(b) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// What to say when the upstream proxy answers 407.
+pub fn needs_credentials(proxy: &str) -> String {
+    format!(
+        "the upstream proxy {proxy} wants credentials; put them in the URL of HTTPS_PROXY (http://user:password@host:port)"
+    )
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 //   /stream             the echo, written in 7-byte chunks without a Content-Length
 //   /echo-header        the received Authorization in an `x-echo` response header
 //   /redirect?to=URL    302 to URL
+//   .../say?text=TEXT   200 with TEXT as the body (an API that echoes what it was sent)
 //   anything else       200 with {"method","path","headers","body"}
 //   an Upgrade request  101 (a WebSocket handshake), then every byte sent is echoed back
 import { createHash } from 'node:crypto';
@@ -71,6 +72,11 @@ const server = https.createServer(
       if (url.pathname === '/echo-header') {
         res.writeHead(200, { 'x-echo': req.headers.authorization || '', 'content-length': 2 });
         return res.end('ok');
+      }
+      if (url.pathname.endsWith('/say')) {
+        const text = url.searchParams.get('text') || '';
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) });
+        return res.end(text);
       }
       if (url.pathname === '/redirect') {
         res.writeHead(302, { location: url.searchParams.get('to') || '/', 'content-length': 0 });

@@ -18,7 +18,7 @@ use hyper_util::rt::TokioIo;
 use tokio::sync::Mutex;
 
 use super::Proxy;
-use super::audit::Action;
+use super::audit::{Action, Entry};
 use super::credentials::Credential;
 use super::redact;
 use super::server::{
@@ -69,109 +69,78 @@ async fn handle(
     upstream: &Upstream,
     req: Request<Incoming>,
 ) -> Response<Body> {
-    let mut log = entry(&req, target.clone());
+    let mut entry = entry(&req, target.clone());
+    // Refusals and failures come back as the answer to send, already logged.
+    match forward(proxy, target, upstream, req, &mut entry).await {
+        Ok(response) | Err(response) => response,
+    }
+}
+
+/// Routes, checks, injects, sends (and resends once after a 401), and relays the answer.
+async fn forward(
+    proxy: &Proxy,
+    target: &Target,
+    upstream: &Upstream,
+    req: Request<Incoming>,
+    entry: &mut Entry,
+) -> Result<Response<Body>, Response<Body>> {
     let (mut parts, body) = req.into_parts();
     if is_trace(&parts.method) {
-        return proxy.refuse_trace(log);
+        return Err(proxy.refuse_trace(entry.clone()));
     }
-    let requested_connection = match parts.headers.remove(CONNECTION_HEADER) {
-        None => None,
-        Some(v) => match v.to_str() {
-            Ok(name) => Some(name.trim().to_owned()),
-            // Falling back to the default would send another account's credential.
-            Err(_) => {
-                return proxy.refuse(
-                    log,
-                    StatusCode::BAD_REQUEST,
-                    "X-Authsome-Connection must be a connection name in plain ASCII",
-                );
-            }
-        },
-    };
-    // A WebSocket upgrade: its two hop-by-hop headers go back in after the strip (and before
-    // the credential), and the connections are spliced once the upstream switches.
-    let upgrade = parts
-        .headers
-        .get(header::UPGRADE)
-        .filter(|_| names_upgrade(&parts.headers))
-        .cloned();
-    let client_upgrade = upgrade
-        .as_ref()
-        .and_then(|_| parts.extensions.remove::<hyper::upgrade::OnUpgrade>());
-    strip_hop_by_hop(&mut parts.headers);
-    if let Some(protocol) = &upgrade {
-        parts.headers.insert(header::UPGRADE, protocol.clone());
-        parts
-            .headers
-            .insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-    }
-    let view = match proxy.resolver.view().await {
-        Ok(v) => v,
-        Err(e) => return proxy.refuse(log, StatusCode::BAD_GATEWAY, e.message()),
-    };
+    let controls = take_controls(&mut parts)
+        .map_err(|message| proxy.refuse(entry.clone(), StatusCode::BAD_REQUEST, message))?;
+    let view = proxy
+        .resolver
+        .view()
+        .await
+        .map_err(|e| proxy.refuse(entry.clone(), StatusCode::BAD_GATEWAY, e.message()))?;
     // Only the path and query go upstream, even if the client wrote an absolute URI.
     let path_and_query = parts
         .uri
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
-    let route = view
-        .table
-        .route(&target.host, target.port, &path_and_query)
-        .map(str::to_owned);
-    if let Some(other) =
-        proxy.foreign_placeholder(&parts.headers, &path_and_query, route.as_deref())
-    {
-        return proxy.refuse_placeholder(log, other, &target.authority());
+    let route = view.table.route(&target.host, target.port, &path_and_query);
+    if let Some(other) = proxy.foreign_placeholder(&parts.headers, &path_and_query, route) {
+        return Err(proxy.refuse_placeholder(entry.clone(), other, &target.authority()));
     }
-    let credential = match &route {
+    let credential = match route {
         None => None,
         Some(provider) => {
-            log.provider = Some(provider.clone());
-            match proxy
+            entry.provider = Some(provider.to_owned());
+            let found = proxy
                 .resolver
-                .credential(&view, provider, requested_connection.as_deref())
-                .await
-            {
-                Ok(c) => Some(c),
-                // Not a gateway failure: an SDK would retry a 502 to no avail.
-                Err(e) => return proxy.refuse(log, StatusCode::FORBIDDEN, e.message()),
-            }
+                .credential(&view, provider, controls.connection.as_deref())
+                .await;
+            // Not a gateway failure: an SDK would retry a 502 to no avail.
+            Some(
+                found
+                    .map_err(|e| proxy.refuse(entry.clone(), StatusCode::FORBIDDEN, e.message()))?,
+            )
         }
     };
     let length = content_length(&parts.headers);
     if length.is_some_and(|l| l > MAX_BODY) {
-        return proxy.refuse(
-            log,
+        return Err(proxy.refuse(
+            entry.clone(),
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!("request bodies over {MAX_BODY} bytes are not forwarded by authsome"),
-        );
+        ));
     }
-    // The credential goes only to the CONNECT target, whatever Host the client wrote.
-    parts.uri = Uri::try_from(path_and_query.as_str()).unwrap_or_else(|_| Uri::from_static("/"));
-    parts.version = Version::HTTP_11;
-    if let Ok(host) = HeaderValue::from_str(&target.authority()) {
-        parts.headers.insert(header::HOST, host);
-    }
-    if credential.is_some() {
-        // An echo of the secret must be readable to be redacted: no compressed answers.
-        parts.headers.insert(
-            header::ACCEPT_ENCODING,
-            HeaderValue::from_static("identity"),
-        );
-    }
-    let no_body = length == Some(0)
-        || (length.is_none() && !parts.headers.contains_key(header::TRANSFER_ENCODING));
-    let replayable = credential.as_ref().is_some_and(|c| c.oauth)
-        && (no_body || length.is_some_and(|l| l <= REPLAY_BODY));
-    let (body, kept) = if replayable {
-        match Limited::new(body, REPLAY_BODY as usize).collect().await {
-            Ok(b) => {
-                let bytes = b.to_bytes();
-                (full(bytes.clone()), Some(bytes))
-            }
-            Err(e) => return proxy.refuse(log, StatusCode::BAD_REQUEST, &e.to_string()),
-        }
+    pin_to_target(&mut parts, target, &path_and_query, credential.is_some());
+    let replay = credential.as_ref().is_some_and(|c| c.oauth)
+        && (length.map_or(
+            !parts.headers.contains_key(header::TRANSFER_ENCODING),
+            |l| l <= REPLAY_BODY,
+        ));
+    let (body, kept) = if replay {
+        let bytes = Limited::new(body, REPLAY_BODY as usize)
+            .collect()
+            .await
+            .map_err(|e| proxy.refuse(entry.clone(), StatusCode::BAD_REQUEST, &e.to_string()))?
+            .to_bytes();
+        (full(bytes.clone()), Some(bytes))
     } else {
         (Limited::new(body, MAX_BODY as usize).boxed(), None)
     };
@@ -182,13 +151,12 @@ async fn handle(
         request
             .headers_mut()
             .insert(c.header.clone(), c.value.clone());
-        log.connection = Some(c.connection.clone());
-        log.action = Action::Injected;
+        entry.connection = Some(c.connection.clone());
+        entry.action = Action::Injected;
     }
-    let mut response = match send(proxy, target, upstream, request).await {
-        Ok(r) => r,
-        Err(e) => return failed(proxy, log, &e),
-    };
+    let mut response = send(proxy, target, upstream, request)
+        .await
+        .map_err(|e| failed(proxy, entry.clone(), &e))?;
     let mut credential = credential;
     if response.status() == StatusCode::UNAUTHORIZED
         && let (Some(c), Some((uri, headers, bytes))) = (&credential, resend)
@@ -203,43 +171,110 @@ async fn handle(
         retry
             .headers_mut()
             .insert(fresh.header.clone(), fresh.value.clone());
-        log.retried = true;
-        response = match send(proxy, target, upstream, retry).await {
-            Ok(r) => r,
-            Err(e) => return failed(proxy, log, &e),
-        };
+        entry.retried = true;
+        response = send(proxy, target, upstream, retry)
+            .await
+            .map_err(|e| failed(proxy, entry.clone(), &e))?;
         credential = Some(fresh);
     }
-    log.status = response.status().as_u16();
-    if response.status() == StatusCode::SWITCHING_PROTOCOLS
-        && let Some(client) = client_upgrade
-    {
-        let server = hyper::upgrade::on(&mut response);
-        tokio::spawn(async move {
-            if let (Ok(client), Ok(server)) = (client.await, server.await) {
-                let (mut client, mut server) = (TokioIo::new(client), TokioIo::new(server));
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-            }
-        });
-        if credential.is_some() {
-            proxy.record(log);
-        }
-        let (mut parts, _) = response.into_parts();
-        if let Some(c) = &credential {
-            redact_headers(&mut parts.headers, c, proxy);
-        }
-        return Response::from_parts(parts, super::server::empty());
-    }
-    let response = finish(response, &method, credential.as_deref(), proxy).await;
+    entry.status = response.status().as_u16();
     if credential.is_some() {
-        proxy.record(log);
+        proxy.record(entry.clone());
     }
-    response
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS
+        && let Some(client) = controls.upgrade
+    {
+        return Ok(splice(response, client, credential.as_deref(), proxy));
+    }
+    Ok(finish(response, &method, credential.as_deref(), proxy).await)
+}
+
+/// What a request says to the proxy rather than to the upstream.
+struct Controls {
+    /// The connection named by `X-Authsome-Connection`.
+    connection: Option<String>,
+    /// The client's side of a WebSocket upgrade it asked for.
+    upgrade: Option<hyper::upgrade::OnUpgrade>,
+}
+
+/// Takes out the proxy's own header and the hop-by-hop headers, keeping an upgrade: its two
+/// headers go back in after the strip (and before the credential, so `Connection` cannot name
+/// the credential's header).
+fn take_controls(parts: &mut hyper::http::request::Parts) -> Result<Controls, &'static str> {
+    let connection = match parts.headers.remove(CONNECTION_HEADER) {
+        None => None,
+        Some(v) => match v.to_str() {
+            Ok(name) => Some(name.trim().to_owned()),
+            // Falling back to the default would send another account's credential.
+            Err(_) => return Err("X-Authsome-Connection must be a connection name in plain ASCII"),
+        },
+    };
+    let protocol = parts
+        .headers
+        .get(header::UPGRADE)
+        .filter(|_| names_upgrade(&parts.headers))
+        .cloned();
+    let upgrade = protocol
+        .as_ref()
+        .and_then(|_| parts.extensions.remove::<hyper::upgrade::OnUpgrade>());
+    strip_hop_by_hop(&mut parts.headers);
+    if let Some(protocol) = protocol {
+        parts.headers.insert(header::UPGRADE, protocol);
+        parts
+            .headers
+            .insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    }
+    Ok(Controls {
+        connection,
+        upgrade,
+    })
+}
+
+/// Points the request at the CONNECT target whatever the client wrote (origin-form URI, Host),
+/// and, when a credential goes in, asks for an uncompressed answer so an echo can be redacted.
+fn pin_to_target(
+    parts: &mut hyper::http::request::Parts,
+    target: &Target,
+    path_and_query: &str,
+    injecting: bool,
+) {
+    parts.uri = Uri::try_from(path_and_query).unwrap_or_else(|_| Uri::from_static("/"));
+    parts.version = Version::HTTP_11;
+    if let Ok(host) = HeaderValue::from_str(&target.authority()) {
+        parts.headers.insert(header::HOST, host);
+    }
+    if injecting {
+        parts.headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
+    }
+}
+
+/// Answers a `101` and joins the client's and the upstream's connections.
+fn splice(
+    mut response: Response<Incoming>,
+    client: hyper::upgrade::OnUpgrade,
+    credential: Option<&Credential>,
+    proxy: &Proxy,
+) -> Response<Body> {
+    let server = hyper::upgrade::on(&mut response);
+    tokio::spawn(async move {
+        if let (Ok(client), Ok(server)) = (client.await, server.await) {
+            let (mut client, mut server) = (TokioIo::new(client), TokioIo::new(server));
+            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+        }
+    });
+    let (mut parts, _) = response.into_parts();
+    if let Some(c) = credential {
+        redact_headers(&mut parts.headers, c, proxy);
+    }
+    Response::from_parts(parts, super::server::empty())
 }
 
 /// The answer when the upstream could not be reached or failed: logged when a credential was
 /// sent (it may have arrived), not otherwise (neither an injection nor a refusal).
-fn failed(proxy: &Proxy, entry: super::audit::Entry, message: &str) -> Response<Body> {
+fn failed(proxy: &Proxy, entry: Entry, message: &str) -> Response<Body> {
     if entry.action == Action::Injected {
         proxy.answer(entry, StatusCode::BAD_GATEWAY, message)
     } else {

@@ -49,6 +49,14 @@ fn add_provider(u: &User, name: &str, echo: &Echo, prefix: Option<&str>) {
     u.run(&["provider", "add", path.to_str().unwrap()]).ok();
 }
 
+/// `authsome audit [args...] --json`, parsed.
+fn audit_log(u: &User, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["audit"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    serde_json::from_str(&u.run(&all).ok().stdout).unwrap()
+}
+
 /// `authsome run --upstream-ca CA [extra...] -- sh -c SCRIPT`.
 fn run_sh(u: &User, echo: &Echo, extra: &[&str], script: &str) -> Run {
     let mut c = u.command();
@@ -233,8 +241,7 @@ fn the_proxy_wants_its_run_password() {
     assert_eq!(r.stdout, "407 407");
     assert!(echo.seen("/no-password").is_empty() && echo.seen("/wrong-password").is_empty());
     // Only the wrong password is worth a line in the audit log.
-    let audit = u.run(&["audit", "--json"]).ok().stdout;
-    let audit: serde_json::Value = serde_json::from_str(&audit).unwrap();
+    let audit = audit_log(&u, &[]);
     let refused: Vec<_> = audit["entries"]
         .as_array()
         .unwrap()
@@ -491,8 +498,7 @@ fn hardening_rules_each_hold() {
     // Each refusal is in the audit log, and no secret is.
     let log = std::fs::read_to_string(u.home().join(".local/state/authsome/audit.jsonl")).unwrap();
     assert!(!log.contains(KEY) && !log.contains("other-key-000111"));
-    let audit: serde_json::Value =
-        serde_json::from_str(&u.run(&["audit", "--json"]).ok().stdout).unwrap();
+    let audit = audit_log(&u, &[]);
     let statuses: Vec<(String, u64)> = audit["entries"]
         .as_array()
         .unwrap()
@@ -570,8 +576,7 @@ fn behind_another_http_proxy_authsome_goes_through_it() {
     .ok();
     assert!(r.stdout.contains("\"/chained\""), "{}", r.stdout);
     assert_eq!(echo.auth("/chained"), format!("Bearer {KEY}"));
-    let audit: serde_json::Value =
-        serde_json::from_str(&u.run(&["audit", "--json"]).ok().stdout).unwrap();
+    let audit = audit_log(&u, &[]);
     let hops = audit["entries"]
         .as_array()
         .unwrap()
@@ -590,8 +595,7 @@ fn behind_another_http_proxy_authsome_goes_through_it() {
         ),
     )
     .ok();
-    let audit: serde_json::Value =
-        serde_json::from_str(&u.run(&["audit", "--json"]).ok().stdout).unwrap();
+    let audit = audit_log(&u, &[]);
     let hops = audit["entries"]
         .as_array()
         .unwrap()
@@ -679,12 +683,7 @@ fn audit_shows_injections_and_filters() {
         &format!("curl -sS '{url}/v1/models?secret=query'"),
     )
     .ok();
-    let json: serde_json::Value = serde_json::from_str(
-        &u.run(&["audit", "echo", "--since", "1h", "--json"])
-            .ok()
-            .stdout,
-    )
-    .unwrap();
+    let json = audit_log(&u, &["echo", "--since", "1h"]);
     let entries = json["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 1, "{json}");
     let e = &entries[0];
@@ -787,8 +786,7 @@ fn an_oauth_token_the_upstream_rejects_is_refreshed_once_and_the_request_retried
         "{tried:?}"
     );
     assert_eq!(refreshes(), 1);
-    let audit: serde_json::Value =
-        serde_json::from_str(&u.run(&["audit", "mock", "--json"]).ok().stdout).unwrap();
+    let audit = audit_log(&u, &["mock"]);
     let first = &audit["entries"][0];
     assert_eq!(first["path"], "/reject-first");
     assert_eq!(first["status"], 200);

@@ -138,7 +138,10 @@ async fn forward(
         let bytes = Limited::new(body, REPLAY_BODY as usize)
             .collect()
             .await
-            .map_err(|e| proxy.refuse(entry.clone(), StatusCode::BAD_REQUEST, &e.to_string()))?
+            .map_err(|e| {
+                let message = format!("the request body could not be read ({e})");
+                proxy.refuse(entry.clone(), StatusCode::BAD_REQUEST, &message)
+            })?
             .to_bytes();
         (full(bytes.clone()), Some(bytes))
     } else {
@@ -345,10 +348,14 @@ async fn open_upstream(proxy: &Proxy, target: &Target) -> Result<SendRequest<Bod
     let tls = tokio_rustls::TlsConnector::from(proxy.upstream_tls.clone())
         .connect(name, tcp)
         .await
-        .map_err(|e| format!("TLS with {authority} failed: {e}"))?;
+        .map_err(|e| {
+            format!(
+                "TLS with {authority} failed ({e}); if a private or corporate CA signs its certificate, pass it with --upstream-ca FILE"
+            )
+        })?;
     let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
         .await
-        .map_err(|e| format!("HTTP with {authority} failed: {e}"))?;
+        .map_err(|e| format!("{authority} did not speak HTTP/1.1 over TLS ({e})"))?;
     tokio::spawn(conn.with_upgrades());
     Ok(sender)
 }

@@ -218,7 +218,10 @@ async fn plain(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
     };
     let (mut sender, conn) = match hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await {
         Ok(pair) => pair,
-        Err(e) => return text(StatusCode::BAD_GATEWAY, &e.to_string()),
+        Err(e) => {
+            let message = format!("{} did not speak HTTP/1.1 ({e})", target.authority());
+            return text(StatusCode::BAD_GATEWAY, &message);
+        }
     };
     tokio::spawn(conn);
     match via {

@@ -590,7 +590,8 @@ fn behind_another_http_proxy_authsome_goes_through_it() {
         &echo,
         &[],
         &format!(
-            "NO_PROXY=127.0.0.2 {authsome} run -- curl -sS {}/direct",
+            "NO_PROXY=127.0.0.2 {authsome} run --upstream-ca {} -- curl -sS {}/direct",
+            echo.ca.display(),
             echo.url
         ),
     )
@@ -603,6 +604,7 @@ fn behind_another_http_proxy_authsome_goes_through_it() {
         .filter(|e| e["path"] == "/direct")
         .count();
     assert_eq!(hops, 1, "{audit}");
+    assert_eq!(echo.auth("/direct"), format!("Bearer {KEY}"));
     // An upstream proxy that wants credentials it was not given is named as the problem.
     let r = run_sh(
         &u,
@@ -731,8 +733,9 @@ fn shell_runs_under_the_proxy() {
     assert_eq!(r.stdout.trim(), "in:1");
 }
 
-#[test]
-fn an_oauth_token_the_upstream_rejects_is_refreshed_once_and_the_request_retried() {
+/// A user logged in (PKCE, scripted browser) to `mock`, an OAuth2 provider whose token
+/// endpoint is oauth2-mock-server and whose API host is the echo upstream.
+fn oauth_setup() -> (common::servers::NodeServer, User, Echo) {
     let mock = common::servers::NodeServer::start("mock.mjs", &[]);
     let u = User::initialized();
     let ca = TestCa::new(&u.home().join("upstream"), &["127.0.0.2"]);
@@ -753,12 +756,43 @@ fn an_oauth_token_the_upstream_rejects_is_refreshed_once_and_the_request_retried
     c.env("BROWSER", browser)
         .args(["login", "mock", "--client-id", "app-1"]);
     finish(c, None).ok();
-    let refreshes = || {
-        mock.requests()
-            .iter()
-            .filter(|r| r["params"]["grant_type"] == "refresh_token")
-            .count()
-    };
+    (mock, u, echo)
+}
+
+/// The refresh-token grants the mock server answered.
+fn refreshes(mock: &common::servers::NodeServer) -> usize {
+    mock.requests()
+        .iter()
+        .filter(|r| r["params"]["grant_type"] == "refresh_token")
+        .count()
+}
+
+#[test]
+fn requests_refused_together_share_one_refresh() {
+    let (mock, u, echo) = oauth_setup();
+    let url = &echo.url;
+    // Both requests go out with the same token at once, and both come back 401.
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!(
+            "curl -s -o /dev/null -w '%{{http_code}}\\n' {url}/reject-first & \
+             curl -s -o /dev/null -w '%{{http_code}}\\n' {url}/reject-first & wait"
+        ),
+    )
+    .ok();
+    assert_eq!(
+        r.stdout, "200\n200\n",
+        "both retried with the refreshed token"
+    );
+    assert_eq!(refreshes(&mock), 1, "one refresh for both");
+}
+
+#[test]
+fn an_oauth_token_the_upstream_rejects_is_refreshed_once_and_the_request_retried() {
+    let (mock, u, echo) = oauth_setup();
+    let refreshes = || refreshes(&mock);
 
     let r = run_sh(
         &u,

@@ -74,16 +74,20 @@ pub struct Log {
 impl Log {
     /// Opens (creating, mode 0600) the log for appending, rotating it first when it is large.
     pub fn open(path: &Path) -> Result<Self> {
-        if let Some(dir) = path.parent() {
-            crate::crypto::identity::create_private_dir(dir)?;
-        }
+        let dir = path
+            .parent()
+            .ok_or_else(|| Error::internal("the audit log has no folder"))?;
+        crate::crypto::identity::create_private_dir(dir)?;
+        // Two runs starting together must not both rotate (the second would move the first's
+        // fresh log over the history).
+        let _lock = crate::lockfile::acquire(
+            &dir.join("audit.lock"),
+            std::time::Duration::from_secs(10),
+            "opening the audit log",
+        )?;
         if std::fs::metadata(path).is_ok_and(|m| m.len() >= ROTATE_AT) {
-            match std::fs::rename(path, previous(path)) {
-                // Another run starting at the same moment rotated it first.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io("rotate the audit log", path, e)),
-                Ok(()) => {}
-            }
+            std::fs::rename(path, previous(path))
+                .map_err(|e| Error::io("rotate the audit log", path, e))?;
         }
         let mut options = File::options();
         options.append(true).create(true);

@@ -68,8 +68,21 @@ impl Exit {
         match self {
             Exit::Code(code) => std::process::exit(code),
             Exit::Signal(sig) => {
+                // Only signals that end a process without a core dump: a dump of authsome
+                // would hold decrypted credentials.
                 #[cfg(unix)]
-                if sig != libc::SIGQUIT && sig != libc::SIGABRT && sig != libc::SIGSEGV {
+                if [
+                    libc::SIGINT,
+                    libc::SIGTERM,
+                    libc::SIGHUP,
+                    libc::SIGPIPE,
+                    libc::SIGKILL,
+                    libc::SIGUSR1,
+                    libc::SIGUSR2,
+                    libc::SIGALRM,
+                ]
+                .contains(&sig)
+                {
                     // SAFETY: restoring the default action and raising a signal on ourselves.
                     unsafe {
                         libc::signal(sig, libc::SIG_DFL);

@@ -241,7 +241,22 @@ impl Resolver {
         let (def, store_id) = (p.def.clone(), view.store_id.clone());
         let conn = stale.connection.clone();
         let key = (stale.provider.clone(), stale.connection.clone());
-        {
+        // A token already refused was handled by an earlier 401 (requests in flight with it at
+        // once all come back 401): those get what that refresh produced, with no new refresh.
+        // Checked and recorded in one step: requests in flight with the same token at once all
+        // come back 401, and all but the first must wait for that first refresh, not fail.
+        let (known, rejected) = {
+            let mut all = self.rejected.lock().unwrap_or_else(|e| e.into_inner());
+            let list = all.entry(key.clone()).or_default();
+            let known = list
+                .iter()
+                .any(|r| r.expose_secret() == stale.secret.expose_secret());
+            if !known {
+                list.push(stale.secret.clone());
+            }
+            (known, list.clone())
+        };
+        if !known {
             let mut refreshed = self.refreshed.lock().unwrap_or_else(|e| e.into_inner());
             if refreshed
                 .get(&key)
@@ -259,12 +274,6 @@ impl Resolver {
             }
             refreshed.insert(key.clone(), Instant::now());
         }
-        let rejected = {
-            let mut all = self.rejected.lock().unwrap_or_else(|e| e.into_inner());
-            let list = all.entry(key.clone()).or_default();
-            list.push(stale.secret.clone());
-            list.clone()
-        };
         let credential =
             Arc::new(blocking(move || fetch(&settings, &store_id, &def, &conn, &rejected)).await?);
         self.remember(key, credential.clone(), view);

@@ -342,6 +342,12 @@ async fn send(
 
 async fn open_upstream(proxy: &Proxy, target: &Target) -> Result<SendRequest<Body>, String> {
     let authority = target.authority();
+    let limit = super::upstream::CONNECT_TIMEOUT;
+    super::upstream::within(limit, &authority, open_upstream_now(proxy, target)).await
+}
+
+async fn open_upstream_now(proxy: &Proxy, target: &Target) -> Result<SendRequest<Body>, String> {
+    let authority = target.authority();
     let tcp = super::upstream::dial(proxy.via.as_ref(), &target.host, target.port).await?;
     let name = rustls::pki_types::ServerName::try_from(target.host.clone())
         .map_err(|_| format!("{} is not a valid TLS server name", target.host))?;

@@ -200,10 +200,13 @@ async fn plain(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
     }
     // Behind another proxy the request goes to it as it came (absolute URI); else to the host.
     let via = proxy.via_http.as_ref().filter(|v| v.applies(&target.host));
-    let connected = match via {
-        Some(v) => TcpStream::connect(v.address()).await,
-        None => TcpStream::connect((target.host.as_str(), target.port)).await,
-    };
+    let address = via.map_or((target.host.as_str(), target.port), |v| v.address());
+    let connected = tokio::time::timeout(
+        super::upstream::CONNECT_TIMEOUT,
+        TcpStream::connect(address),
+    )
+    .await
+    .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()));
     let tcp = match connected {
         Ok(s) => {
             let _ = s.set_nodelay(true);

@@ -112,13 +112,16 @@ impl Via {
 
     /// Whether requests to `host` go through this proxy (`NO_PROXY` does not exempt it).
     pub fn applies(&self, host: &str) -> bool {
+        let is_ip = host.parse::<std::net::IpAddr>().is_ok();
         !self.no_proxy.iter().any(|entry| {
-            let entry = entry.split(':').next().unwrap_or(entry);
+            let entry = without_port(entry);
             entry == "*"
                 || host == entry
-                || host
-                    .strip_suffix(entry)
-                    .is_some_and(|front| front.ends_with('.'))
+                // Names match their subdomains; addresses match only themselves.
+                || (!is_ip
+                    && host
+                        .strip_suffix(entry)
+                        .is_some_and(|front| front.ends_with('.')))
         })
     }
 
@@ -135,6 +138,36 @@ impl Via {
 
 /// A TCP stream to `host:port`: direct, or a tunnel through `via` when it applies.
 pub async fn dial(
+    via: Option<&Via>,
+    host: &str,
+    port: u16,
+) -> std::result::Result<TcpStream, String> {
+    within(
+        CONNECT_TIMEOUT,
+        &format!("{host}:{port}"),
+        dial_now(via, host, port),
+    )
+    .await
+}
+
+/// How long reaching an upstream (through a proxy, and its TLS handshake) may take.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Runs `work`, giving up after `limit` with a message naming `what`.
+pub async fn within<T>(
+    limit: std::time::Duration,
+    what: &str,
+    work: impl std::future::Future<Output = std::result::Result<T, String>>,
+) -> std::result::Result<T, String> {
+    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+        Err(format!(
+            "{what} did not answer within {} seconds; check the network, or retry",
+            limit.as_secs()
+        ))
+    })
+}
+
+async fn dial_now(
     via: Option<&Via>,
     host: &str,
     port: u16,
@@ -197,6 +230,17 @@ pub async fn dial(
     Ok(stream)
 }
 
+/// A `NO_PROXY` entry without its port: `host:port`, `[v6]:port`; a bare IPv6 address stays.
+fn without_port(entry: &str) -> &str {
+    if let Some(rest) = entry.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match entry.split_once(':') {
+        Some((host, port)) if !port.contains(':') => host,
+        _ => entry,
+    }
+}
+
 /// What to say when the upstream proxy answers 407.
 pub fn needs_credentials(proxy: &str) -> String {
     format!(
@@ -218,8 +262,14 @@ mod tests {
                 "example.com".into(),
                 "10.0.0.1".into(),
                 "internal:8080".into(),
+                "::1".into(),
+                "[fd00::2]:443".into(),
+                "0.0.3".into(),
             ],
         };
+        assert!(!via.applies("::1"));
+        assert!(!via.applies("fd00::2"));
+        assert!(via.applies("10.0.0.3"), "addresses match only themselves");
         assert!(!via.applies("example.com"));
         assert!(!via.applies("api.example.com"));
         assert!(via.applies("notexample.com"));

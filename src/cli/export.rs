@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::{Context, ExportArgs, ExportFormat, Output};
 use crate::error::Result;
-use crate::model::provider::EnvSource;
+use crate::model::provider::{EnvSource, ProviderDef};
 use crate::oauth::refresh::{self, Want};
 use crate::providers::Catalog;
 use crate::store::Snapshot;
@@ -147,23 +147,7 @@ fn variables(
     let (vault_name, def, conn) = (w.vault, w.def, w.conn);
     let record = vault::record(snap, vault_name, &def.name, conn)?
         .ok_or_else(|| crate::error::Error::internal("a resolved connection has no record"))?;
-    let mut mapping: Vec<(String, EnvSource)> = def
-        .env
-        .iter()
-        .filter(|(_, s)| !matches!(s, EnvSource::RefreshToken))
-        .map(|(k, s)| (k.clone(), *s))
-        .collect();
-    if mapping.is_empty() {
-        let prefix = env_word(&def.name);
-        for field in record.secrets.keys() {
-            let source = match field.as_str() {
-                "api_key" => EnvSource::ApiKey,
-                "access_token" => EnvSource::AccessToken,
-                _ => continue,
-            };
-            mapping.push((format!("{prefix}_{}", field.to_uppercase()), source));
-        }
-    }
+    let mapping = env_mapping(def, record.secrets.keys().map(String::as_str));
     let mut out = Vec::new();
     let mut cache: BTreeMap<&str, SecretString> = BTreeMap::new();
     for (var, source) in mapping {
@@ -188,6 +172,36 @@ fn variables(
         out.push((var, cache[field].clone()));
     }
     Ok(out)
+}
+
+/// The variables a connection of `def` fills: the provider's `env` map (never its refresh
+/// token), else `<PROVIDER>_API_KEY` / `<PROVIDER>_ACCESS_TOKEN` for those of `fields` it has.
+/// `export` fills them with values, `run` with placeholders.
+pub(crate) fn env_mapping<'f>(
+    def: &ProviderDef,
+    fields: impl IntoIterator<Item = &'f str>,
+) -> Vec<(String, EnvSource)> {
+    let declared: Vec<(String, EnvSource)> = def
+        .env
+        .iter()
+        .filter(|(_, s)| !matches!(s, EnvSource::RefreshToken))
+        .map(|(k, s)| (k.clone(), *s))
+        .collect();
+    if !declared.is_empty() {
+        return declared;
+    }
+    let prefix = env_word(&def.name);
+    fields
+        .into_iter()
+        .filter_map(|field| {
+            let source = match field {
+                "api_key" => EnvSource::ApiKey,
+                "access_token" => EnvSource::AccessToken,
+                _ => return None,
+            };
+            Some((format!("{prefix}_{}", field.to_uppercase()), source))
+        })
+        .collect()
 }
 
 /// A provider name as part of an environment variable name: upper case, `_` for `-`, and never

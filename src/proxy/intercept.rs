@@ -96,11 +96,7 @@ async fn forward(
         .await
         .map_err(|e| proxy.refuse(entry.clone(), StatusCode::BAD_GATEWAY, e.message()))?;
     // Only the path and query go upstream, even if the client wrote an absolute URI.
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_owned();
+    let path_and_query = super::server::path_and_query(&parts.uri);
     let route = view.table.route(&target.host, target.port, &path_and_query);
     if let Some(other) = proxy.foreign_placeholder(&parts.headers, &path_and_query, route) {
         return Err(proxy.refuse_placeholder(entry.clone(), other, &target.authority()));
@@ -270,7 +266,11 @@ fn splice(
     });
     let (mut parts, _) = response.into_parts();
     if let Some(c) = credential {
-        redact_headers(&mut parts.headers, c, proxy);
+        redact_headers(
+            &mut parts.headers,
+            c,
+            proxy.placeholder_of(&c.provider).as_bytes(),
+        );
     }
     Response::from_parts(parts, super::server::empty())
 }
@@ -379,8 +379,8 @@ async fn finish(
     let Some(c) = credential else {
         return Response::from_parts(parts, body.map_err(BoxError::from).boxed());
     };
-    redact_headers(&mut parts.headers, c, proxy);
     let placeholder = proxy.placeholder_of(&c.provider);
+    redact_headers(&mut parts.headers, c, placeholder.as_bytes());
     let secrets = || c.redact.iter().map(|s| s.expose_secret().as_bytes());
     let bodiless = *method == Method::HEAD
         || parts.status == StatusCode::NO_CONTENT
@@ -417,25 +417,15 @@ async fn finish(
 }
 
 /// Replaces every form of the credential in response headers with the placeholder.
-fn redact_headers(headers: &mut HeaderMap, c: &Credential, proxy: &Proxy) {
-    let placeholder = proxy.placeholder_of(&c.provider);
+fn redact_headers(headers: &mut HeaderMap, c: &Credential, placeholder: &[u8]) {
     for secret in &c.redact {
-        redact::headers(
-            headers,
-            secret.expose_secret().as_bytes(),
-            placeholder.as_bytes(),
-        );
+        redact::headers(headers, secret.expose_secret().as_bytes(), placeholder);
     }
 }
 
 /// Whether the `Connection` header lists `upgrade`.
 fn names_upgrade(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+    super::server::connection_tokens(headers).any(|t| t.eq_ignore_ascii_case("upgrade"))
 }
 
 fn set_length(headers: &mut HeaderMap, body: &Bytes) {

@@ -145,12 +145,12 @@ impl Proxy {
     }
 
     /// The placeholder that stands for `provider`'s credential.
-    fn placeholder_of(&self, provider: &str) -> String {
-        self.placeholders
-            .iter()
-            .find(|(p, _)| p == provider)
-            .map(|(_, ph)| ph.clone())
-            .unwrap_or_else(|| format!("authsome-placeholder-{provider}"))
+    fn placeholder_of(&self, provider: &str) -> std::borrow::Cow<'_, str> {
+        match self.placeholders.iter().find(|(p, _)| p == provider) {
+            Some((_, ph)) => ph.as_str().into(),
+            // A provider logged in after the run started has no variable, hence no placeholder.
+            None => format!("authsome-placeholder-{provider}").into(),
+        }
     }
 }
 
@@ -204,7 +204,12 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
                 .filter(|(_, s)| matches!(s, EnvSource::RefreshToken))
                 .map(|(var, _)| var.clone()),
         );
-        for (var, source) in placeholder_variables(&p.def) {
+        // The field the provider's credential lives in, as `export` would find it.
+        let field = match p.def.auth_type {
+            AuthType::ApiKey => "api_key",
+            AuthType::Oauth2 => "access_token",
+        };
+        for (var, source) in crate::cli::export::env_mapping(&p.def, [field]) {
             if variables.iter().any(|(v, _): &(String, String)| *v == var) {
                 continue;
             }
@@ -252,24 +257,6 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
         env,
         unset,
     })
-}
-
-/// The variables a provider's SDK reads, which the child gets placeholders in.
-fn placeholder_variables(def: &crate::model::provider::ProviderDef) -> Vec<(String, EnvSource)> {
-    let mapped: Vec<(String, EnvSource)> = def
-        .env
-        .iter()
-        .filter(|(_, s)| !matches!(s, EnvSource::RefreshToken))
-        .map(|(k, s)| (k.clone(), *s))
-        .collect();
-    if !mapped.is_empty() {
-        return mapped;
-    }
-    let word = crate::cli::export::env_word(&def.name);
-    match def.auth_type {
-        AuthType::ApiKey => vec![(format!("{word}_API_KEY"), EnvSource::ApiKey)],
-        AuthType::Oauth2 => vec![(format!("{word}_ACCESS_TOKEN"), EnvSource::AccessToken)],
-    }
 }
 
 /// The TLS client configuration towards upstream servers: the system roots, plus `extra`.

@@ -190,11 +190,7 @@ async fn plain(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
             ),
         );
     }
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_owned();
+    let path_and_query = path_and_query(&parts.uri);
     if let Some(other) = proxy.foreign_placeholder(&parts.headers, &path_and_query, None) {
         return proxy.refuse_placeholder(log, other, &target.authority());
     }
@@ -264,6 +260,21 @@ async fn plain(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
     }
 }
 
+/// The names the `Connection` header lists (`close`, `upgrade`, header names), trimmed.
+pub fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+}
+
+/// The path and query of a request, whatever form its URI came in.
+pub fn path_and_query(uri: &Uri) -> String {
+    uri.path_and_query().map_or("/", |p| p.as_str()).to_owned()
+}
+
 /// Whether the method is TRACE or TRACK, which echo the request back.
 pub fn is_trace(method: &Method) -> bool {
     method == Method::TRACE || method.as_str().eq_ignore_ascii_case("TRACK")
@@ -272,12 +283,8 @@ pub fn is_trace(method: &Method) -> bool {
 /// Removes the headers meant for one hop (and any header `Connection` names), before the
 /// credential goes in, so `Connection: authorization` cannot remove it.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+    let named: Vec<HeaderName> = connection_tokens(headers)
+        .filter_map(|n| HeaderName::from_bytes(n.as_bytes()).ok())
         .collect();
     for name in named {
         headers.remove(name);

@@ -1,11 +1,12 @@
 //! authsome: credentials for developers and AI agents, kept in a git repository of plain YAML
 //! with one age-encrypted file per secret.
 //!
-//! The binary is a thin layer over this library: [`cli`] parses arguments and dispatches to one
-//! handler per command; handlers read committed state through [`store::Snapshot`] or change it
-//! through one [`store::Store::transact`] call, and print through [`cli::output`].
+//! The `authsome` binary is a thin layer over this library: it parses arguments, calls one
+//! operation, and prints the report. Operations read committed state through
+//! [`store::Snapshot`] or change it through one [`store::Store::transact`] call. See
+//! `docs/ARCHITECTURE.md` for the map.
 
-pub mod cli;
+pub mod context;
 pub mod crypto;
 pub mod error;
 pub mod input;

@@ -1,8 +1,10 @@
 //! The `authsome` binary: parse arguments, run the command, map errors to exit codes.
 
+mod cli;
+
 use clap::Parser;
 
-use authsome::cli::{self, Cli, output::Output};
+use cli::{Cli, output::Output};
 
 fn main() {
     let cli = match Cli::try_parse() {

@@ -4,8 +4,8 @@ use jiff::{Span, Timestamp, tz::TimeZone};
 use serde_json::json;
 
 use super::{AuditArgs, Output};
-use crate::error::{Error, Result};
-use crate::proxy::audit::{self, Action};
+use authsome::error::{Error, Result};
+use authsome::proxy::audit::{self, Action};
 
 /// Prints the audit log, oldest first, filtered.
 pub fn run(out: &Output, args: AuditArgs) -> Result<()> {

@@ -3,10 +3,10 @@
 use serde_json::json;
 
 use super::{Context, DefaultArgs, Output};
-use crate::error::Result;
-use crate::model::names;
-use crate::providers::Catalog;
-use crate::vault;
+use authsome::error::Result;
+use authsome::model::names;
+use authsome::providers::Catalog;
+use authsome::vault;
 
 pub fn run(ctx: &Context, out: &Output, args: DefaultArgs) -> Result<()> {
     names::validate("connection", &args.connection)?;

@@ -3,9 +3,9 @@
 use serde_json::json;
 
 use super::{Context, Output};
-use crate::error::{Error, Result};
-use crate::providers::Catalog;
-use crate::vault;
+use authsome::error::{Error, Result};
+use authsome::providers::Catalog;
+use authsome::vault;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Level {
@@ -109,7 +109,7 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
                 }
             }
             let fingerprint =
-                crate::crypto::recipients::fingerprint(recipients.iter().map(String::as_str));
+                authsome::crypto::recipients::fingerprint(recipients.iter().map(String::as_str));
 
             let (mut total, mut bad, mut stale) = (0, Vec::new(), Vec::new());
             for (provider, (_, conns)) in vault::all_records(&snap, &ctx.vault, None)? {
@@ -162,7 +162,7 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
         }
     }
 
-    match crate::proxy::check_ca() {
+    match authsome::proxy::check_ca() {
         Ok(Some(dir)) => push(
             "proxy CA",
             Level::Ok,

@@ -6,12 +6,12 @@ use age::secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
 use super::{Context, ExportArgs, ExportFormat, Output};
-use crate::error::Result;
-use crate::model::provider::{EnvSource, ProviderDef};
-use crate::oauth::refresh::{self, Want};
-use crate::providers::Catalog;
-use crate::store::Snapshot;
-use crate::vault;
+use authsome::error::Result;
+use authsome::model::provider::EnvSource;
+use authsome::oauth::refresh::{self, Want};
+use authsome::providers::Catalog;
+use authsome::store::Snapshot;
+use authsome::vault;
 
 pub fn run(ctx: &Context, out: &Output, args: ExportArgs) -> Result<()> {
     let store = ctx.store()?;
@@ -74,10 +74,10 @@ pub fn run(ctx: &Context, out: &Output, args: ExportArgs) -> Result<()> {
 pub(super) fn every_default(
     ctx: &Context,
     out: &Output,
-    store: &crate::store::Store,
+    store: &authsome::store::Store,
     snap: &Snapshot<'_>,
     store_id: &str,
-    identity: &crate::crypto::identity::Identity,
+    identity: &authsome::crypto::identity::Identity,
     overrides: &BTreeMap<String, String>,
 ) -> Result<Vec<(String, SecretString)>> {
     let catalog = Catalog::new(snap);
@@ -117,7 +117,7 @@ pub(super) fn every_default(
             let var = match taken.get(&var) {
                 None => var,
                 Some(owner) => {
-                    let base = format!("{var}_{}", env_word(&def.name));
+                    let base = format!("{var}_{}", authsome::model::provider::env_word(&def.name));
                     let mut renamed = base.clone();
                     let mut n = 2;
                     while taken.contains_key(&renamed) {
@@ -146,8 +146,8 @@ fn variables(
 ) -> Result<Vec<(String, SecretString)>> {
     let (vault_name, def, conn) = (w.vault, w.def, w.conn);
     let record = vault::record(snap, vault_name, &def.name, conn)?
-        .ok_or_else(|| crate::error::Error::internal("a resolved connection has no record"))?;
-    let mapping = env_mapping(def, record.secrets.keys().map(String::as_str));
+        .ok_or_else(|| authsome::error::Error::internal("a resolved connection has no record"))?;
+    let mapping = def.env_mapping(record.secrets.keys().map(String::as_str));
     let mut out = Vec::new();
     let mut cache: BTreeMap<&str, SecretString> = BTreeMap::new();
     for (var, source) in mapping {
@@ -172,47 +172,6 @@ fn variables(
         out.push((var, cache[field].clone()));
     }
     Ok(out)
-}
-
-/// The variables a connection of `def` fills: the provider's `env` map (never its refresh
-/// token), else `<PROVIDER>_API_KEY` / `<PROVIDER>_ACCESS_TOKEN` for those of `fields` it has.
-/// `export` fills them with values, `run` with placeholders.
-pub(crate) fn env_mapping<'f>(
-    def: &ProviderDef,
-    fields: impl IntoIterator<Item = &'f str>,
-) -> Vec<(String, EnvSource)> {
-    let declared: Vec<(String, EnvSource)> = def
-        .env
-        .iter()
-        .filter(|(_, s)| !matches!(s, EnvSource::RefreshToken))
-        .map(|(k, s)| (k.clone(), *s))
-        .collect();
-    if !declared.is_empty() {
-        return declared;
-    }
-    let prefix = env_word(&def.name);
-    fields
-        .into_iter()
-        .filter_map(|field| {
-            let source = match field {
-                "api_key" => EnvSource::ApiKey,
-                "access_token" => EnvSource::AccessToken,
-                _ => return None,
-            };
-            Some((format!("{prefix}_{}", field.to_uppercase()), source))
-        })
-        .collect()
-}
-
-/// A provider name as part of an environment variable name: upper case, `_` for `-`, and never
-/// starting with a digit (a shell would run `0X_API_KEY=...` as a command and print it).
-pub(crate) fn env_word(name: &str) -> String {
-    let word = name.to_uppercase().replace('-', "_");
-    if word.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("_{word}")
-    } else {
-        word
-    }
 }
 
 /// Characters that never need quoting in a shell word.

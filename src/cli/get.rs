@@ -4,11 +4,11 @@ use age::secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
 
 use super::{Context, GetArgs, Output};
-use crate::error::{Error, ErrorKind, Result};
-use crate::model::state::ConnectionRecord;
-use crate::oauth::refresh::{self, Want};
-use crate::providers::Catalog;
-use crate::vault;
+use authsome::error::{Error, ErrorKind, Result};
+use authsome::model::state::ConnectionRecord;
+use authsome::oauth::refresh::{self, Want};
+use authsome::providers::Catalog;
+use authsome::vault;
 
 /// Shown in place of a secret value.
 pub const REDACTED: &str = "***REDACTED***";
@@ -93,9 +93,9 @@ pub fn run(ctx: &Context, out: &Output, args: GetArgs) -> Result<()> {
 fn reveal(
     ctx: &Context,
     out: &Output,
-    store: &crate::store::Store,
-    snap: &crate::store::Snapshot<'_>,
-    provider: &crate::model::provider::ProviderDef,
+    store: &authsome::store::Store,
+    snap: &authsome::store::Snapshot<'_>,
+    provider: &authsome::model::provider::ProviderDef,
     conn: &str,
     names: &[&String],
 ) -> Result<Vec<age::secrecy::SecretString>> {

@@ -3,10 +3,10 @@
 use serde_json::json;
 
 use super::{Context, LogArgs, Output, RestoreArgs};
-use crate::error::{Error, Result};
-use crate::model::names;
-use crate::store::{Change, Snapshot};
-use crate::vault::paths;
+use authsome::error::{Error, Result};
+use authsome::model::names;
+use authsome::store::{Change, Snapshot};
+use authsome::vault::paths;
 
 /// `PROVIDER` or `PROVIDER/CONNECTION`, as the store folder it names.
 fn target_dir(vault: &str, target: &str) -> Result<(String, String)> {

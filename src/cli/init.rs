@@ -3,16 +3,16 @@
 use serde_json::json;
 
 use super::{Context, Output};
-use crate::crypto::identity::Identity;
-use crate::error::{Error, Result};
-use crate::model::project::{PROJECT_FILE, ProjectConfig};
-use crate::model::state::{Principal, STORE_FORMAT, StoreMeta, VaultMeta};
-use crate::store::{STORE_FILE, Store};
-use crate::vault::{self, DEFAULT_VAULT, paths};
+use authsome::crypto::identity::Identity;
+use authsome::error::{Error, Result};
+use authsome::model::project::{PROJECT_FILE, ProjectConfig};
+use authsome::model::state::{Principal, STORE_FORMAT, StoreMeta, VaultMeta};
+use authsome::store::{STORE_FILE, Store};
+use authsome::vault::{self, DEFAULT_VAULT, paths};
 
 pub fn run(ctx: &Context, out: &Output, project: bool) -> Result<()> {
     // Inside a project whose .authsome.yaml names a store folder, `init` means that store.
-    let project = project || matches!(ctx.location, super::context::StoreLocation::Project { .. });
+    let project = project || matches!(ctx.location, authsome::store::StoreLocation::Project { .. });
     refuse_identity_in_store(ctx, &ctx.store_path)?;
     let mut created = Vec::new();
     let identity = if ctx.identity_path.exists() {
@@ -47,7 +47,7 @@ pub fn run(ctx: &Context, out: &Output, project: bool) -> Result<()> {
         }
         let meta = StoreMeta {
             format: STORE_FORMAT,
-            id: crate::random_hex(16),
+            id: authsome::random_hex(16),
         };
         vault::write_yaml(txn, STORE_FILE.to_owned(), &meta)?;
         // Byte-exact files: no end-of-line conversion, whatever core.autocrlf says.
@@ -67,7 +67,7 @@ pub fn run(ctx: &Context, out: &Output, project: bool) -> Result<()> {
             },
         )?;
         // Readable diffs of secret files from the first commit on.
-        super::review::stage_setup(txn, &meta.id, DEFAULT_VAULT)?;
+        authsome::review::stage_setup(txn, &meta.id, DEFAULT_VAULT)?;
         if let Some(text) = &project_file {
             txn.write(format!("/{PROJECT_FILE}"), text.clone());
         }
@@ -88,7 +88,7 @@ pub fn run(ctx: &Context, out: &Output, project: bool) -> Result<()> {
         }
     }
 
-    super::review::register(&store)?;
+    authsome::review::register(&store)?;
 
     // An existing store this identity cannot read is worth saying out loud.
     let snap = store.snapshot()?;
@@ -149,7 +149,8 @@ fn open_project() -> Result<(Store, Option<String>)> {
     let file = root.join(PROJECT_FILE);
     let (folder, new_config) = if file.is_file() {
         let bytes = std::fs::read(&file).map_err(|e| Error::io("read", &file, e))?;
-        let config: ProjectConfig = crate::model::yaml::parse(&file.display().to_string(), &bytes)?;
+        let config: ProjectConfig =
+            authsome::model::yaml::parse(&file.display().to_string(), &bytes)?;
         (config.store, None)
     } else {
         let config = ProjectConfig {
@@ -159,7 +160,7 @@ fn open_project() -> Result<(Store, Option<String>)> {
         };
         let text = format!(
             "# authsome project configuration: see .authsome.example.yaml in authsome's repository.\n{}",
-            crate::model::yaml::to_string(&config)?
+            authsome::model::yaml::to_string(&config)?
         );
         (config.store, Some(text))
     };
@@ -231,7 +232,7 @@ fn principal_name() -> String {
                 '-'
             }
         })
-        .take(crate::model::names::MAX_NAME_LEN)
+        .take(authsome::model::names::MAX_NAME_LEN)
         .collect();
     name = name.trim_start_matches(['-', '_']).to_owned();
     if name.is_empty() {

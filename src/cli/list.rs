@@ -5,10 +5,10 @@ use serde_json::{Value, json};
 use super::get::plain_fields;
 use super::output::pad;
 use super::{Context, InspectArgs, ListArgs, Output};
-use crate::error::Result;
-use crate::model::state::ConnectionRecord;
-use crate::providers::{Catalog, Provider};
-use crate::vault;
+use authsome::error::Result;
+use authsome::model::state::ConnectionRecord;
+use authsome::providers::{Catalog, Provider};
+use authsome::vault;
 
 pub fn list(ctx: &Context, out: &Output, args: ListArgs) -> Result<()> {
     let store = ctx.store()?;
@@ -192,7 +192,7 @@ pub fn inspect(ctx: &Context, out: &Output, args: InspectArgs) -> Result<()> {
     Ok(())
 }
 
-fn auth_label(def: &crate::model::provider::ProviderDef) -> String {
+fn auth_label(def: &authsome::model::provider::ProviderDef) -> String {
     serde_json::to_value(def.auth_type)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

@@ -4,15 +4,15 @@ use age::secrecy::SecretString;
 use serde_json::json;
 
 use super::{Context, LoginArgs, Output};
-use crate::crypto::envelope::Place;
-use crate::error::{Error, Result};
-use crate::input;
-use crate::model::names;
-use crate::model::provider::{AuthType, ProviderDef};
-use crate::model::state::ConnectionRecord;
-use crate::providers::Catalog;
-use crate::store::Outcome;
-use crate::vault::{self, paths};
+use authsome::crypto::envelope::Place;
+use authsome::error::{Error, Result};
+use authsome::input;
+use authsome::model::names;
+use authsome::model::provider::{AuthType, ProviderDef};
+use authsome::model::state::ConnectionRecord;
+use authsome::providers::Catalog;
+use authsome::store::Outcome;
+use authsome::vault::{self, paths};
 
 pub fn run(ctx: &Context, out: &Output, args: LoginArgs) -> Result<()> {
     names::validate("connection", &args.connection)?;

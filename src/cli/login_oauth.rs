@@ -6,16 +6,16 @@ use age::secrecy::SecretString;
 use serde_json::json;
 
 use super::{Context, LoginArgs, Output};
-use crate::crypto::envelope::Place;
-use crate::error::{Error, Result};
-use crate::input;
-use crate::loopback::Server;
-use crate::model::provider::{AuthType, Flow, ProviderDef};
-use crate::model::state::{ConnectionRecord, ProviderState};
-use crate::oauth::flows::{self, FlowContext};
-use crate::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, Endpoints, OAuthClient, REFRESH_TOKEN};
-use crate::store::{Outcome, Snapshot, Store};
-use crate::vault::{self, paths};
+use authsome::crypto::envelope::Place;
+use authsome::error::{Error, Result};
+use authsome::input;
+use authsome::loopback::Server;
+use authsome::model::provider::{AuthType, Flow, ProviderDef};
+use authsome::model::state::{ConnectionRecord, ProviderState};
+use authsome::oauth::flows::{self, FlowContext};
+use authsome::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, Endpoints, OAuthClient, REFRESH_TOKEN};
+use authsome::store::{Outcome, Snapshot, Store};
+use authsome::vault::{self, paths};
 
 /// Where the client came from, which decides what is stored.
 struct ClientChoice {
@@ -117,7 +117,7 @@ pub fn run(
         Flow::DeviceCode => flows::device_code(
             &cx,
             &choice.client,
-            spec.device_token_request == crate::model::provider::DeviceTokenRequest::Json,
+            spec.device_token_request == authsome::model::provider::DeviceTokenRequest::Json,
         )?,
         Flow::ClientCredentials => flows::client_credentials(&cx, &choice.client)?,
         Flow::ApiKey => unreachable!("refused above"),
@@ -238,7 +238,7 @@ fn choose_client(
     flow: Flow,
     cx: &FlowContext<'_>,
     server: Option<&Server>,
-    identity: Option<&crate::crypto::identity::Identity>,
+    identity: Option<&authsome::crypto::identity::Identity>,
 ) -> Result<ClientChoice> {
     let auth = def
         .oauth2
@@ -294,7 +294,7 @@ fn stored_secret(
     store_id: &str,
     vault_name: &str,
     provider: &str,
-    identity: Option<&crate::crypto::identity::Identity>,
+    identity: Option<&authsome::crypto::identity::Identity>,
 ) -> Result<Option<SecretString>> {
     let path = paths::provider_secret(vault_name, provider, CLIENT_SECRET);
     let Some(bytes) = snap.read(&path)? else {
@@ -308,7 +308,7 @@ fn stored_secret(
         connection: None,
         field: CLIENT_SECRET.to_owned(),
     };
-    crate::crypto::envelope::open(&place, &path, &bytes, identity).map(Some)
+    authsome::crypto::envelope::open(&place, &path, &bytes, identity).map(Some)
 }
 
 /// Asks for the client id and optional secret, in the local form or at the terminal.

@@ -3,9 +3,9 @@
 use serde_json::json;
 
 use super::{Context, LogoutArgs, Output};
-use crate::error::Result;
-use crate::providers::Catalog;
-use crate::vault::{self, paths};
+use authsome::error::Result;
+use authsome::providers::Catalog;
+use authsome::vault::{self, paths};
 
 pub fn run(ctx: &Context, out: &Output, args: LogoutArgs) -> Result<()> {
     let store = ctx.store()?;
@@ -42,7 +42,7 @@ pub fn run(ctx: &Context, out: &Output, args: LogoutArgs) -> Result<()> {
     let new_default = outcome.value().clone();
     // Refreshed tokens cached for this connection go with it.
     if let Ok(meta) = store.meta(&snap) {
-        crate::oauth::refresh::forget(&meta.id, &ctx.vault, &name, &conn, None);
+        authsome::oauth::refresh::forget(&meta.id, &ctx.vault, &name, &conn, None);
     }
     if out.json {
         out.json(&json!({

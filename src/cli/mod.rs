@@ -1,7 +1,6 @@
 //! The command line: argument definitions and one handler per command.
 
 mod audit;
-pub mod context;
 mod default;
 mod doctor;
 pub(crate) mod export;
@@ -25,10 +24,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub use context::Context;
+use authsome::context::{Context, Options};
 use output::Output;
 
-use crate::error::Result;
+use authsome::error::Result;
 
 /// Credentials for developers and AI agents, kept in a git repository.
 #[derive(Debug, Parser)]
@@ -185,9 +184,9 @@ pub enum FlowArg {
     ApiKey,
 }
 
-impl From<FlowArg> for crate::model::provider::Flow {
+impl From<FlowArg> for authsome::model::provider::Flow {
     fn from(f: FlowArg) -> Self {
-        use crate::model::provider::Flow;
+        use authsome::model::provider::Flow;
         match f {
             FlowArg::Pkce => Flow::Pkce,
             FlowArg::DeviceCode => Flow::DeviceCode,
@@ -385,7 +384,11 @@ pub enum ProviderCommand {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli, out: &Output) -> Result<()> {
-    let ctx = Context::new(cli.global)?;
+    let ctx = Context::resolve(Options {
+        store: cli.global.store,
+        identity: cli.global.identity,
+        vault: cli.global.vault,
+    })?;
     match cli.command {
         Command::Init { project } => init::run(&ctx, out, project),
         Command::Login(a) => login::run(&ctx, out, a),

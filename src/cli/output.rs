@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 
 use serde_json::Value;
 
-use crate::error::Error;
+use authsome::error::Error;
 
 /// How to print.
 #[derive(Debug, Clone, Copy)]

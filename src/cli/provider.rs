@@ -4,11 +4,11 @@ use serde_json::json;
 
 use super::output::pad;
 use super::{Context, Output, ProviderCommand};
-use crate::error::{Error, ErrorKind, Result};
-use crate::model::yaml;
-use crate::providers::{self, BUNDLED, Catalog, Source};
-use crate::store::Outcome;
-use crate::vault;
+use authsome::error::{Error, ErrorKind, Result};
+use authsome::model::yaml;
+use authsome::providers::{self, BUNDLED, Catalog, Source};
+use authsome::store::Outcome;
+use authsome::vault;
 
 pub fn run(ctx: &Context, out: &Output, cmd: ProviderCommand) -> Result<()> {
     match cmd {

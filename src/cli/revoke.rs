@@ -4,10 +4,10 @@
 use serde_json::json;
 
 use super::{Context, LogoutArgs, Output};
-use crate::error::Result;
-use crate::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, REFRESH_TOKEN};
-use crate::providers::Catalog;
-use crate::vault::{self, paths};
+use authsome::error::Result;
+use authsome::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, REFRESH_TOKEN};
+use authsome::providers::Catalog;
+use authsome::vault::{self, paths};
 
 pub fn run(ctx: &Context, out: &Output, args: LogoutArgs) -> Result<()> {
     let store = ctx.store()?;
@@ -95,9 +95,9 @@ pub fn run(ctx: &Context, out: &Output, args: LogoutArgs) -> Result<()> {
 /// provider's revocation endpoint. Problems become warnings: the local copy goes regardless.
 fn revoke_at_provider(
     ctx: &Context,
-    snap: &crate::store::Snapshot<'_>,
+    snap: &authsome::store::Snapshot<'_>,
     store_id: &str,
-    def: &crate::model::provider::ProviderDef,
+    def: &authsome::model::provider::ProviderDef,
     targets: &[String],
     revoked: &mut Vec<String>,
     warnings: &mut Vec<String>,

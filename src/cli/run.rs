@@ -8,9 +8,9 @@ use std::ffi::OsString;
 use age::secrecy::ExposeSecret;
 
 use super::{Context, Output, ProxyArgs, RunArgs, ShellArgs};
-use crate::error::{Error, ErrorKind, Result};
-use crate::model::names;
-use crate::proxy::{self, child, credentials::Settings};
+use authsome::error::{Error, ErrorKind, Result};
+use authsome::model::names;
+use authsome::proxy::{self, child, credentials::Settings};
 
 /// `authsome run`.
 pub fn run(ctx: &Context, out: &Output, args: RunArgs) -> Result<()> {
@@ -96,18 +96,20 @@ fn overrides(pairs: &[String]) -> Result<BTreeMap<String, String>> {
 /// Every `--connection` must name a connection that exists.
 fn check_overrides(
     ctx: &Context,
-    snap: &crate::store::Snapshot<'_>,
+    snap: &authsome::store::Snapshot<'_>,
     overrides: &BTreeMap<String, String>,
 ) -> Result<()> {
     for (provider, conn) in overrides {
-        if crate::vault::connections(snap, &ctx.vault, provider)?.is_empty() {
+        if authsome::vault::connections(snap, &ctx.vault, provider)?.is_empty() {
             return Err(Error::new(
                 ErrorKind::ConnectionNotFound,
                 format!("{provider} has no connections; log in with `authsome login {provider}`"),
             ));
         }
-        if crate::vault::record(snap, &ctx.vault, provider, conn)?.is_none() {
-            return Err(crate::vault::not_found(snap, &ctx.vault, provider, conn)?);
+        if authsome::vault::record(snap, &ctx.vault, provider, conn)?.is_none() {
+            return Err(authsome::vault::not_found(
+                snap, &ctx.vault, provider, conn,
+            )?);
         }
     }
     Ok(())

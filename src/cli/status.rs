@@ -3,10 +3,10 @@
 use serde_json::json;
 
 use super::{Context, Output};
-use crate::error::Result;
-use crate::model::state::ConnectionStatus;
-use crate::store::Store;
-use crate::vault;
+use authsome::error::Result;
+use authsome::model::state::ConnectionStatus;
+use authsome::store::Store;
+use authsome::vault;
 
 /// Seconds ahead within which an expiring connection is reported.
 const SOON: i64 = 86_400;
@@ -36,7 +36,8 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
     }
 
     let recipients = vault::vault_recipients(&snap, &ctx.vault).unwrap_or_default();
-    let fingerprint = crate::crypto::recipients::fingerprint(recipients.iter().map(String::as_str));
+    let fingerprint =
+        authsome::crypto::recipients::fingerprint(recipients.iter().map(String::as_str));
     let now = jiff::Timestamp::now().as_second();
     for (provider, (_, conns)) in vault::all_records(&snap, &ctx.vault, None)? {
         for (conn, record) in conns {
@@ -54,7 +55,7 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
                 .and_then(|a| a.parse::<jiff::Timestamp>().ok())
             {
                 let left = at.as_second() - now;
-                let refreshable = record.secrets.contains_key(crate::oauth::REFRESH_TOKEN);
+                let refreshable = record.secrets.contains_key(authsome::oauth::REFRESH_TOKEN);
                 if left <= SOON && !refreshable {
                     findings.push(Finding {
                         kind: if left <= 0 { "expired" } else { "expiring" },
@@ -102,7 +103,7 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
 /// copy restored, a forced reset); a HEAD unrelated to it means history was rewritten.
 fn rollback(store: &Store, store_id: &str, head: Option<gix::ObjectId>) -> Result<Option<Finding>> {
     let Some(head) = head else { return Ok(None) };
-    let Ok(dir) = crate::paths::cache_dir() else {
+    let Ok(dir) = authsome::paths::cache_dir() else {
         return Ok(None);
     };
     // One record per clone and branch: switching branches or clones is not a rollback.
@@ -143,6 +144,6 @@ fn rollback(store: &Store, store_id: &str, head: Option<gix::ObjectId>) -> Resul
             });
         }
     }
-    let _ = crate::crypto::identity::write_private(&seen_path, head.to_string().as_bytes());
+    let _ = authsome::crypto::identity::write_private(&seen_path, head.to_string().as_bytes());
     Ok(finding)
 }

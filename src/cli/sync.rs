@@ -7,7 +7,7 @@ use std::process::Command;
 use serde_json::json;
 
 use super::{Context, Output};
-use crate::error::{Error, Result};
+use authsome::error::{Error, Result};
 
 fn git(root: &Path, args: &[&str]) -> Result<std::process::Output> {
     let mut c = Command::new("git");
@@ -93,7 +93,7 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
         pulled = text(&git(&root, &["rev-parse", "HEAD"])?) != before;
     } else if remote_has_branch.status.code() != Some(2) {
         return Err(Error::new(
-            crate::error::ErrorKind::Endpoint,
+            authsome::error::ErrorKind::Endpoint,
             format!(
                 "could not reach the remote {remote}: {}",
                 String::from_utf8_lossy(&remote_has_branch.stderr).trim()
@@ -111,7 +111,7 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
     )?;
     if !push.status.success() {
         return Err(Error::new(
-            crate::error::ErrorKind::Endpoint,
+            authsome::error::ErrorKind::Endpoint,
             format!(
                 "git push to {remote} failed: {}; sync again once the remote accepts pushes",
                 String::from_utf8_lossy(&push.stderr).trim()

@@ -3,9 +3,9 @@
 use serde_json::json;
 
 use super::{Context, Output};
-use crate::error::Result;
-use crate::model::state::Principal;
-use crate::vault::{self, paths};
+use authsome::error::Result;
+use authsome::model::state::Principal;
+use authsome::vault::{self, paths};
 
 pub fn run(ctx: &Context, out: &Output) -> Result<()> {
     let store = ctx.store()?;

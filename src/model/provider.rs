@@ -271,6 +271,49 @@ impl EnvSource {
     }
 }
 
+impl ProviderDef {
+    /// The variables a connection of this provider fills: the provider's `env` map (never its
+    /// refresh token), else `<PROVIDER>_API_KEY` / `<PROVIDER>_ACCESS_TOKEN` for those of
+    /// `fields` it has. `export` fills them with values, `run` with placeholders.
+    pub fn env_mapping<'f>(
+        &self,
+        fields: impl IntoIterator<Item = &'f str>,
+    ) -> Vec<(String, EnvSource)> {
+        let declared: Vec<(String, EnvSource)> = self
+            .env
+            .iter()
+            .filter(|(_, s)| !matches!(s, EnvSource::RefreshToken))
+            .map(|(k, s)| (k.clone(), *s))
+            .collect();
+        if !declared.is_empty() {
+            return declared;
+        }
+        let prefix = env_word(&self.name);
+        fields
+            .into_iter()
+            .filter_map(|field| {
+                let source = match field {
+                    "api_key" => EnvSource::ApiKey,
+                    "access_token" => EnvSource::AccessToken,
+                    _ => return None,
+                };
+                Some((format!("{prefix}_{}", field.to_uppercase()), source))
+            })
+            .collect()
+    }
+}
+
+/// A provider name as part of an environment variable name: upper case, `_` for `-`, and never
+/// starting with a digit (a shell would run `0X_API_KEY=...` as a command and print it).
+pub fn env_word(name: &str) -> String {
+    let word = name.to_uppercase().replace('-', "_");
+    if word.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{word}")
+    } else {
+        word
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,13 +14,13 @@ use std::time::{Duration, Instant};
 use age::secrecy::{ExposeSecret, SecretString};
 
 use super::routes::Table;
-use crate::cli::context::StoreLocation;
 use crate::crypto::identity::Identity;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::provider::{AuthType, ProviderDef};
 use crate::oauth::refresh::{self, Want};
 use crate::providers::Catalog;
 use crate::store::Store;
+use crate::store::StoreLocation;
 use crate::vault;
 
 /// How long an OAuth2 access token is used before asking the refresh logic again (which
@@ -43,10 +43,7 @@ pub struct Settings {
 
 impl Settings {
     fn open(&self) -> Result<Store> {
-        match &self.location {
-            StoreLocation::Home(p) => Store::open(p),
-            StoreLocation::Project { repo, folder } => Store::open_in(repo, folder),
-        }
+        self.location.open()
     }
 }
 

@@ -209,7 +209,7 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
             AuthType::ApiKey => "api_key",
             AuthType::Oauth2 => "access_token",
         };
-        for (var, source) in crate::cli::export::env_mapping(&p.def, [field]) {
+        for (var, source) in p.def.env_mapping([field]) {
             if variables.iter().any(|(v, _): &(String, String)| *v == var) {
                 continue;
             }

@@ -7,6 +7,7 @@
 //! index in line for the paths it touched.
 
 mod history;
+pub mod location;
 mod snapshot;
 mod txn;
 mod worktree;
@@ -14,6 +15,7 @@ mod worktree;
 use std::path::{Path, PathBuf};
 
 pub use history::{Change, CommitInfo};
+pub use location::StoreLocation;
 pub use snapshot::{DirEntry, Snapshot};
 pub use txn::{Outcome, Txn};
 

@@ -5,6 +5,12 @@
 //! the vault's fingerprint key (`vaults/<vault>/fingerprint_key.age`, readable only by the vault's
 //! recipients), never a bare hash, which would let anyone test guesses of a short key.
 
+mod render;
+mod setup;
+
+pub use render::render;
+pub use setup::{register, setup, stage_setup};
+
 use age::secrecy::{ExposeSecret, SecretString};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

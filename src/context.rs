@@ -1,0 +1,117 @@
+//! What every operation needs: where the store is, which identity and vault to use, and the
+//! project configuration (`.authsome.yaml`) when there is one.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::crypto::identity::{self, Identity};
+use crate::error::{Error, Result};
+use crate::model::names;
+use crate::store::Store;
+use crate::store::location::{self, StoreLocation};
+
+/// The choices a caller makes before anything is resolved (the command line's global options).
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    /// The store, when named (`--store`, `AUTHSOME_STORE`).
+    pub store: Option<PathBuf>,
+    /// The identity file, when named (`--identity`, `AUTHSOME_IDENTITY`).
+    pub identity: Option<PathBuf>,
+    /// The vault, when named (`--vault`, `AUTHSOME_VAULT`).
+    pub vault: Option<String>,
+}
+
+/// Resolved options: the store, identity and vault an operation works on.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Where the store is.
+    pub location: StoreLocation,
+    /// The store folder on disk.
+    pub store_path: PathBuf,
+    /// The identity file.
+    pub identity_path: PathBuf,
+    /// Whether the identity path was chosen explicitly (flag or environment).
+    pub identity_explicit: bool,
+    /// The vault.
+    pub vault: String,
+    /// Connections pinned per provider by the project.
+    pub pins: BTreeMap<String, String>,
+    /// The project file in use, if any.
+    pub project_file: Option<PathBuf>,
+}
+
+impl Context {
+    /// Resolves the options. The store is `--store`, else `AUTHSOME_STORE`, else the one a
+    /// `.authsome.yaml` above the current directory names, else `AUTHSOME_HOME`, else
+    /// `~/.authsome`.
+    pub fn resolve(options: Options) -> Result<Self> {
+        let project = match &options.store {
+            Some(_) => None,
+            None => location::find_project()?,
+        };
+        let (location, pins, project_vault, project_file) = match (&options.store, &project) {
+            (Some(p), _) => (StoreLocation::Home(p.clone()), BTreeMap::new(), None, None),
+            (None, Some((file, config))) => {
+                let location = location::project_location(file, &config.store)?;
+                for (provider, conn) in &config.pins {
+                    names::validate("provider", provider)
+                        .and_then(|_| names::validate("connection", conn))
+                        .map_err(|e| {
+                            Error::usage(format!(
+                                "{} pins {provider}: {conn}: {}",
+                                file.display(),
+                                e.message()
+                            ))
+                        })?;
+                }
+                (
+                    location,
+                    config.pins.clone(),
+                    config.vault.clone(),
+                    Some(file.clone()),
+                )
+            }
+            (None, None) => (
+                StoreLocation::Home(crate::paths::default_store()?),
+                BTreeMap::new(),
+                None,
+                None,
+            ),
+        };
+        let vault = options
+            .vault
+            .or(project_vault)
+            .unwrap_or_else(|| crate::vault::DEFAULT_VAULT.to_owned());
+        names::validate("vault", &vault)?;
+        let store_path = location.path();
+        let identity_explicit = options.identity.is_some();
+        let identity_path = match options.identity {
+            Some(p) => p,
+            None => identity::default_path()?,
+        };
+        Ok(Context {
+            location,
+            store_path,
+            identity_path,
+            identity_explicit,
+            vault,
+            pins,
+            project_file,
+        })
+    }
+
+    /// Opens the store.
+    pub fn store(&self) -> Result<Store> {
+        self.location.open()
+    }
+
+    /// Loads the identity.
+    pub fn identity(&self) -> Result<Identity> {
+        Identity::load(&self.identity_path)
+    }
+
+    /// The connection a command means for `provider`: the one named, else the project's pin.
+    pub fn connection<'a>(&'a self, provider: &str, named: Option<&'a str>) -> Option<&'a str> {
+        named.or_else(|| self.pins.get(provider).map(String::as_str))
+    }
+}

@@ -1,0 +1,68 @@
+//! Readable diffs of secret files in plain `git diff` / `git log -p`: a fingerprint key per vault
+//! and the attributes line (both committed), and the diff driver in the repository's config.
+
+use age::secrecy::SecretString;
+
+use crate::error::{Error, Result};
+use crate::store::{Store, Txn};
+use crate::vault;
+
+/// The `.gitattributes` line that routes secret files through the textconv driver.
+const ATTRIBUTES: &str = "*.age diff=authsome\n";
+
+/// Makes the store's history readable in `git diff`: a fingerprint key for the vault, the
+/// attributes line (both committed) and the diff driver in the repository's config.
+pub fn setup(store: &Store, vault_name: &str) -> Result<bool> {
+    let outcome = store.transact(|txn| {
+        let meta = store.meta(txn.base())?;
+        stage_setup(txn, &meta.id, vault_name)?;
+        txn.set_message("git-setup: readable diffs of secret files");
+        Ok(())
+    })?;
+    register_driver(store)?;
+    Ok(outcome.commit().is_some())
+}
+
+/// Stages the committed half of [`setup`] in a transaction (so `init` makes one commit).
+pub fn stage_setup(txn: &mut Txn<'_>, store_id: &str, vault_name: &str) -> Result<()> {
+    let mut attributes =
+        String::from_utf8(txn.read(".gitattributes")?.unwrap_or_default()).unwrap_or_default();
+    if !attributes.lines().any(|l| l.trim() == ATTRIBUTES.trim()) {
+        attributes.push_str(ATTRIBUTES);
+        txn.write(".gitattributes", attributes);
+    }
+    if txn
+        .read(&super::fingerprint_key_path(vault_name))?
+        .is_none()
+    {
+        let recipients = vault::load_recipients(txn, vault_name)?;
+        let key = SecretString::from(crate::random_hex(32));
+        let place = super::fingerprint_key_place(store_id, vault_name);
+        txn.write(
+            super::fingerprint_key_path(vault_name),
+            crate::crypto::envelope::seal(&place, &key, &recipients.parsed)?,
+        );
+    }
+    Ok(())
+}
+
+/// Registers the diff driver in the repository's config (not committed: config is local).
+pub fn register(store: &Store) -> Result<()> {
+    register_driver(store)
+}
+
+/// Adds `[diff "authsome"] textconv = authsome textconv` to the repository's config.
+fn register_driver(store: &Store) -> Result<()> {
+    // The shared config: in a linked worktree git_dir() has none of its own.
+    let config = store.repo().common_dir().join("config");
+    let text = std::fs::read_to_string(&config).map_err(|e| Error::io("read", &config, e))?;
+    if text.contains("[diff \"authsome\"]") {
+        return Ok(());
+    }
+    let mut text = text;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("[diff \"authsome\"]\n\ttextconv = authsome textconv\n");
+    std::fs::write(&config, text).map_err(|e| Error::io("write", &config, e))
+}

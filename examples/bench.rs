@@ -17,7 +17,7 @@ use age::secrecy::SecretString;
 use authsome::crypto::envelope::Place;
 use authsome::model::provider::AuthType;
 use authsome::model::state::ConnectionRecord;
-use authsome::store::Store;
+use authsome::store::{Edit, Store};
 use authsome::vault::{self, paths};
 
 const PROVIDERS: usize = 50;
@@ -238,8 +238,7 @@ fn build_store(bin: &Path, home: &Path, providers: &[String], n: usize) -> usize
                     state.default.get_or_insert(conn);
                     vault::write_provider_state(txn, "default", provider, &state)?;
                 }
-                txn.set_message(format!("login batch {}", batch[0]));
-                Ok(())
+                Ok(Edit::new(format!("login batch {}", batch[0]), ()))
             })
             .unwrap();
         commits += 1;
@@ -258,8 +257,7 @@ fn build_store(bin: &Path, home: &Path, providers: &[String], n: usize) -> usize
                 let mut state = vault::provider_state(txn, "default", provider)?;
                 state.default = Some(target.clone());
                 vault::write_provider_state(txn, "default", provider, &state)?;
-                txn.set_message(format!("default {provider}: -> {target}"));
-                Ok(())
+                Ok(Edit::new(format!("default {provider}: -> {target}"), ()))
             })
             .unwrap();
         commits += usize::from(outcome.commit().is_some());
@@ -271,8 +269,7 @@ fn build_store(bin: &Path, home: &Path, providers: &[String], n: usize) -> usize
             let mut state = vault::provider_state(txn, "default", "openai")?;
             state.default = Some("c0".into());
             vault::write_provider_state(txn, "default", "openai", &state)?;
-            txn.set_message("default openai: -> c0");
-            Ok(())
+            Ok(Edit::new("default openai: -> c0", ()))
         })
         .unwrap();
     commits + usize::from(outcome.commit().is_some())

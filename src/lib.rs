@@ -14,11 +14,13 @@ pub mod lockfile;
 pub mod loopback;
 pub mod model;
 pub mod oauth;
+pub mod ops;
 pub mod paths;
 pub mod providers;
 pub mod proxy;
 pub mod review;
 pub mod store;
+pub mod ui;
 pub mod vault;
 
 /// `n` random bytes as lowercase hex, from the operating system's generator.

@@ -248,34 +248,6 @@ pub fn escape(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// Opens `url` in the user's browser when there is one: `$BROWSER`, else the desktop's opener.
-/// Failure is fine: the URL is always printed too.
-pub fn open_browser(url: &str) {
-    use std::process::{Command, Stdio};
-    let command = match std::env::var("BROWSER")
-        .ok()
-        .filter(|b| !b.trim().is_empty())
-    {
-        Some(b) => b.split(':').next().unwrap_or_default().to_owned(),
-        None if cfg!(target_os = "macos") => "open".to_owned(),
-        None if std::env::var_os("DISPLAY").is_some()
-            || std::env::var_os("WAYLAND_DISPLAY").is_some() =>
-        {
-            "xdg-open".to_owned()
-        }
-        None => return,
-    };
-    let mut words = command.split_whitespace();
-    let Some(program) = words.next() else { return };
-    let _ = Command::new(program)
-        .args(words)
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

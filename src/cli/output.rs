@@ -2,9 +2,9 @@
 
 use std::io::{IsTerminal, Write};
 
-use serde_json::Value;
-
 use authsome::error::Error;
+use authsome::ui::Ui;
+use zeroize::Zeroizing;
 
 /// How to print.
 #[derive(Debug, Clone, Copy)]
@@ -27,9 +27,9 @@ impl Output {
         Output { json, quiet, color }
     }
 
-    /// Prints a JSON document (in `--json` mode).
-    pub fn json(&self, value: &Value) {
-        let mut text = serde_json::to_string_pretty(value).expect("JSON values serialize");
+    /// Prints a JSON document (in `--json` mode): a report or a hand-built value.
+    pub fn json(&self, value: &impl serde::Serialize) {
+        let mut text = serde_json::to_string_pretty(value).expect("reports serialize");
         text.push('\n');
         self.raw(&text);
     }
@@ -107,6 +107,52 @@ impl Output {
             eprintln!("{prefix} {err}");
         }
     }
+}
+
+impl Ui for Output {
+    fn message(&self, text: &str) {
+        eprintln!("{text}");
+    }
+
+    fn warn(&self, text: &str) {
+        Output::warn(self, text);
+    }
+
+    fn open_url(&self, url: &str) {
+        open_browser(url);
+    }
+
+    fn ask_secret(&self, prompt: &str) -> Option<Zeroizing<String>> {
+        rpassword::prompt_password(prompt).ok().map(Zeroizing::new)
+    }
+}
+
+/// Opens `url` in the user's browser when there is one: `$BROWSER`, else the desktop's opener.
+/// Failure is fine: the URL is always printed too.
+fn open_browser(url: &str) {
+    use std::process::{Command, Stdio};
+    let command = match std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.trim().is_empty())
+    {
+        Some(b) => b.split(':').next().unwrap_or_default().to_owned(),
+        None if cfg!(target_os = "macos") => "open".to_owned(),
+        None if std::env::var_os("DISPLAY").is_some()
+            || std::env::var_os("WAYLAND_DISPLAY").is_some() =>
+        {
+            "xdg-open".to_owned()
+        }
+        None => return,
+    };
+    let mut words = command.split_whitespace();
+    let Some(program) = words.next() else { return };
+    let _ = Command::new(program)
+        .args(words)
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
 }
 
 /// Pads `s` to `width` characters.

@@ -10,6 +10,7 @@ use age::secrecy::SecretString;
 
 use crate::error::Result;
 use crate::loopback::{self, Response, Server, escape};
+use crate::ui::Ui;
 
 const TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -47,16 +48,19 @@ pub struct FormRequest<'a> {
 
 /// Serves the form and returns the submitted values of the editable fields (empty optional
 /// fields are left out).
-pub fn collect_via_form(req: &FormRequest<'_>) -> Result<BTreeMap<String, SecretString>> {
+pub fn collect_via_form(
+    ui: &dyn Ui,
+    req: &FormRequest<'_>,
+) -> Result<BTreeMap<String, SecretString>> {
     let server = Server::bind(0)?;
     let token = crate::random_hex(16);
     let url = format!("http://127.0.0.1:{}/{token}", server.port());
-    eprintln!(
+    ui.message(&format!(
         "Open this page to continue ({}):\n  {url}\n(waiting up to 5 minutes; press Ctrl-C to cancel)",
         req.title
-    );
+    ));
     if req.open_browser {
-        loopback::open_browser(&url);
+        ui.open_url(&url);
     }
     let path = format!("/{token}");
     server.serve(TIMEOUT, "the form to be submitted", |request| {

@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 pub use form::{Field, FormRequest, collect_via_form};
 
 use crate::error::{Error, Result};
+use crate::ui::Ui;
 
 /// The longest secret accepted, in bytes.
 pub const MAX_SECRET_LEN: usize = 16 * 1024;
@@ -36,12 +37,12 @@ pub fn from_stdin(what: &str) -> Result<SecretString> {
 }
 
 /// Asks for a secret at the terminal without echoing it.
-pub fn from_prompt(what: &str, label: &str) -> Result<SecretString> {
-    let text = Zeroizing::new(rpassword::prompt_password(format!("{label}: ")).map_err(|_| {
+pub fn from_prompt(ui: &dyn Ui, what: &str, label: &str) -> Result<SecretString> {
+    let text = ui.ask_secret(&format!("{label}: ")).ok_or_else(|| {
         Error::usage(format!(
             "there is no terminal to ask for the {what}; pipe it with --stdin, or drop --no-browser to use the local form"
         ))
-    })?);
+    })?;
     finish(what, &text)
 }
 

@@ -11,8 +11,9 @@ use sha2::{Digest, Sha256};
 
 use super::{Endpoints, OAuthClient, TokenSet, explain, post_form, token_set, unreachable};
 use crate::error::{Error, ErrorKind, Result};
-use crate::loopback::{self, Response, Server};
+use crate::loopback::{Response, Server};
 use crate::model::state::Account;
+use crate::ui::Ui;
 
 /// How long a user has to finish a browser step.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(300);
@@ -33,6 +34,8 @@ pub struct FlowContext<'a> {
     pub register_hint: &'a str,
     /// Whether to try to open a browser.
     pub open_browser: bool,
+    /// The user, for what to open and what is awaited.
+    pub ui: &'a dyn Ui,
 }
 
 impl FlowContext<'_> {
@@ -90,12 +93,12 @@ pub fn authorization_code(
             q.append_pair(k, v);
         }
     }
-    eprintln!(
+    cx.ui.message(&format!(
         "Open this page to authorize {}:\n  {url}\n(waiting up to 5 minutes; press Ctrl-C to cancel)",
         cx.provider
-    );
+    ));
     if cx.open_browser {
-        loopback::open_browser(url.as_str());
+        cx.ui.open_url(url.as_str());
     }
     let outcome = server.serve(BROWSER_TIMEOUT, "the authorization callback", |req| {
         if req.path != "/callback" {
@@ -190,16 +193,16 @@ pub fn device_code(
         .min(1800);
     let deadline = Instant::now() + Duration::from_secs(lifetime);
 
-    eprintln!(
+    cx.ui.message(&format!(
         "To authorize {}, open {verify} and enter the code {user_code}",
         cx.provider
-    );
+    ));
     let page = complete.as_deref().unwrap_or(&verify);
     // Only a well-formed https (or loopback) URL goes to the browser.
     if cx.open_browser && super::checked_url(cx.provider, "verification_uri", page).is_ok() {
-        loopback::open_browser(page);
+        cx.ui.open_url(page);
     }
-    eprintln!("Waiting for approval...");
+    cx.ui.message("Waiting for approval...");
     loop {
         if Instant::now() >= deadline {
             return Err(Error::new(

@@ -6,7 +6,6 @@
 //! handle where the requests are made.
 
 pub mod flows;
-pub mod refresh;
 
 use std::time::Duration;
 

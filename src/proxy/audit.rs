@@ -4,11 +4,12 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Once};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::ui::Ui;
 
 /// What the proxy did with a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,11 +70,14 @@ fn previous(path: &Path) -> PathBuf {
 /// An open log, appended to by the proxy's tasks.
 pub struct Log {
     file: Mutex<File>,
+    /// Told once when the log cannot be written.
+    ui: Arc<dyn Ui>,
+    warned: Once,
 }
 
 impl Log {
     /// Opens (creating, mode 0600) the log for appending, rotating it first when it is large.
-    pub fn open(path: &Path) -> Result<Self> {
+    pub fn open(path: &Path, ui: Arc<dyn Ui>) -> Result<Self> {
         let dir = path
             .parent()
             .ok_or_else(|| Error::internal("the audit log has no folder"))?;
@@ -101,6 +105,8 @@ impl Log {
             .map_err(|e| Error::io("open the audit log", path, e))?;
         Ok(Log {
             file: Mutex::new(file),
+            ui,
+            warned: Once::new(),
         })
     }
 
@@ -117,8 +123,10 @@ impl Log {
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
         // One write call per line, so lines from concurrent runs never interleave.
         if let Err(e) = file.write_all(&line) {
-            static WARNED: std::sync::Once = std::sync::Once::new();
-            WARNED.call_once(|| eprintln!("authsome: could not write the audit log: {e}"));
+            self.warned.call_once(|| {
+                self.ui
+                    .message(&format!("authsome: could not write the audit log: {e}"))
+            });
         }
     }
 }
@@ -157,11 +165,15 @@ mod tests {
             reason: None,
             retried: false,
         };
-        Log::open(&path).unwrap().record(entry("/old"));
+        Log::open(&path, Arc::new(crate::ui::Silent))
+            .unwrap()
+            .record(entry("/old"));
         // Grow it past the limit without writing 16 MiB.
         let f = File::options().append(true).open(&path).unwrap();
         f.set_len(ROTATE_AT).unwrap();
-        Log::open(&path).unwrap().record(entry("/new"));
+        Log::open(&path, Arc::new(crate::ui::Silent))
+            .unwrap()
+            .record(entry("/new"));
         assert!(previous(&path).exists());
         let paths: Vec<String> = read(&path).unwrap().into_iter().map(|e| e.path).collect();
         assert_eq!(paths, ["/old", "/new"]);

@@ -17,10 +17,11 @@ use super::routes::Table;
 use crate::crypto::identity::Identity;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::provider::{AuthType, ProviderDef};
-use crate::oauth::refresh::{self, Want};
+use crate::ops::refresh::{self, Want};
 use crate::providers::Catalog;
 use crate::store::Store;
 use crate::store::StoreLocation;
+use crate::ui::Ui;
 use crate::vault;
 
 /// How long an OAuth2 access token is used before asking the refresh logic again (which
@@ -39,6 +40,8 @@ pub struct Settings {
     pub overrides: BTreeMap<String, String>,
     /// The project's pinned connections.
     pub pins: BTreeMap<String, String>,
+    /// Where warnings go while the child runs.
+    pub ui: Arc<dyn Ui>,
 }
 
 impl Settings {
@@ -117,6 +120,11 @@ pub struct Resolver {
 }
 
 impl Resolver {
+    /// Where warnings go while the child runs.
+    pub fn ui(&self) -> &dyn Ui {
+        &*self.settings.ui
+    }
+
     /// Opens the store and reads the current state.
     pub fn new(settings: Settings) -> Result<Self> {
         let store = settings.open()?;
@@ -377,7 +385,7 @@ fn fetch(
         conn,
         identity: &settings.identity,
     };
-    let warn = |m: &str| eprintln!("authsome: warning: {m}");
+    let warn = |m: &str| settings.ui.message(&format!("authsome: warning: {m}"));
     if def.auth_type == AuthType::Oauth2 {
         let token = if rejected.is_empty() {
             refresh::access_token(&want, &warn)?

@@ -298,13 +298,13 @@ async fn replacement(
     match proxy.resolver.after_rejection(view, rejected).await {
         Ok(fresh) => (fresh.value != rejected.value).then_some(fresh),
         Err(e) => {
-            eprintln!(
+            proxy.resolver.ui().message(&format!(
                 "authsome: {} answered 401 to {}/{} and the token could not be refreshed: {}",
                 target.authority(),
                 rejected.provider,
                 rejected.connection,
                 e.message()
-            );
+            ));
             None
         }
     }

@@ -179,6 +179,7 @@ pub struct Running {
 pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
     let via = upstream::Via::from_env(&upstream::HTTPS_VARS)?;
     let via_http = upstream::Via::from_env(&upstream::HTTP_VARS)?;
+    let ui = settings.ui.clone();
     let resolver = Resolver::new(settings)?;
     let ca_dir = ca::dir()?;
     let ca = ca::LocalCa::load_or_create(&ca_dir)?;
@@ -224,7 +225,7 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
         }
         placeholders.push((name.clone(), placeholder));
     }
-    let audit = audit::Log::open(&audit::path()?)?;
+    let audit = audit::Log::open(&audit::path()?, ui.clone())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("authsome-proxy")

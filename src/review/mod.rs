@@ -9,7 +9,7 @@ mod render;
 mod setup;
 
 pub use render::render;
-pub use setup::{register, setup, stage_setup};
+pub use setup::{register, stage_setup};
 
 use age::secrecy::{ExposeSecret, SecretString};
 use hmac::{Hmac, Mac};

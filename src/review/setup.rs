@@ -10,20 +10,7 @@ use crate::vault;
 /// The `.gitattributes` line that routes secret files through the textconv driver.
 const ATTRIBUTES: &str = "*.age diff=authsome\n";
 
-/// Makes the store's history readable in `git diff`: a fingerprint key for the vault, the
-/// attributes line (both committed) and the diff driver in the repository's config.
-pub fn setup(store: &Store, vault_name: &str) -> Result<bool> {
-    let outcome = store.transact(|txn| {
-        let meta = store.meta(txn.base())?;
-        stage_setup(txn, &meta.id, vault_name)?;
-        txn.set_message("git-setup: readable diffs of secret files");
-        Ok(())
-    })?;
-    register_driver(store)?;
-    Ok(outcome.commit().is_some())
-}
-
-/// Stages the committed half of [`setup`] in a transaction (so `init` makes one commit).
+/// Stages the committed half of the set-up in a transaction (`git-setup` and `init` commit it).
 pub fn stage_setup(txn: &mut Txn<'_>, store_id: &str, vault_name: &str) -> Result<()> {
     let mut attributes =
         String::from_utf8(txn.read(".gitattributes")?.unwrap_or_default()).unwrap_or_default();

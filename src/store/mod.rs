@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 pub use history::{Change, CommitInfo};
 pub use location::StoreLocation;
 pub use snapshot::{DirEntry, Snapshot};
-pub use txn::{Outcome, Txn};
+pub use txn::{Edit, Outcome, Txn};
 
 use crate::error::{Error, Result};
 use crate::model::state::{STORE_FORMAT, StoreMeta};

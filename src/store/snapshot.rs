@@ -93,6 +93,11 @@ impl<'s> Snapshot<'s> {
         })
     }
 
+    /// The store's `store.yaml` as of this snapshot.
+    pub fn meta(&self) -> Result<crate::model::state::StoreMeta> {
+        self.store.meta(self)
+    }
+
     /// The commit this snapshot reads, or `None` for an empty repository.
     pub fn commit(&self) -> Option<ObjectId> {
         self.commit

@@ -16,7 +16,26 @@ const MAX_ATTEMPTS: usize = 8;
 pub struct Txn<'s> {
     base: Snapshot<'s>,
     edits: BTreeMap<String, Option<Vec<u8>>>,
-    message: Option<String>,
+}
+
+/// What an edit returns: the commit message describing what it staged, and its own value.
+///
+/// The message is part of the edit's result, so a transaction cannot change the store without
+/// one.
+#[derive(Debug)]
+pub struct Edit<T> {
+    message: String,
+    value: T,
+}
+
+impl<T> Edit<T> {
+    /// An edit described by `message` (the commit's message, when it changed anything).
+    pub fn new(message: impl Into<String>, value: T) -> Self {
+        Edit {
+            message: message.into(),
+            value,
+        }
+    }
 }
 
 /// What a transaction did.
@@ -36,6 +55,13 @@ pub enum Outcome<T> {
 impl<T> Outcome<T> {
     /// What the edit returned.
     pub fn value(&self) -> &T {
+        match self {
+            Outcome::Committed { value, .. } | Outcome::Unchanged(value) => value,
+        }
+    }
+
+    /// What the edit returned, taken out.
+    pub fn into_value(self) -> T {
         match self {
             Outcome::Committed { value, .. } | Outcome::Unchanged(value) => value,
         }
@@ -88,11 +114,6 @@ impl<'s> Txn<'s> {
         Ok(())
     }
 
-    /// Sets the commit message (required when anything changes).
-    pub fn set_message(&mut self, message: impl Into<String>) {
-        self.message = Some(message.into());
-    }
-
     /// Drops edits that would leave a file as it is at the base.
     fn prune(&mut self) -> Result<()> {
         let mut unchanged = Vec::new();
@@ -117,7 +138,7 @@ impl Store {
     /// `edit` must therefore be a pure function of what it reads through the [`Txn`].
     pub fn transact<T>(
         &self,
-        mut edit: impl FnMut(&mut Txn<'_>) -> Result<T>,
+        mut edit: impl FnMut(&mut Txn<'_>) -> Result<Edit<T>>,
     ) -> Result<Outcome<T>> {
         let _lock = self.lock()?;
         self.refuse_unwritable_head()?;
@@ -128,9 +149,8 @@ impl Store {
             let mut txn = Txn {
                 base,
                 edits: BTreeMap::new(),
-                message: None,
             };
-            let value = edit(&mut txn)?;
+            let Edit { message, value } = edit(&mut txn)?;
             txn.prune()?;
             if txn.edits.is_empty() {
                 return Ok(Outcome::Unchanged(value));
@@ -150,9 +170,6 @@ impl Store {
                 }
             }
             let tree = self.write_tree(&txn)?;
-            let message = txn.message.clone().ok_or_else(|| {
-                Error::internal("a transaction changed the store without a commit message")
-            })?;
             worktree::begin(self, &txn.edits)?;
             match self.commit(&message, tree, base_commit) {
                 Ok(commit) => {
@@ -282,8 +299,7 @@ mod tests {
         store
             .transact(|t| {
                 t.write("a.txt", "1\n");
-                t.set_message("first");
-                Ok(())
+                Ok(Edit::new("first", ()))
             })
             .unwrap();
         // A second handle plays an outside writer that commits between our read and our CAS.
@@ -305,8 +321,7 @@ mod tests {
                 }
                 let count = t.read("a.txt")?.map(|b| b.len()).unwrap_or(0);
                 t.write("a.txt", format!("{count}\n2\n"));
-                t.set_message("second");
-                Ok(())
+                Ok(Edit::new("second", ()))
             })
             .unwrap();
         assert_eq!(runs, 2, "the edit ran again after losing the race");

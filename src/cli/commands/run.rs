@@ -1,54 +1,62 @@
-//! `authsome run -- CMD` and `authsome shell`: a command under the injecting proxy, whose
+//! `authsome run [-c PROVIDER=NAME]... -- CMD`: a command under the injecting proxy, whose
 //! environment holds only placeholders; and `run --env`, real values in the environment for
 //! tools that ignore proxies.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use age::secrecy::ExposeSecret;
 
-use super::{Context, Output, ProxyArgs, RunArgs, ShellArgs};
+use crate::cli::output::Output;
+use authsome::context::Context;
 use authsome::error::{Error, ErrorKind, Result};
 use authsome::model::names;
 use authsome::proxy::{self, child, credentials::Settings};
 
-/// `authsome run`.
-pub fn run(ctx: &Context, out: &Output, args: RunArgs) -> Result<()> {
+/// Arguments of `run`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Put the real values in the command's environment instead of using the proxy.
+    #[arg(long)]
+    pub env: bool,
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
+    /// The command and its arguments, after `--`.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<OsString>,
+}
+
+/// Options of the proxy that `run` and `shell` start.
+#[derive(Debug, clap::Args)]
+pub struct ProxyArgs {
+    /// Use this connection for a provider (repeatable).
+    #[arg(long, short, value_name = "PROVIDER=NAME")]
+    pub connection: Vec<String>,
+    /// Also trust these CA certificates (PEM) for upstream servers, e.g. a corporate proxy's.
+    #[arg(long, value_name = "FILE", env = "AUTHSOME_UPSTREAM_CA")]
+    pub upstream_ca: Option<PathBuf>,
+}
+
+/// Runs `run`.
+pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
     if args.env {
         let overrides = overrides(&args.proxy.connection)?;
         return with_env(ctx, out, &overrides, &args.command);
     }
-    under_proxy(ctx, &args.proxy, &args.command, Vec::new())?.propagate()
-}
-
-/// `authsome shell`: `$SHELL` (or CMD) under the proxy, marked with `AUTHSOME_SHELL` so a
-/// prompt can show it.
-pub fn shell(ctx: &Context, out: &Output, args: ShellArgs) -> Result<()> {
-    if std::env::var_os("AUTHSOME_SHELL").is_some() {
-        out.warn("this shell already runs under authsome; the new one gets its own proxy");
-    }
-    let command = if args.command.is_empty() {
-        vec![
-            std::env::var_os("SHELL")
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| OsString::from("/bin/sh")),
-        ]
-    } else {
-        args.command
-    };
-    let marker = ctx.store_path.display().to_string();
-    under_proxy(
-        ctx,
-        &args.proxy,
-        &command,
-        vec![("AUTHSOME_SHELL".to_owned(), marker)],
-    )?
-    .propagate()
+    under_proxy(ctx, out, &args.proxy, &args.command, Vec::new())?.propagate()
 }
 
 /// Starts the proxy, runs the command under it, and returns how the command ended.
-fn under_proxy(
+pub(super) fn under_proxy(
     ctx: &Context,
+    out: &Output,
     args: &ProxyArgs,
     command: &[OsString],
     extra_env: Vec<(String, String)>,
@@ -65,6 +73,7 @@ fn under_proxy(
         identity: ctx.identity()?,
         overrides,
         pins: ctx.pins.clone(),
+        ui: Arc::new(*out),
     };
     let running = proxy::start(
         settings,
@@ -124,11 +133,12 @@ fn with_env(
 ) -> Result<()> {
     let store = ctx.store()?;
     let snap = store.snapshot()?;
-    let meta = store.meta(&snap)?;
+    let meta = snap.meta()?;
     let identity = ctx.identity()?;
     check_overrides(ctx, &snap, overrides)?;
-    let vars =
-        super::export::every_default(ctx, out, &store, &snap, &meta.id, &identity, overrides)?;
+    let vars = authsome::ops::export::every_default(
+        ctx, out, &store, &snap, &meta.id, &identity, overrides,
+    )?;
     // Said once, always: these values are readable by anything running as this user.
     eprintln!(
         "warning: --env puts {} real credential{} in the environment of {:?}, where processes of the same user can read them",
@@ -141,19 +151,19 @@ fn with_env(
     for (k, v) in &vars {
         cmd.env(k, v.expose_secret());
     }
-    exec(cmd, &command[0].to_string_lossy())
+    replace_process(cmd, &command[0].to_string_lossy())
 }
 
 /// Replaces this process with the command, so its exit code and signals are the command's own.
 #[cfg(unix)]
-fn exec(mut command: std::process::Command, name: &str) -> Result<()> {
+fn replace_process(mut command: std::process::Command, name: &str) -> Result<()> {
     use std::os::unix::process::CommandExt;
     let err = command.exec();
     Err(Error::usage(format!("could not run {name}: {err}")))
 }
 
 #[cfg(not(unix))]
-fn exec(mut command: std::process::Command, name: &str) -> Result<()> {
+fn replace_process(mut command: std::process::Command, name: &str) -> Result<()> {
     let status = command
         .status()
         .map_err(|e| Error::usage(format!("could not run {name}: {e}")))?;

@@ -1,14 +1,28 @@
-//! `authsome audit`: the proxy's log of injections and refusals.
+//! `authsome audit [PROVIDER] [--since WHEN] [-n N]`: the proxy's log of injections and
+//! refusals, oldest first.
 
 use jiff::{Span, Timestamp, tz::TimeZone};
 use serde_json::json;
 
-use super::{AuditArgs, Output};
+use crate::cli::output::Output;
 use authsome::error::{Error, Result};
 use authsome::proxy::audit::{self, Action};
 
-/// Prints the audit log, oldest first, filtered.
-pub fn run(out: &Output, args: AuditArgs) -> Result<()> {
+/// Arguments of `audit`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only entries of this provider.
+    pub provider: Option<String>,
+    /// Only entries since this time: RFC 3339 (`2026-11-27T10:00:00Z`) or an age (`1h`, `2 days`).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Show at most the last N entries.
+    #[arg(short = 'n', long = "max-count", value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+/// Runs `audit`.
+pub fn exec(out: &Output, args: Args) -> Result<()> {
     let since = args.since.as_deref().map(since).transpose()?;
     let path = audit::path()?;
     let mut entries: Vec<_> = audit::read(&path)?

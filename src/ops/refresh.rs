@@ -1,4 +1,4 @@
-//! Refresh on read: an access token about to expire is refreshed before it is handed out.
+//! `refresh`: refresh on read. an access token about to expire is refreshed before it is handed out.
 //!
 //! A refreshed access token is short-lived noise, so it goes to a cache outside git (encrypted to
 //! the local identity, mode 0600) keyed by the committed connection state; reads make no
@@ -14,14 +14,14 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::{ACCESS_TOKEN, CLIENT_SECRET, Endpoints, OAuthClient, REFRESH_TOKEN};
 use crate::crypto::envelope::{self, Place};
 use crate::crypto::identity::{self, Identity};
 use crate::crypto::recipients;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::provider::ProviderDef;
 use crate::model::state::{ConnectionRecord, ConnectionStatus};
-use crate::store::{Snapshot, Store};
+use crate::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, Endpoints, OAuthClient, REFRESH_TOKEN};
+use crate::store::{Edit, Snapshot, Store};
 use crate::vault::{self, paths};
 
 /// Seconds before expiry at which a token is refreshed (`AUTHSOME_REFRESH_WINDOW` overrides).
@@ -395,9 +395,9 @@ fn refresh_now(
         None => read(w, snap, REFRESH_TOKEN)?,
     };
     let (client, endpoints) = client_and_endpoints(snap, w.store_id, w.vault, w.def, w.identity)?;
-    let http = super::http_client()?;
+    let http = oauth::http_client()?;
     let refreshed =
-        super::flows::refresh(&http, &endpoints, &client, &refresh_token, &record.scopes);
+        oauth::flows::refresh(&http, &endpoints, &client, &refresh_token, &record.scopes);
     let (why, dead) = match refreshed {
         Ok(Ok(mut tokens)) => {
             if from_parked && tokens.refresh_token.is_none() {
@@ -444,7 +444,7 @@ fn refresh_now(
                 "{}{}",
                 e.code,
                 e.description
-                    .map(|d| format!(": {}", super::printable(&d)))
+                    .map(|d| format!(": {}", oauth::printable(&d)))
                     .unwrap_or_default()
             );
             (why, e.code == "invalid_grant")
@@ -474,11 +474,16 @@ fn refresh_now(
 
 /// Commits refreshed tokens: a rotated refresh token (the old one no longer works) with its
 /// access token, or the connection's return to `connected`.
-fn commit_refresh(w: &Want<'_>, tokens: &super::TokenSet, rotated: bool) -> Result<()> {
+fn commit_refresh(w: &Want<'_>, tokens: &oauth::TokenSet, rotated: bool) -> Result<()> {
     let name = &w.def.name;
     w.store.transact(|txn| {
+        let message = if rotated {
+            format!("refresh {name}/{}", w.conn)
+        } else {
+            format!("status {name}/{}: connected", w.conn)
+        };
         let Some(mut record) = vault::record(txn, w.vault, name, w.conn)? else {
-            return Ok(());
+            return Ok(Edit::new(message, ()));
         };
         let recipients = vault::load_recipients(txn, w.vault)?;
         let now = vault::now();
@@ -511,12 +516,7 @@ fn commit_refresh(w: &Want<'_>, tokens: &super::TokenSet, rotated: bool) -> Resu
         record.status = ConnectionStatus::Connected;
         record.updated_at = now;
         vault::write_yaml(txn, paths::record(w.vault, name, w.conn), &record)?;
-        txn.set_message(if rotated {
-            format!("refresh {name}/{}", w.conn)
-        } else {
-            format!("status {name}/{}: connected", w.conn)
-        });
-        Ok(())
+        Ok(Edit::new(message, ()))
     })?;
     Ok(())
 }
@@ -525,13 +525,13 @@ fn commit_refresh(w: &Want<'_>, tokens: &super::TokenSet, rotated: bool) -> Resu
 fn mark_failed(w: &Want<'_>) -> Result<()> {
     let name = &w.def.name;
     w.store.transact(|txn| {
+        let message = format!("status {name}/{}: refresh_failed", w.conn);
         let Some(mut record) = vault::record(txn, w.vault, name, w.conn)? else {
-            return Ok(());
+            return Ok(Edit::new(message, ()));
         };
         record.status = ConnectionStatus::RefreshFailed;
         vault::write_yaml(txn, paths::record(w.vault, name, w.conn), &record)?;
-        txn.set_message(format!("status {name}/{}: refresh_failed", w.conn));
-        Ok(())
+        Ok(Edit::new(message, ()))
     })?;
     Ok(())
 }

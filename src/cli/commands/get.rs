@@ -1,14 +1,32 @@
-//! `authsome get`: show a connection, or one field of it.
+//! `authsome get PROVIDER [-c NAME] [--field F] [--show-secret]`: show a connection, or one
+//! field of it.
 
 use age::secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
 
-use super::{Context, GetArgs, Output};
+use crate::cli::output::Output;
+use authsome::context::Context;
 use authsome::error::{Error, ErrorKind, Result};
 use authsome::model::state::ConnectionRecord;
-use authsome::oauth::refresh::{self, Want};
+use authsome::ops::refresh::{self, Want};
 use authsome::providers::Catalog;
 use authsome::vault;
+
+/// Arguments of `get`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The provider.
+    pub provider: String,
+    /// The connection (default: the provider's default connection).
+    #[arg(long, short)]
+    pub connection: Option<String>,
+    /// Print only this field (status, api_key, expires_at, ...).
+    #[arg(long)]
+    pub field: Option<String>,
+    /// Show secret values instead of ***REDACTED***.
+    #[arg(long)]
+    pub show_secret: bool,
+}
 
 /// Shown in place of a secret value.
 pub const REDACTED: &str = "***REDACTED***";
@@ -16,7 +34,8 @@ pub const REDACTED: &str = "***REDACTED***";
 /// Secret fields a connection can have.
 const SECRET_FIELDS: &[&str] = &["api_key", "access_token", "refresh_token"];
 
-pub fn run(ctx: &Context, out: &Output, args: GetArgs) -> Result<()> {
+/// Runs `get`.
+pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let snap = store.snapshot()?;
     let provider = Catalog::new(&snap).get(&args.provider)?.def;

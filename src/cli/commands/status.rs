@@ -2,7 +2,8 @@
 
 use serde_json::json;
 
-use super::{Context, Output};
+use crate::cli::output::Output;
+use authsome::context::Context;
 use authsome::error::Result;
 use authsome::model::state::ConnectionStatus;
 use authsome::store::Store;
@@ -17,10 +18,11 @@ struct Finding {
     what_to_do: String,
 }
 
-pub fn run(ctx: &Context, out: &Output) -> Result<()> {
+/// Runs `status`.
+pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
     let store = ctx.store()?;
     let snap = store.snapshot()?;
-    let meta = store.meta(&snap)?;
+    let meta = snap.meta()?;
     let mut findings = Vec::new();
 
     for rel in store.uncommitted(&snap)? {

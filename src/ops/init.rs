@@ -1,18 +1,43 @@
-//! `authsome init`: create the identity and the store, where they do not exist yet.
+//! `init`: create the identity and the store, where they do not exist yet; the store's first
+//! commit is `init store` (or `init project store`). Safe to run again.
 
-use serde_json::json;
+use std::path::PathBuf;
 
-use super::{Context, Output};
-use authsome::crypto::identity::Identity;
-use authsome::error::{Error, Result};
-use authsome::model::project::{PROJECT_FILE, ProjectConfig};
-use authsome::model::state::{Principal, STORE_FORMAT, StoreMeta, VaultMeta};
-use authsome::store::{STORE_FILE, Store};
-use authsome::vault::{self, DEFAULT_VAULT, paths};
+use serde::Serialize;
 
-pub fn run(ctx: &Context, out: &Output, project: bool) -> Result<()> {
+use crate::context::Context;
+use crate::crypto::identity::Identity;
+use crate::error::{Error, Result};
+use crate::model::project::{PROJECT_FILE, ProjectConfig};
+use crate::model::state::{Principal, STORE_FORMAT, StoreMeta, VaultMeta};
+use crate::store::{Edit, STORE_FILE, Store, StoreLocation};
+use crate::vault::{self, DEFAULT_VAULT, paths};
+
+/// What `init` did.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// `initialized`, or `unchanged` when everything existed already.
+    pub status: &'static str,
+    /// What was created, in words (`identity PATH`, `store PATH with vault ...`).
+    pub created: Vec<String>,
+    /// The store's work tree.
+    pub store: PathBuf,
+    /// The identity file.
+    pub identity: PathBuf,
+    /// The identity's recipient.
+    pub recipient: String,
+    /// The vault in use.
+    pub vault: String,
+    /// Whether the identity can read the vault; when not, a member must add it.
+    pub identity_is_recipient: bool,
+}
+
+/// Creates what is missing: the identity, the store's repository, its first commit. With
+/// `project` (or inside a project whose `.authsome.yaml` names a store folder), the store is a
+/// folder of the repository around the current directory.
+pub fn init(ctx: &Context, project: bool) -> Result<Report> {
     // Inside a project whose .authsome.yaml names a store folder, `init` means that store.
-    let project = project || matches!(ctx.location, authsome::store::StoreLocation::Project { .. });
+    let project = project || matches!(ctx.location, StoreLocation::Project { .. });
     refuse_identity_in_store(ctx, &ctx.store_path)?;
     let mut created = Vec::new();
     let identity = if ctx.identity_path.exists() {
@@ -41,13 +66,18 @@ pub fn run(ctx: &Context, out: &Output, project: bool) -> Result<()> {
     };
 
     let principal = principal_name();
+    let message = if project {
+        "init project store"
+    } else {
+        "init store"
+    };
     let outcome = store.transact(|txn| {
         if txn.read(STORE_FILE)?.is_some() {
-            return Ok(false);
+            return Ok(Edit::new(message, false));
         }
         let meta = StoreMeta {
             format: STORE_FORMAT,
-            id: authsome::random_hex(16),
+            id: crate::random_hex(16),
         };
         vault::write_yaml(txn, STORE_FILE.to_owned(), &meta)?;
         // Byte-exact files: no end-of-line conversion, whatever core.autocrlf says.
@@ -67,16 +97,11 @@ pub fn run(ctx: &Context, out: &Output, project: bool) -> Result<()> {
             },
         )?;
         // Readable diffs of secret files from the first commit on.
-        authsome::review::stage_setup(txn, &meta.id, DEFAULT_VAULT)?;
+        crate::review::stage_setup(txn, &meta.id, DEFAULT_VAULT)?;
         if let Some(text) = &project_file {
             txn.write(format!("/{PROJECT_FILE}"), text.clone());
         }
-        txn.set_message(if project {
-            "init project store"
-        } else {
-            "init store"
-        });
-        Ok(true)
+        Ok(Edit::new(message, true))
     })?;
     if *outcome.value() {
         created.push(format!(
@@ -88,7 +113,7 @@ pub fn run(ctx: &Context, out: &Output, project: bool) -> Result<()> {
         }
     }
 
-    authsome::review::register(&store)?;
+    crate::review::register(&store)?;
 
     // An existing store this identity cannot read is worth saying out loud.
     let snap = store.snapshot()?;
@@ -96,40 +121,19 @@ pub fn run(ctx: &Context, out: &Output, project: bool) -> Result<()> {
         .map(|r| r.iter().any(|x| x == identity.recipient()))
         .unwrap_or(false);
 
-    if out.json {
-        out.json(&json!({
-            "status": if created.is_empty() { "unchanged" } else { "initialized" },
-            "created": created,
-            "store": store.root(),
-            "identity": ctx.identity_path,
-            "recipient": identity.recipient(),
-            "vault": ctx.vault,
-            "identity_is_recipient": readable,
-        }));
-    } else {
-        if created.is_empty() {
-            out.info(&format!(
-                "Nothing to do: the store {} and the identity {} already exist.",
-                store.root().display(),
-                ctx.identity_path.display()
-            ));
-        }
-        for c in &created {
-            out.info(&format!("Created {c}"));
-        }
-        out.info(&format!("Your recipient: {}", identity.recipient()));
-    }
-    if !readable {
-        let reported = out.json;
-        let err = Error::crypto(format!(
-            "your identity is not a recipient of vault {:?} in {}; ask a member to add `{}` to a principal of that vault",
-            ctx.vault,
-            store.root().display(),
-            identity.recipient()
-        ));
-        return Err(if reported { err.reported() } else { err });
-    }
-    Ok(())
+    Ok(Report {
+        status: if created.is_empty() {
+            "unchanged"
+        } else {
+            "initialized"
+        },
+        created,
+        store: store.root().to_path_buf(),
+        identity: ctx.identity_path.clone(),
+        recipient: identity.recipient().to_owned(),
+        vault: ctx.vault.clone(),
+        identity_is_recipient: readable,
+    })
 }
 
 /// Finds the repository around the current directory and its store folder: the one its
@@ -149,8 +153,7 @@ fn open_project() -> Result<(Store, Option<String>)> {
     let file = root.join(PROJECT_FILE);
     let (folder, new_config) = if file.is_file() {
         let bytes = std::fs::read(&file).map_err(|e| Error::io("read", &file, e))?;
-        let config: ProjectConfig =
-            authsome::model::yaml::parse(&file.display().to_string(), &bytes)?;
+        let config: ProjectConfig = crate::model::yaml::parse(&file.display().to_string(), &bytes)?;
         (config.store, None)
     } else {
         let config = ProjectConfig {
@@ -160,7 +163,7 @@ fn open_project() -> Result<(Store, Option<String>)> {
         };
         let text = format!(
             "# authsome project configuration: see .authsome.example.yaml in authsome's repository.\n{}",
-            authsome::model::yaml::to_string(&config)?
+            crate::model::yaml::to_string(&config)?
         );
         (config.store, Some(text))
     };
@@ -232,7 +235,7 @@ fn principal_name() -> String {
                 '-'
             }
         })
-        .take(authsome::model::names::MAX_NAME_LEN)
+        .take(crate::model::names::MAX_NAME_LEN)
         .collect();
     name = name.trim_start_matches(['-', '_']).to_owned();
     if name.is_empty() {

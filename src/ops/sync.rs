@@ -1,13 +1,30 @@
-//! `authsome sync`: `git pull --rebase` then `git push` for the store's branch, through the git
-//! CLI (gix cannot push), with a clear word on conflicts.
+//! `sync`: `git pull --rebase` then `git push` for the store's branch, through the git CLI (gix
+//! cannot push), with a clear word on conflicts. It makes no commit of its own: it holds the
+//! writers' lock while git rewrites the branch.
 
 use std::path::Path;
 use std::process::Command;
 
-use serde_json::json;
+use serde::Serialize;
 
-use super::{Context, Output};
-use authsome::error::{Error, Result};
+use crate::context::Context;
+use crate::error::{Error, ErrorKind, Result};
+
+/// What `sync` did.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// Always `synced`.
+    pub status: &'static str,
+    /// The remote synced with.
+    pub remote: String,
+    /// The local branch.
+    pub branch: String,
+    /// Whether new commits came from the remote.
+    pub pulled: bool,
+    /// The remote's branch.
+    #[serde(skip)]
+    pub remote_branch: String,
+}
 
 fn git(root: &Path, args: &[&str]) -> Result<std::process::Output> {
     let mut c = Command::new("git");
@@ -35,8 +52,9 @@ fn text(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-pub fn run(ctx: &Context, out: &Output) -> Result<()> {
-    let store = ctx.store()?;
+/// Pulls (rebasing) and pushes the store's branch.
+pub fn sync(cx: &Context) -> Result<Report> {
+    let store = cx.store()?;
     let root = store.root().to_path_buf();
     let _lock = store.lock_for_sync()?;
     let branch = text(&git(&root, &["symbolic-ref", "--short", "HEAD"])?);
@@ -93,7 +111,7 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
         pulled = text(&git(&root, &["rev-parse", "HEAD"])?) != before;
     } else if remote_has_branch.status.code() != Some(2) {
         return Err(Error::new(
-            authsome::error::ErrorKind::Endpoint,
+            ErrorKind::Endpoint,
             format!(
                 "could not reach the remote {remote}: {}",
                 String::from_utf8_lossy(&remote_has_branch.stderr).trim()
@@ -111,24 +129,20 @@ pub fn run(ctx: &Context, out: &Output) -> Result<()> {
     )?;
     if !push.status.success() {
         return Err(Error::new(
-            authsome::error::ErrorKind::Endpoint,
+            ErrorKind::Endpoint,
             format!(
                 "git push to {remote} failed: {}; sync again once the remote accepts pushes",
                 String::from_utf8_lossy(&push.stderr).trim()
             ),
         ));
     }
-    if out.json {
-        out.json(
-            &json!({"status": "synced", "remote": remote, "branch": branch, "pulled": pulled}),
-        );
-    } else {
-        out.info(&format!(
-            "Synced {branch} with {remote}/{remote_branch}{}",
-            if pulled { " (pulled new commits)" } else { "" }
-        ));
-    }
-    Ok(())
+    Ok(Report {
+        status: "synced",
+        remote,
+        branch,
+        pulled,
+        remote_branch,
+    })
 }
 
 /// Explains a failed `git pull --rebase`: conflicts in secret files must be settled by picking a

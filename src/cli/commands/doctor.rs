@@ -2,7 +2,8 @@
 
 use serde_json::json;
 
-use super::{Context, Output};
+use crate::cli::output::Output;
+use authsome::context::Context;
 use authsome::error::{Error, Result};
 use authsome::providers::Catalog;
 use authsome::vault;
@@ -20,7 +21,8 @@ struct Check {
     detail: String,
 }
 
-pub fn run(ctx: &Context, out: &Output) -> Result<()> {
+/// Runs `doctor`.
+pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
     let mut checks = Vec::new();
     let mut push = |name, level, detail: String| {
         checks.push(Check {

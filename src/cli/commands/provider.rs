@@ -1,21 +1,48 @@
-//! `authsome provider list|show|add|remove`.
+//! `authsome provider list|show|add|remove`: the catalog of provider definitions.
+
+use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::output::pad;
-use super::{Context, Output, ProviderCommand};
+use crate::cli::output::{Output, pad};
+use authsome::context::Context;
 use authsome::error::{Error, ErrorKind, Result};
 use authsome::model::yaml;
+use authsome::ops::provider as ops;
 use authsome::providers::{self, BUNDLED, Catalog, Source};
-use authsome::store::Outcome;
-use authsome::vault;
 
-pub fn run(ctx: &Context, out: &Output, cmd: ProviderCommand) -> Result<()> {
+/// `provider` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// List every known provider.
+    List,
+    /// Show a provider's definition.
+    Show {
+        /// The provider.
+        name: String,
+    },
+    /// Add a custom provider definition (YAML) to the store.
+    Add {
+        /// The definition file.
+        file: PathBuf,
+        /// Replace an existing custom definition, or override a bundled one.
+        #[arg(long, short)]
+        force: bool,
+    },
+    /// Remove a custom provider definition from the store.
+    Remove {
+        /// The provider.
+        name: String,
+    },
+}
+
+/// Runs a `provider` subcommand.
+pub fn exec(ctx: &Context, out: &Output, cmd: Command) -> Result<()> {
     match cmd {
-        ProviderCommand::List => list(ctx, out),
-        ProviderCommand::Show { name } => show(ctx, out, &name),
-        ProviderCommand::Add { file, force } => add(ctx, out, &file, force),
-        ProviderCommand::Remove { name } => remove(ctx, out, &name),
+        Command::List => list(ctx, out),
+        Command::Show { name } => show(ctx, out, &name),
+        Command::Add { file, force } => add(ctx, out, &file, force),
+        Command::Remove { name } => remove(ctx, out, &name),
     }
 }
 
@@ -110,92 +137,31 @@ fn add(ctx: &Context, out: &Output, file: &std::path::Path, force: bool) -> Resu
         ))
     })?;
     let def = providers::parse_file(file, &bytes)?;
-    let name = def.name.clone();
-    let store = ctx.store()?;
-    let overrides_bundled = providers::bundled(&name).is_some();
-    let outcome = store.transact(|txn| {
-        let path = providers::custom_path(&name);
-        let exists = txn.read(&path)?.is_some();
-        if !force && (exists || overrides_bundled) {
-            let what = if exists {
-                "a custom provider"
-            } else {
-                "a bundled provider"
-            };
-            return Err(Error::new(
-                ErrorKind::AlreadyExists,
-                format!("{what} named {name:?} already exists; pass --force to replace it"),
-            ));
-        }
-        vault::write_yaml(txn, path, &def)?;
-        txn.set_message(format!("provider add {name}"));
-        Ok(())
-    })?;
-    let status = if matches!(outcome, Outcome::Committed { .. }) {
-        "added"
-    } else {
-        "unchanged"
-    };
+    let report = ops::add(ctx, &def, force)?;
     if out.json {
-        out.json(&json!({
-            "status": status,
-            "provider": name,
-            "overrides_bundled": overrides_bundled,
-            "commit": outcome.commit().map(|c| c.to_string()),
-        }));
-    } else if status == "unchanged" {
+        out.json(&report);
+    } else if report.commit.is_none() {
         out.info(&format!(
-            "The store already holds this definition of {name}; nothing changed"
+            "The store already holds this definition of {}; nothing changed",
+            report.provider
         ));
     } else {
-        let note = if overrides_bundled {
+        let note = if report.overrides_bundled {
             " (it overrides the bundled definition)"
         } else {
             ""
         };
-        out.info(&format!("Added provider {name}{note}"));
+        out.info(&format!("Added provider {}{note}", report.provider));
     }
     Ok(())
 }
 
 fn remove(ctx: &Context, out: &Output, name: &str) -> Result<()> {
-    let store = ctx.store()?;
-    let outcome = store.transact(|txn| {
-        let path = providers::custom_path(name);
-        if txn.read(&path)?.is_none() {
-            let msg = if providers::bundled(name).is_some() {
-                format!("{name} is a bundled provider, which cannot be removed; only custom providers added with `authsome provider add` can")
-            } else {
-                format!("the store has no custom provider named {name:?}; see `authsome provider list`")
-            };
-            return Err(Error::new(ErrorKind::ProviderNotFound, msg));
-        }
-        if providers::bundled(name).is_none() {
-            let mut in_use = Vec::new();
-            for v in vault::vaults(txn.base())? {
-                for c in vault::connections(txn.base(), &v, name)? {
-                    in_use.push(format!("{v}/{c}"));
-                }
-            }
-            if !in_use.is_empty() {
-                return Err(Error::usage(format!(
-                    "{name} still has connections (vault/connection: {}); log them out first with `authsome logout {name} --connection NAME`",
-                    in_use.join(", ")
-                )));
-            }
-        }
-        txn.delete(path);
-        txn.set_message(format!("provider remove {name}"));
-        Ok(())
-    })?;
+    let report = ops::remove(ctx, name)?;
     if out.json {
-        out.json(&json!({
-            "status": "removed",
-            "provider": name,
-            "commit": outcome.commit().map(|c| c.to_string()),
-        }));
+        out.json(&report);
     } else {
-        out.info(&format!("Removed custom provider {name}"));
+        out.info(&format!("Removed custom provider {}", report.provider));
     }
     Ok(())
 }

@@ -2,15 +2,17 @@
 
 use serde_json::json;
 
-use super::{Context, Output};
+use crate::cli::output::Output;
+use authsome::context::Context;
 use authsome::error::Result;
 use authsome::model::state::Principal;
 use authsome::vault::{self, paths};
 
-pub fn run(ctx: &Context, out: &Output) -> Result<()> {
+/// Runs `whoami`.
+pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
     let store = ctx.store()?;
     let snap = store.snapshot()?;
-    let meta = store.meta(&snap)?;
+    let meta = snap.meta()?;
     let identity = ctx.identity()?;
     let me = identity.recipient();
 

@@ -1,23 +1,46 @@
-//! `authsome revoke PROVIDER [--connection NAME]`: revoke tokens at the provider (RFC 7009),
-//! then remove them from the store in one commit.
+//! `revoke`: revoke tokens at the provider's RFC 7009 endpoint, then remove them, in one commit
+//! `revoke PROVIDER` (every connection and the client secret) or `revoke PROVIDER/CONNECTION`.
 
-use serde_json::json;
+use serde::Serialize;
 
-use super::{Context, LogoutArgs, Output};
-use authsome::error::Result;
-use authsome::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, REFRESH_TOKEN};
-use authsome::providers::Catalog;
-use authsome::vault::{self, paths};
+use crate::context::Context;
+use crate::error::Result;
+use crate::model::provider::ProviderDef;
+use crate::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, REFRESH_TOKEN};
+use crate::providers::Catalog;
+use crate::store::{Edit, Snapshot};
+use crate::vault::{self, paths};
 
-pub fn run(ctx: &Context, out: &Output, args: LogoutArgs) -> Result<()> {
-    let store = ctx.store()?;
+/// What `revoke` did.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// Always `revoked`.
+    pub status: &'static str,
+    /// The provider.
+    pub provider: String,
+    /// The connections removed.
+    pub connections: Vec<String>,
+    /// `CONNECTION/FIELD` of each token the provider revoked.
+    pub revoked_at_provider: Vec<String>,
+    /// What could not be revoked at the provider, and why.
+    pub warnings: Vec<String>,
+    /// The commit made, if anything was removed.
+    pub commit: Option<String>,
+    /// Whether the whole provider was revoked (every connection and the client secret).
+    #[serde(skip)]
+    pub whole: bool,
+}
+
+/// Revokes `connection` of `provider`, or every connection and the client secret.
+pub fn revoke(cx: &Context, provider: &str, connection: Option<&str>) -> Result<Report> {
+    let store = cx.store()?;
     let snap = store.snapshot()?;
-    let meta = store.meta(&snap)?;
-    let def = Catalog::new(&snap).get(&args.provider)?.def;
+    let meta = snap.meta()?;
+    let def = Catalog::new(&snap).get(provider)?.def;
     let name = def.name.clone();
-    let targets: Vec<String> = match &args.connection {
-        Some(c) => vec![vault::resolve_connection(&snap, &ctx.vault, &name, Some(c))?.0],
-        None => vault::connections(&snap, &ctx.vault, &name)?,
+    let targets: Vec<String> = match connection {
+        Some(c) => vec![vault::resolve_connection(&snap, &cx.vault, &name, Some(c))?.0],
+        None => vault::connections(&snap, &cx.vault, &name)?,
     };
 
     // Revoke at the provider first; a failure is reported but does not keep the local copy,
@@ -26,7 +49,7 @@ pub fn run(ctx: &Context, out: &Output, args: LogoutArgs) -> Result<()> {
     let mut warnings = Vec::new();
     if def.oauth2.is_some() && !targets.is_empty() {
         revoke_at_provider(
-            ctx,
+            cx,
             &snap,
             &meta.id,
             &def,
@@ -36,74 +59,50 @@ pub fn run(ctx: &Context, out: &Output, args: LogoutArgs) -> Result<()> {
         );
     }
 
-    let whole = args.connection.is_none();
+    let whole = connection.is_none();
     let outcome = store.transact(|txn| {
         for conn in &targets {
-            txn.delete_dir(&paths::connection(&ctx.vault, &name, conn))?;
+            txn.delete_dir(&paths::connection(&cx.vault, &name, conn))?;
         }
-        let mut state = vault::provider_state(txn, &ctx.vault, &name)?;
+        let mut state = vault::provider_state(txn, &cx.vault, &name)?;
         if whole {
-            txn.delete(paths::provider_secret(&ctx.vault, &name, CLIENT_SECRET));
+            txn.delete(paths::provider_secret(&cx.vault, &name, CLIENT_SECRET));
             state = Default::default();
         } else if state.default.as_ref().is_some_and(|d| targets.contains(d)) {
-            state.default = vault::heir(txn, &ctx.vault, &name, &targets)?;
+            state.default = vault::heir(txn, &cx.vault, &name, &targets)?;
         }
-        vault::write_provider_state(txn, &ctx.vault, &name, &state)?;
-        txn.set_message(match &args.connection {
-            Some(_) => format!("revoke {name}/{}", targets.join(",")),
-            None => format!("revoke {name}"),
-        });
-        Ok(())
+        vault::write_provider_state(txn, &cx.vault, &name, &state)?;
+        let message = if whole {
+            format!("revoke {name}")
+        } else {
+            format!("revoke {name}/{}", targets.join(","))
+        };
+        Ok(Edit::new(message, ()))
     })?;
-    for w in &warnings {
-        out.warn(w);
-    }
-    if out.json {
-        out.json(&json!({
-            "status": "revoked",
-            "provider": name,
-            "connections": targets,
-            "revoked_at_provider": revoked,
-            "warnings": warnings,
-            "commit": outcome.commit().map(|c| c.to_string()),
-        }));
-    } else if targets.is_empty() && outcome.commit().is_none() {
-        out.info(&format!("{name} has nothing to revoke"));
-    } else {
-        out.info(&format!(
-            "Revoked {name}{}: removed {} and {} at the provider",
-            args.connection
-                .as_deref()
-                .map(|c| format!("/{c}"))
-                .unwrap_or_default(),
-            if whole {
-                "every connection and the client secret".to_owned()
-            } else {
-                "the connection".to_owned()
-            },
-            if revoked.is_empty() {
-                "nothing was revoked".to_owned()
-            } else {
-                format!("{} tokens were revoked", revoked.len())
-            }
-        ));
-    }
-    Ok(())
+    Ok(Report {
+        status: "revoked",
+        provider: name,
+        connections: targets,
+        revoked_at_provider: revoked,
+        warnings,
+        commit: outcome.commit().map(|c| c.to_string()),
+        whole,
+    })
 }
 
 /// Sends every token of `targets` (committed ones and refreshed ones from the cache) to the
 /// provider's revocation endpoint. Problems become warnings: the local copy goes regardless.
 fn revoke_at_provider(
-    ctx: &Context,
-    snap: &authsome::store::Snapshot<'_>,
+    cx: &Context,
+    snap: &Snapshot<'_>,
     store_id: &str,
-    def: &authsome::model::provider::ProviderDef,
+    def: &ProviderDef,
     targets: &[String],
     revoked: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) {
     let name = &def.name;
-    let identity = match ctx.identity() {
+    let identity = match cx.identity() {
         Ok(id) => id,
         Err(e) => {
             warnings.push(format!(
@@ -114,7 +113,7 @@ fn revoke_at_provider(
         }
     };
     let (client, endpoints) =
-        match oauth::refresh::client_and_endpoints(snap, store_id, &ctx.vault, def, &identity) {
+        match super::refresh::client_and_endpoints(snap, store_id, &cx.vault, def, &identity) {
             Ok(c) => c,
             Err(e) => {
                 warnings.push(format!(
@@ -144,11 +143,11 @@ fn revoke_at_provider(
             (REFRESH_TOKEN, "refresh_token"),
             (ACCESS_TOKEN, "access_token"),
         ] {
-            let record = vault::record(snap, &ctx.vault, name, conn).ok().flatten();
+            let record = vault::record(snap, &cx.vault, name, conn).ok().flatten();
             if !record.is_some_and(|r| r.secrets.contains_key(field)) {
                 continue;
             }
-            match vault::read_secret(snap, store_id, &ctx.vault, name, conn, field, &identity) {
+            match vault::read_secret(snap, store_id, &cx.vault, name, conn, field, &identity) {
                 Ok(t) => tokens.push((field, hint, t)),
                 Err(e) => warnings.push(format!(
                     "could not read {name}/{conn} {field} to revoke it: {}",
@@ -157,7 +156,7 @@ fn revoke_at_provider(
             }
         }
         // Refreshed access tokens live only in the cache; they are live too.
-        for t in oauth::refresh::forget(store_id, &ctx.vault, name, conn, Some(&identity)) {
+        for t in super::refresh::forget(store_id, &cx.vault, name, conn, Some(&identity)) {
             tokens.push((ACCESS_TOKEN, "access_token", t));
         }
         for (field, hint, token) in tokens {

@@ -1,0 +1,115 @@
+//! `authsome inspect PROVIDER`: the provider and every connection: status, expiry, scopes.
+
+use serde_json::{Value, json};
+
+use super::get::plain_fields;
+use super::list::status;
+use crate::cli::output::Output;
+use authsome::context::Context;
+use authsome::error::Result;
+use authsome::providers::{Catalog, Provider};
+use authsome::vault;
+
+/// Arguments of `inspect`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The provider.
+    pub provider: String,
+}
+
+/// Runs `inspect`.
+pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
+    let store = ctx.store()?;
+    let snap = store.snapshot()?;
+    let Provider { def, source } = Catalog::new(&snap).get(&args.provider)?;
+    let state = vault::provider_state(&snap, &ctx.vault, &def.name)?;
+    let mut conns = Vec::new();
+    for c in vault::connections(&snap, &ctx.vault, &def.name)? {
+        if let Some(r) = vault::record(&snap, &ctx.vault, &def.name, &c)? {
+            conns.push((c, r));
+        }
+    }
+    if out.json {
+        let list: Vec<Value> = conns
+            .iter()
+            .map(|(c, r)| {
+                let mut v = plain_fields(
+                    &def.name,
+                    c,
+                    &ctx.vault,
+                    state.default.as_deref() == Some(c.as_str()),
+                    r,
+                );
+                v.insert("secrets".into(), json!(r.secrets));
+                Value::Object(v)
+            })
+            .collect();
+        out.json(&json!({
+            "name": def.name,
+            "source": source.as_str(),
+            "default": state.default,
+            "definition": def,
+            "connections": list,
+        }));
+        return Ok(());
+    }
+    out.data(&format!(
+        "{} ({}, {})",
+        out.bold(&def.display_name),
+        def.name,
+        source.as_str()
+    ));
+    let hosts: Vec<String> = def
+        .hosts
+        .iter()
+        .map(|h| format!("{}{}", h.host, h.path_prefix.as_deref().unwrap_or("")))
+        .collect();
+    out.data(&format!(
+        "  auth: {}   hosts: {}",
+        auth_label(&def),
+        hosts.join(", ")
+    ));
+    if conns.is_empty() {
+        out.data(&format!(
+            "  no connections; log in with `authsome login {}`",
+            def.name
+        ));
+        return Ok(());
+    }
+    for (c, r) in &conns {
+        let is_default = state.default.as_deref() == Some(c.as_str());
+        let mark = if is_default {
+            out.green(" (default)")
+        } else {
+            String::new()
+        };
+        out.data(&format!("  {}{mark}", out.bold(c)));
+        out.data(&format!("    status:  {}", status(out, r)));
+        out.data(&format!(
+            "    expires: {}",
+            r.expires_at.as_deref().unwrap_or("never")
+        ));
+        out.data(&format!(
+            "    scopes:  {}",
+            if r.scopes.is_empty() {
+                "-".to_owned()
+            } else {
+                r.scopes.join(", ")
+            }
+        ));
+        out.data(&format!(
+            "    created: {}   updated: {}",
+            r.created_at, r.updated_at
+        ));
+        let secrets: Vec<&str> = r.secrets.keys().map(String::as_str).collect();
+        out.data(&format!("    secrets: {}", secrets.join(", ")));
+    }
+    Ok(())
+}
+
+fn auth_label(def: &authsome::model::provider::ProviderDef) -> String {
+    serde_json::to_value(def.auth_type)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

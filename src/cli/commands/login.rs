@@ -1,0 +1,138 @@
+//! `authsome login PROVIDER`: store a credential as a connection.
+
+use clap::ValueEnum;
+
+use crate::cli::output::Output;
+use authsome::context::Context;
+use authsome::error::Result;
+use authsome::model::names;
+use authsome::model::provider::Flow;
+use authsome::ops::login::{self, Report, Source};
+
+/// Arguments of `login`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The provider to log in to.
+    pub provider: String,
+    /// The connection name.
+    #[arg(long, short, default_value = "default")]
+    pub connection: String,
+    /// Replace an existing connection, and make it the default.
+    #[arg(long, short)]
+    pub force: bool,
+    /// Read the API key from standard input.
+    #[arg(long)]
+    pub stdin: bool,
+    /// Do not open a browser: ask at the terminal, or print the URL to open elsewhere.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// The OAuth2 flow to run (default: the provider's).
+    #[arg(long, value_enum)]
+    pub flow: Option<FlowArg>,
+    /// Scopes to request, comma-separated (default: the provider's).
+    #[arg(long, value_name = "A,B")]
+    pub scopes: Option<String>,
+    /// Fills {base_url} in the provider's URLs (GitHub Enterprise, self-hosted GitLab).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// The OAuth client id (a client secret is never taken as an argument).
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Read the OAuth client secret from standard input.
+    #[arg(long, conflicts_with = "stdin")]
+    pub client_secret_stdin: bool,
+}
+
+/// Login flows, as `--flow` spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum FlowArg {
+    /// Authorization code with PKCE and a loopback callback.
+    Pkce,
+    /// Device authorization: a code to enter on another device.
+    DeviceCode,
+    /// Dynamic client registration, then PKCE.
+    DcrPkce,
+    /// Client credentials (no user).
+    ClientCredentials,
+    /// Paste an API key.
+    ApiKey,
+}
+
+impl From<FlowArg> for Flow {
+    fn from(f: FlowArg) -> Self {
+        match f {
+            FlowArg::Pkce => Flow::Pkce,
+            FlowArg::DeviceCode => Flow::DeviceCode,
+            FlowArg::DcrPkce => Flow::DcrPkce,
+            FlowArg::ClientCredentials => Flow::ClientCredentials,
+            FlowArg::ApiKey => Flow::ApiKey,
+        }
+    }
+}
+
+/// Runs `login`.
+pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
+    names::validate("connection", &args.connection)?;
+    let request = login::Request {
+        source: if args.stdin {
+            Source::Stdin
+        } else if args.no_browser {
+            Source::Prompt
+        } else {
+            Source::Form
+        },
+        open_browser: !args.no_browser,
+        flow: args.flow.map(Flow::from),
+        scopes: args.scopes.map(|s| {
+            s.split([',', ' '])
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        }),
+        provider: args.provider,
+        connection: args.connection,
+        force: args.force,
+        base_url: args.base_url,
+        client_id: args.client_id,
+        client_secret_stdin: args.client_secret_stdin,
+    };
+    let report = login::login(cx, out, &request)?;
+    if out.json {
+        out.json(&report);
+        return Ok(());
+    }
+    match &report {
+        Report::AlreadyConnected {
+            provider,
+            connection,
+        } => out.info(&format!(
+            "{provider}/{connection} is already logged in; nothing changed (use --force to replace it)"
+        )),
+        Report::Unchanged(s) if s.oauth.is_none() => out.info(&format!(
+            "{}/{} already holds that key; nothing changed",
+            s.provider, s.connection
+        )),
+        Report::Success(s) | Report::Unchanged(s) => {
+            let suffix = if s.default { " (default)" } else { "" };
+            match &s.oauth {
+                None => out.info(&format!(
+                    "Logged in to {} as connection {}{suffix}",
+                    s.display_name, s.connection
+                )),
+                Some(o) => {
+                    let who = o
+                        .account
+                        .as_ref()
+                        .map(|w| format!(" as {w}"))
+                        .unwrap_or_default();
+                    out.info(&format!(
+                        "Logged in to {} ({}{suffix}){who}",
+                        s.display_name, s.connection
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! `authsome revoke PROVIDER [-c NAME]`: revoke tokens at the provider (RFC 7009), then remove
+//! them from the store.
+
+use crate::cli::output::Output;
+use authsome::context::Context;
+use authsome::error::Result;
+use authsome::ops::revoke;
+
+/// Arguments of `revoke`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The provider.
+    pub provider: String,
+    /// The connection (default: the provider's default connection).
+    #[arg(long, short)]
+    pub connection: Option<String>,
+}
+
+/// Runs `revoke`.
+pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
+    let report = revoke::revoke(cx, &args.provider, args.connection.as_deref())?;
+    for w in &report.warnings {
+        out.warn(w);
+    }
+    if out.json {
+        out.json(&report);
+    } else if report.connections.is_empty() && report.commit.is_none() {
+        out.info(&format!("{} has nothing to revoke", report.provider));
+    } else {
+        out.info(&format!(
+            "Revoked {}{}: removed {} and {} at the provider",
+            report.provider,
+            args.connection
+                .as_deref()
+                .map(|c| format!("/{c}"))
+                .unwrap_or_default(),
+            if report.whole {
+                "every connection and the client secret".to_owned()
+            } else {
+                "the connection".to_owned()
+            },
+            if report.revoked_at_provider.is_empty() {
+                "nothing was revoked".to_owned()
+            } else {
+                format!("{} tokens were revoked", report.revoked_at_provider.len())
+            }
+        ));
+    }
+    Ok(())
+}

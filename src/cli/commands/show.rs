@@ -1,0 +1,41 @@
+//! `authsome show [REV]`: one commit and what it changed, secrets redacted.
+
+use serde_json::json;
+
+use crate::cli::output::Output;
+use authsome::context::Context;
+use authsome::error::Result;
+use authsome::review;
+
+/// Arguments of `show`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The revision.
+    #[arg(default_value = "HEAD")]
+    pub rev: String,
+}
+
+/// Runs `show`.
+pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
+    let rev = args.rev.as_str();
+    let store = ctx.store()?;
+    let id = store.resolve(rev)?;
+    let info = store.commit_info(id)?;
+    let parent = store
+        .repo()
+        .find_commit(id)
+        .ok()
+        .and_then(|c| c.parent_ids().next().map(|p| p.detach()));
+    let identity = ctx.identity().ok();
+    let text = review::render(&store, parent, id, identity.as_ref())?;
+    if out.json {
+        out.json(&json!({"commit": id.to_string(), "author": info.author, "summary": info.summary, "diff": text}));
+    } else {
+        out.data(&format!(
+            "commit {id}\nAuthor: {} <{}>\n\n    {}\n",
+            info.author, info.email, info.summary
+        ));
+        out.raw_text(&text);
+    }
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! `default`: make a connection the provider's default, a one-line diff in one commit
+//! `default PROVIDER: OLD -> NEW`.
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::error::Result;
+use crate::model::names;
+use crate::providers::Catalog;
+use crate::store::Edit;
+use crate::vault;
+
+/// What `default` did.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// `success`, or `unchanged` when it was the default already.
+    pub status: &'static str,
+    /// The provider.
+    pub provider: String,
+    /// The default connection now.
+    pub default: String,
+    /// The default before.
+    pub previous: Option<String>,
+    /// The commit made, if any.
+    pub commit: Option<String>,
+}
+
+/// Makes `connection` the default connection of `provider`.
+pub fn set_default(cx: &Context, provider: &str, connection: &str) -> Result<Report> {
+    names::validate("connection", connection)?;
+    let store = cx.store()?;
+    let name = Catalog::new(&store.snapshot()?).get(provider)?.def.name;
+    let outcome = store.transact(|txn| {
+        if vault::record(txn, &cx.vault, &name, connection)?.is_none() {
+            return Err(vault::not_found(txn.base(), &cx.vault, &name, connection)?);
+        }
+        let mut state = vault::provider_state(txn, &cx.vault, &name)?;
+        let previous = state.default.replace(connection.to_owned());
+        vault::write_provider_state(txn, &cx.vault, &name, &state)?;
+        let message = format!(
+            "default {name}: {} -> {connection}",
+            previous.as_deref().unwrap_or("none")
+        );
+        Ok(Edit::new(message, previous))
+    })?;
+    let commit = outcome.commit().map(|c| c.to_string());
+    Ok(Report {
+        status: if commit.is_some() {
+            "success"
+        } else {
+            "unchanged"
+        },
+        provider: name,
+        default: connection.to_owned(),
+        previous: outcome.into_value(),
+        commit,
+    })
+}

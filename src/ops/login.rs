@@ -1,0 +1,602 @@
+//! `login`: obtain a credential (an API key, or tokens from an OAuth2 flow) and store it as a
+//! connection, in one commit `login PROVIDER/CONNECTION`.
+//!
+//! Every credential kind is stored by the same transaction under the same two rules: the
+//! connection's folder is cleared before it is written (it is new, or `--force` replaces it
+//! whole, so no stray secret survives), and the connection becomes the provider's default when
+//! the provider has none or `force` is set (the founding document's way to switch).
+
+use std::collections::BTreeMap;
+
+use age::secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::crypto::envelope::Place;
+use crate::crypto::identity::Identity;
+use crate::error::{Error, Result};
+use crate::input;
+use crate::loopback::Server;
+use crate::model::provider::{AuthType, DeviceTokenRequest, Flow, ProviderDef};
+use crate::model::state::{Account, ConnectionRecord, ProviderState};
+use crate::oauth::flows::{self, FlowContext};
+use crate::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, Endpoints, OAuthClient, REFRESH_TOKEN};
+use crate::providers::Catalog;
+use crate::store::{Edit, Outcome, Snapshot};
+use crate::ui::Ui;
+use crate::vault::{self, paths};
+
+/// Where an API key (or an OAuth client, when one must be asked for) comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Standard input (`--stdin`).
+    Stdin,
+    /// A masked prompt at the terminal (`--no-browser`).
+    Prompt,
+    /// A one-shot form on 127.0.0.1, opened in the browser.
+    Form,
+}
+
+/// What `login` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The provider.
+    pub provider: String,
+    /// The connection name.
+    pub connection: String,
+    /// Replace an existing connection, and make it the default.
+    pub force: bool,
+    /// Where an API key comes from.
+    pub source: Source,
+    /// Whether a browser may be opened (`--no-browser` says no).
+    pub open_browser: bool,
+    /// The flow, when not the provider's.
+    pub flow: Option<Flow>,
+    /// Scopes, when not the provider's.
+    pub scopes: Option<Vec<String>>,
+    /// Fills `{base_url}` in the provider's URLs.
+    pub base_url: Option<String>,
+    /// The OAuth client id.
+    pub client_id: Option<String>,
+    /// Read the OAuth client secret from standard input.
+    pub client_secret_stdin: bool,
+}
+
+/// What `login` did.
+#[derive(Debug, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Report {
+    /// The credential was stored in a new commit.
+    Success(Stored),
+    /// The same credential was already stored; no commit.
+    Unchanged(Stored),
+    /// The connection exists and `force` was not given; nothing was asked or stored.
+    AlreadyConnected {
+        /// The provider.
+        provider: String,
+        /// The connection.
+        connection: String,
+    },
+}
+
+/// A stored connection.
+#[derive(Debug, Serialize)]
+pub struct Stored {
+    /// The provider.
+    pub provider: String,
+    /// The provider's display name.
+    #[serde(skip)]
+    pub display_name: String,
+    /// The connection.
+    pub connection: String,
+    /// Whether it is the provider's default now.
+    pub default: bool,
+    /// The connection's status.
+    pub record_status: &'static str,
+    /// What an OAuth2 login adds.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuthLogin>,
+    /// The commit made, if any.
+    pub commit: Option<String>,
+}
+
+/// What an OAuth2 login learned.
+#[derive(Debug, Serialize)]
+pub struct OAuthLogin {
+    /// The account's login or id, where the provider has a userinfo endpoint.
+    pub account: Option<String>,
+    /// The granted scopes.
+    pub scopes: Vec<String>,
+    /// When the access token expires.
+    pub expires_at: Option<String>,
+}
+
+/// A credential obtained, ready to be stored.
+enum Obtained {
+    ApiKey(SecretString),
+    OAuth {
+        tokens: oauth::TokenSet,
+        account: Option<Account>,
+        client: ClientChoice,
+    },
+}
+
+/// Where the OAuth client came from, which decides what is stored.
+struct ClientChoice {
+    client: OAuthClient,
+    /// Store the secret (it is new or changed).
+    store_secret: bool,
+}
+
+/// Logs in: checks the connection is free (or `force`), obtains the credential, stores it.
+pub fn login(cx: &Context, ui: &dyn Ui, req: &Request) -> Result<Report> {
+    let store = cx.store()?;
+    let snap = store.snapshot()?;
+    let def = Catalog::new(&snap).get(&req.provider)?.def;
+    vault::vault_meta(&snap, &cx.vault)?;
+    let already = || Report::AlreadyConnected {
+        provider: def.name.clone(),
+        connection: req.connection.clone(),
+    };
+    if !req.force && vault::record(&snap, &cx.vault, &def.name, &req.connection)?.is_some() {
+        return Ok(already());
+    }
+    // Used only to recognise an unchanged secret, so a missing identity is not an error here.
+    let identity = cx.identity().ok();
+    let obtained = match def.auth_type {
+        AuthType::ApiKey => {
+            if req.flow.is_some_and(|f| f != Flow::ApiKey) {
+                return Err(Error::usage(format!(
+                    "{} takes an API key; drop --flow",
+                    def.name
+                )));
+            }
+            Obtained::ApiKey(read_key(ui, &def, req)?)
+        }
+        AuthType::Oauth2 => oauth_tokens(cx, ui, req, &snap, &def, identity.as_ref())?,
+    };
+
+    let outcome = store.transact(|txn| {
+        let message = format!("login {}/{}", def.name, req.connection);
+        let stored = stage(cx, req, &def, &obtained, identity.as_ref(), txn)?;
+        Ok(Edit::new(message, stored))
+    })?;
+    let commit = outcome.commit().map(|c| c.to_string());
+    let committed = matches!(outcome, Outcome::Committed { .. });
+    let Some(is_default) = outcome.into_value() else {
+        // Another login created it since we looked; theirs is kept.
+        return Ok(already());
+    };
+    let oauth = match &obtained {
+        Obtained::ApiKey(_) => None,
+        Obtained::OAuth {
+            tokens, account, ..
+        } => Some(OAuthLogin {
+            account: account
+                .as_ref()
+                .and_then(|a| a.login.clone().or(a.id.clone())),
+            scopes: tokens.scopes.clone(),
+            expires_at: tokens.expires_at.clone(),
+        }),
+    };
+    let stored = Stored {
+        provider: def.name.clone(),
+        display_name: def.display_name.clone(),
+        connection: req.connection.clone(),
+        default: is_default,
+        record_status: "connected",
+        oauth,
+        commit,
+    };
+    Ok(if committed {
+        Report::Success(stored)
+    } else {
+        Report::Unchanged(stored)
+    })
+}
+
+/// Stages the connection in `txn`; `None` when it exists and `force` was not given.
+fn stage(
+    cx: &Context,
+    req: &Request,
+    def: &ProviderDef,
+    obtained: &Obtained,
+    identity: Option<&Identity>,
+    txn: &mut crate::store::Txn<'_>,
+) -> Result<Option<bool>> {
+    let (name, conn) = (&def.name, &req.connection);
+    let meta = txn.base().meta()?;
+    let recipients = vault::load_recipients(txn, &cx.vault)?;
+    let now = vault::now();
+    let previous = vault::record(txn, &cx.vault, name, conn)?;
+    if previous.is_some() && !req.force {
+        return Ok(None);
+    }
+    txn.delete_dir(&paths::connection(&cx.vault, name, conn))?;
+    let place = |field: &str, connection: Option<&str>| Place {
+        store: meta.id.clone(),
+        vault: cx.vault.clone(),
+        provider: name.clone(),
+        connection: connection.map(str::to_owned),
+        field: field.to_owned(),
+    };
+
+    let (mut record, secrets) = match obtained {
+        Obtained::ApiKey(key) => (
+            ConnectionRecord::new(AuthType::ApiKey, previous.as_ref(), &now),
+            vec![("api_key", key)],
+        ),
+        Obtained::OAuth {
+            tokens, account, ..
+        } => {
+            let record = ConnectionRecord {
+                expires_at: tokens.expires_at.clone(),
+                scopes: tokens.scopes.clone(),
+                token_type: tokens.token_type.clone(),
+                account: account.clone(),
+                ..ConnectionRecord::new(AuthType::Oauth2, previous.as_ref(), &now)
+            };
+            let mut secrets = vec![(ACCESS_TOKEN, &tokens.access_token)];
+            secrets.extend(tokens.refresh_token.as_ref().map(|t| (REFRESH_TOKEN, t)));
+            (record, secrets)
+        }
+    };
+    for (field, value) in secrets {
+        let prev = previous.as_ref().and_then(|p| p.secrets.get(field));
+        let info = vault::put_secret(
+            txn,
+            &place(field, Some(conn)),
+            value,
+            &recipients,
+            prev,
+            identity,
+            &now,
+        )?;
+        record.secrets.insert(field.to_owned(), info);
+    }
+    // A re-login that changes nothing keeps the old timestamp, so it makes no commit.
+    if let Some(prev) = &previous {
+        let mut same = record.clone();
+        same.updated_at = prev.updated_at.clone();
+        if same == *prev {
+            record = same;
+        }
+    }
+    vault::write_yaml(txn, paths::record(&cx.vault, name, conn), &record)?;
+
+    let mut state: ProviderState = vault::provider_state(txn, &cx.vault, name)?;
+    if let Obtained::OAuth { client, .. } = obtained {
+        let client_changed = state.client_id.as_deref() != Some(client.client.id.as_str());
+        state.client_id = Some(client.client.id.clone());
+        if req.base_url.is_some() {
+            state.base_url = req.base_url.clone();
+        }
+        let secret_path = paths::provider_secret(&cx.vault, name, CLIENT_SECRET);
+        match (&client.client.secret, client.store_secret) {
+            (Some(secret), true) => {
+                vault::put_secret(
+                    txn,
+                    &place(CLIENT_SECRET, None),
+                    secret,
+                    &recipients,
+                    None,
+                    None,
+                    &now,
+                )?;
+            }
+            (None, _) if client_changed => txn.delete(secret_path),
+            _ => {}
+        }
+    }
+    if state.default.is_none() || req.force {
+        state.default = Some(conn.clone());
+    }
+    vault::write_provider_state(txn, &cx.vault, name, &state)?;
+    Ok(Some(state.default.as_deref() == Some(conn.as_str())))
+}
+
+/// Reads an API key from where the request says, checked against the provider's pattern.
+fn read_key(ui: &dyn Ui, provider: &ProviderDef, req: &Request) -> Result<SecretString> {
+    let conn = &req.connection;
+    let spec = provider
+        .api_key
+        .as_ref()
+        .expect("validated: api_key providers have a spec");
+    let pattern = spec.key_pattern.as_deref();
+    let hint = spec.key_pattern_hint.as_deref();
+    let check = |k: &SecretString| input::check_pattern(k, pattern, hint, &provider.display_name);
+    let key = match req.source {
+        Source::Stdin => input::from_stdin("API key")?,
+        Source::Prompt => input::from_prompt(
+            ui,
+            "API key",
+            &format!("{} API key for {conn}", provider.display_name),
+        )?,
+        Source::Form => {
+            let validate = |v: &BTreeMap<String, SecretString>| match v.get("api_key") {
+                Some(k) => check(k),
+                None => Err(Error::usage("enter a key")),
+            };
+            let mut values = input::collect_via_form(
+                ui,
+                &input::FormRequest {
+                    title: &provider.display_name,
+                    intro: format!(
+                        "Paste the API key for connection {conn}. It is encrypted into your authsome store and never leaves this machine."
+                    ),
+                    fields: vec![input::Field {
+                        name: "api_key",
+                        label: "API key",
+                        secret: true,
+                        required: true,
+                        hint,
+                        read_only: None,
+                    }],
+                    docs_url: provider.docs_url.as_deref(),
+                    validate: &validate,
+                    open_browser: true,
+                },
+            )?;
+            values
+                .remove("api_key")
+                .ok_or_else(|| Error::usage("no key was entered"))?
+        }
+    };
+    check(&key)?;
+    Ok(key)
+}
+
+/// Runs the OAuth2 flow: finds the client, gets the tokens and the account.
+fn oauth_tokens(
+    cx: &Context,
+    ui: &dyn Ui,
+    req: &Request,
+    snap: &Snapshot<'_>,
+    def: &ProviderDef,
+    identity: Option<&Identity>,
+) -> Result<Obtained> {
+    let name = &def.name;
+    let spec = def
+        .oauth2
+        .as_ref()
+        .expect("validated: oauth2 providers have a spec");
+    let flow = match req.flow {
+        Some(Flow::ApiKey) => {
+            return Err(Error::usage(format!(
+                "{name} is an OAuth2 provider; choose an OAuth2 --flow (pkce, device_code, dcr_pkce, client_credentials)"
+            )));
+        }
+        Some(f) => f,
+        None => def.flow,
+    };
+    if flow == Flow::DeviceCode && spec.device_authorization_url.is_none() {
+        return Err(Error::usage(format!(
+            "{name} does not support the device flow; use --flow pkce"
+        )));
+    }
+    let state = vault::provider_state(snap, &cx.vault, name)?;
+    let base_url = req.base_url.clone().or_else(|| state.base_url.clone());
+    let endpoints = Endpoints::resolve(name, spec, base_url.as_deref())?;
+    let scopes = req.scopes.clone().unwrap_or_else(|| spec.scopes.clone());
+    let http = oauth::http_client()?;
+    // Bound first, so the redirect URI (and its port) is known before anything is sent.
+    let server = match flow {
+        Flow::Pkce | Flow::DcrPkce => Some(Server::bind(spec.redirect_port.unwrap_or(0))?),
+        _ => None,
+    };
+    let redirect = flows::redirect_uri(spec.redirect_port.unwrap_or(0));
+    let register_hint = format!(
+        "register an OAuth app{} with the redirect URI {redirect}{}, then log in again with --client-id ID (and --client-secret-stdin if it has a secret)",
+        def.docs_url
+            .as_deref()
+            .map(|u| format!(" ({u})"))
+            .unwrap_or_default(),
+        if spec.redirect_port.is_none() {
+            " (any port)"
+        } else {
+            ""
+        },
+    );
+    let fcx = FlowContext {
+        provider: name,
+        endpoints: &endpoints,
+        http: &http,
+        scopes: &scopes,
+        scope_separator: spec.scope_separator.as_deref().unwrap_or(" "),
+        register_hint: &register_hint,
+        open_browser: req.open_browser,
+        ui,
+    };
+    let meta = snap.meta()?;
+    let client = choose_client(
+        cx,
+        req,
+        snap,
+        &meta.id,
+        def,
+        &state,
+        flow,
+        &fcx,
+        server.as_ref(),
+        identity,
+    )?;
+    let tokens = match flow {
+        Flow::Pkce | Flow::DcrPkce => flows::authorization_code(
+            &fcx,
+            &client.client,
+            server.as_ref().expect("bound above"),
+            spec.pkce,
+            &spec.authorize_params,
+        )?,
+        Flow::DeviceCode => flows::device_code(
+            &fcx,
+            &client.client,
+            spec.device_token_request == DeviceTokenRequest::Json,
+        )?,
+        Flow::ClientCredentials => flows::client_credentials(&fcx, &client.client)?,
+        Flow::ApiKey => unreachable!("refused above"),
+    };
+    let account = flows::account(&http, &endpoints, &tokens.access_token);
+    Ok(Obtained::OAuth {
+        tokens,
+        account,
+        client,
+    })
+}
+
+/// Finds the OAuth client: `--client-id`, else the provider's stored client, else dynamic
+/// registration (for dcr_pkce), else asks the user.
+#[allow(clippy::too_many_arguments)]
+fn choose_client(
+    cx: &Context,
+    req: &Request,
+    snap: &Snapshot<'_>,
+    store_id: &str,
+    def: &ProviderDef,
+    state: &ProviderState,
+    flow: Flow,
+    fcx: &FlowContext<'_>,
+    server: Option<&Server>,
+    identity: Option<&Identity>,
+) -> Result<ClientChoice> {
+    let auth = def
+        .oauth2
+        .as_ref()
+        .map(|s| s.token_auth_method)
+        .unwrap_or_default();
+    let given_secret = if req.client_secret_stdin {
+        Some(input::from_stdin("client secret")?)
+    } else {
+        None
+    };
+    let stored_id = state.client_id.clone();
+    let id = req.client_id.clone().or_else(|| stored_id.clone());
+    if let Some(id) = id {
+        let same_client = stored_id.as_deref() == Some(id.as_str());
+        let (secret, store_secret) = match given_secret {
+            Some(s) => (Some(s), true),
+            None if same_client => (
+                stored_secret(snap, store_id, &cx.vault, &def.name, identity)?,
+                false,
+            ),
+            None => (None, false),
+        };
+        return Ok(ClientChoice {
+            client: OAuthClient { id, secret, auth },
+            store_secret,
+        });
+    }
+    if flow == Flow::DcrPkce {
+        let port = server.map(Server::port).unwrap_or(0);
+        let (id, secret) = flows::register(fcx, &flows::redirect_uri(port))?;
+        let store_secret = secret.is_some();
+        return Ok(ClientChoice {
+            client: OAuthClient { id, secret, auth },
+            store_secret,
+        });
+    }
+    let (id, secret) = ask_client(req, def, fcx)?;
+    let secret = given_secret.or(secret);
+    let store_secret = secret.is_some();
+    Ok(ClientChoice {
+        client: OAuthClient { id, secret, auth },
+        store_secret,
+    })
+}
+
+fn stored_secret(
+    snap: &Snapshot<'_>,
+    store_id: &str,
+    vault_name: &str,
+    provider: &str,
+    identity: Option<&Identity>,
+) -> Result<Option<SecretString>> {
+    let path = paths::provider_secret(vault_name, provider, CLIENT_SECRET);
+    let Some(bytes) = snap.read(&path)? else {
+        return Ok(None);
+    };
+    let identity = identity.ok_or_else(|| Error::crypto("the stored OAuth client secret needs your identity to decrypt; run `authsome init` or pass --identity"))?;
+    let place = Place {
+        store: store_id.to_owned(),
+        vault: vault_name.to_owned(),
+        provider: provider.to_owned(),
+        connection: None,
+        field: CLIENT_SECRET.to_owned(),
+    };
+    crate::crypto::envelope::open(&place, &path, &bytes, identity).map(Some)
+}
+
+/// Asks for the client id and optional secret, in the local form or at the terminal.
+fn ask_client(
+    req: &Request,
+    def: &ProviderDef,
+    fcx: &FlowContext<'_>,
+) -> Result<(String, Option<SecretString>)> {
+    let ui = fcx.ui;
+    ui.message(&format!(
+        "{} needs an OAuth client: {}",
+        def.display_name, fcx.register_hint
+    ));
+    if !req.open_browser {
+        let id = input::from_prompt(ui, "client id", "OAuth client id")?;
+        let secret = ui.ask_secret("OAuth client secret (empty if none): ").ok_or_else(|| {
+            Error::usage("there is no terminal to ask for the client secret; pass --client-id and --client-secret-stdin")
+        })?;
+        let secret =
+            (!secret.trim().is_empty()).then(|| SecretString::from(secret.trim().to_owned()));
+        return Ok((id.expose_secret().to_owned(), secret));
+    }
+    let redirect = flows::redirect_uri(
+        def.oauth2
+            .as_ref()
+            .and_then(|s| s.redirect_port)
+            .unwrap_or(0),
+    );
+    let validate = |_: &BTreeMap<String, SecretString>| Ok(());
+    let mut values = input::collect_via_form(
+        ui,
+        &input::FormRequest {
+            title: &def.display_name,
+            intro: format!(
+                "authsome needs the OAuth app you registered at {}. Its redirect URI must be the one below; the client secret is optional for public clients.",
+                def.display_name
+            ),
+            fields: vec![
+                input::Field {
+                    name: "redirect",
+                    label: "Redirect URI",
+                    secret: false,
+                    required: false,
+                    hint: Some("Any port on 127.0.0.1 is used."),
+                    read_only: Some(&redirect),
+                },
+                input::Field {
+                    name: "client_id",
+                    label: "Client ID",
+                    secret: false,
+                    required: true,
+                    hint: None,
+                    read_only: None,
+                },
+                input::Field {
+                    name: "client_secret",
+                    label: "Client secret",
+                    secret: true,
+                    required: false,
+                    hint: None,
+                    read_only: None,
+                },
+            ],
+            docs_url: def.docs_url.as_deref(),
+            validate: &validate,
+            open_browser: fcx.open_browser,
+        },
+    )?;
+    let id = values
+        .remove("client_id")
+        .ok_or_else(|| Error::usage("no client id was entered"))?;
+    Ok((
+        id.expose_secret().to_owned(),
+        values.remove("client_secret"),
+    ))
+}

@@ -1,0 +1,108 @@
+//! `provider add` and `provider remove`: custom provider definitions committed to the store,
+//! each in one commit (`provider add NAME`, `provider remove NAME`).
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::provider::ProviderDef;
+use crate::providers;
+use crate::store::Edit;
+use crate::vault;
+
+/// What `provider add` did.
+#[derive(Debug, Serialize)]
+pub struct AddReport {
+    /// `added`, or `unchanged` when the store held this definition already.
+    pub status: &'static str,
+    /// The provider.
+    pub provider: String,
+    /// Whether the definition overrides a bundled one.
+    pub overrides_bundled: bool,
+    /// The commit made, if any.
+    pub commit: Option<String>,
+}
+
+/// What `provider remove` did.
+#[derive(Debug, Serialize)]
+pub struct RemoveReport {
+    /// Always `removed`.
+    pub status: &'static str,
+    /// The provider.
+    pub provider: String,
+    /// The commit made.
+    pub commit: Option<String>,
+}
+
+/// Commits `def` as a custom provider; replacing a custom one or overriding a bundled one
+/// needs `force`.
+pub fn add(cx: &Context, def: &ProviderDef, force: bool) -> Result<AddReport> {
+    let name = def.name.clone();
+    let store = cx.store()?;
+    let overrides_bundled = providers::bundled(&name).is_some();
+    let outcome = store.transact(|txn| {
+        let path = providers::custom_path(&name);
+        let exists = txn.read(&path)?.is_some();
+        if !force && (exists || overrides_bundled) {
+            let what = if exists {
+                "a custom provider"
+            } else {
+                "a bundled provider"
+            };
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!("{what} named {name:?} already exists; pass --force to replace it"),
+            ));
+        }
+        vault::write_yaml(txn, path, def)?;
+        Ok(Edit::new(format!("provider add {name}"), ()))
+    })?;
+    let commit = outcome.commit().map(|c| c.to_string());
+    Ok(AddReport {
+        status: if commit.is_some() {
+            "added"
+        } else {
+            "unchanged"
+        },
+        provider: name,
+        overrides_bundled,
+        commit,
+    })
+}
+
+/// Removes the custom provider `name`, which must have no connections in any vault.
+pub fn remove(cx: &Context, name: &str) -> Result<RemoveReport> {
+    let store = cx.store()?;
+    let outcome = store.transact(|txn| {
+        let path = providers::custom_path(name);
+        if txn.read(&path)?.is_none() {
+            let msg = if providers::bundled(name).is_some() {
+                format!("{name} is a bundled provider, which cannot be removed; only custom providers added with `authsome provider add` can")
+            } else {
+                format!("the store has no custom provider named {name:?}; see `authsome provider list`")
+            };
+            return Err(Error::new(ErrorKind::ProviderNotFound, msg));
+        }
+        if providers::bundled(name).is_none() {
+            let mut in_use = Vec::new();
+            for v in vault::vaults(txn.base())? {
+                for c in vault::connections(txn.base(), &v, name)? {
+                    in_use.push(format!("{v}/{c}"));
+                }
+            }
+            if !in_use.is_empty() {
+                return Err(Error::usage(format!(
+                    "{name} still has connections (vault/connection: {}); log them out first with `authsome logout {name} --connection NAME`",
+                    in_use.join(", ")
+                )));
+            }
+        }
+        txn.delete(path);
+        Ok(Edit::new(format!("provider remove {name}"), ()))
+    })?;
+    Ok(RemoveReport {
+        status: "removed",
+        provider: name.to_owned(),
+        commit: outcome.commit().map(|c| c.to_string()),
+    })
+}

@@ -1,0 +1,80 @@
+//! `restore`: bring a provider or connection back exactly as it was at a revision (its secret
+//! files byte for byte), in one new commit `restore TARGET to SHORT`; history is never
+//! rewritten.
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::model::names;
+use crate::store::{Edit, Snapshot};
+use crate::vault::paths;
+
+/// What `restore` did.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// `restored`, or `unchanged` when it already was as at the revision.
+    pub status: &'static str,
+    /// `PROVIDER` or `PROVIDER/CONNECTION`.
+    pub target: String,
+    /// The full revision restored from.
+    pub to: String,
+    /// The commit made, if any.
+    pub commit: Option<String>,
+}
+
+/// `PROVIDER` or `PROVIDER/CONNECTION`, as the store folder it names and its label.
+pub fn target_dir(vault: &str, target: &str) -> Result<(String, String)> {
+    let (provider, conn) = match target.split_once('/') {
+        Some((p, c)) => (p, Some(c)),
+        None => (target, None),
+    };
+    names::validate("provider", provider)?;
+    match conn {
+        Some(c) => {
+            names::validate("connection", c)?;
+            Ok((
+                paths::connection(vault, provider, c),
+                format!("{provider}/{c}"),
+            ))
+        }
+        None => Ok((paths::provider(vault, provider), provider.to_owned())),
+    }
+}
+
+/// Restores `target` as it was at `rev`.
+pub fn restore(cx: &Context, target: &str, rev: &str) -> Result<Report> {
+    let store = cx.store()?;
+    let (dir, label) = target_dir(&cx.vault, target)?;
+    let id = store.resolve(rev)?;
+    let short = id.to_string()[..8].to_owned();
+    let then = Snapshot::at_commit(&store, id)?;
+    let files = then.files_under(&dir)?;
+    if files.is_empty() {
+        return Err(Error::usage(format!(
+            "{label} did not exist at {rev}; pick a revision where it did (see `authsome log {label}`), or use `authsome logout` to remove it"
+        )));
+    }
+    let mut contents = Vec::new();
+    for f in &files {
+        contents.push((f.clone(), then.read(f)?.unwrap_or_default()));
+    }
+    let outcome = store.transact(|txn| {
+        txn.delete_dir(&dir)?;
+        for (path, bytes) in &contents {
+            txn.write(path.clone(), bytes.clone());
+        }
+        Ok(Edit::new(format!("restore {label} to {short}"), ()))
+    })?;
+    let commit = outcome.commit().map(|c| c.to_string());
+    Ok(Report {
+        status: if commit.is_some() {
+            "restored"
+        } else {
+            "unchanged"
+        },
+        target: label,
+        to: id.to_string(),
+        commit,
+    })
+}

@@ -15,10 +15,11 @@ use std::time::{Duration, Instant};
 
 use age::secrecy::SecretString;
 use authsome::crypto::envelope::Place;
+use authsome::layout;
 use authsome::model::provider::AuthType;
 use authsome::model::state::ConnectionRecord;
 use authsome::store::{Edit, Store};
-use authsome::vault::{self, paths};
+use authsome::vault;
 
 const PROVIDERS: usize = 50;
 const MIN_COMMITS: usize = 5_000;
@@ -233,7 +234,7 @@ fn build_store(bin: &Path, home: &Path, providers: &[String], n: usize) -> usize
                     )?;
                     let mut record = ConnectionRecord::new(AuthType::ApiKey, None, &now);
                     record.secrets.insert("api_key".into(), info);
-                    vault::write_yaml(txn, paths::record("default", provider, &conn), &record)?;
+                    vault::write_yaml(txn, layout::record("default", provider, &conn), &record)?;
                     let mut state = vault::provider_state(txn, "default", provider)?;
                     state.default.get_or_insert(conn);
                     vault::write_provider_state(txn, "default", provider, &state)?;

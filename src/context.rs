@@ -72,7 +72,7 @@ impl Context {
                 )
             }
             (None, None) => (
-                StoreLocation::Home(crate::paths::default_store()?),
+                StoreLocation::Home(crate::dirs::default_store()?),
                 BTreeMap::new(),
                 None,
                 None,

@@ -8,14 +8,15 @@
 
 pub mod context;
 pub mod crypto;
+pub mod dirs;
 pub mod error;
 pub mod input;
-pub mod lockfile;
+pub mod layout;
 pub mod loopback;
 pub mod model;
 pub mod oauth;
 pub mod ops;
-pub mod paths;
+pub mod private_files;
 pub mod providers;
 pub mod proxy;
 pub mod review;

@@ -9,6 +9,7 @@ use crate::crypto::envelope::{self, Place};
 use crate::crypto::identity::Identity;
 use crate::crypto::recipients::{self, BoxedRecipient};
 use crate::error::{Error, ErrorKind, Result};
+use crate::layout;
 use crate::model::state::{ConnectionRecord, Principal, ProviderState, SecretInfo, VaultMeta};
 use crate::model::{names, yaml};
 use crate::store::{Snapshot, Txn};
@@ -34,46 +35,6 @@ impl Reader for Txn<'_> {
     }
 }
 
-/// Store-relative paths of a vault's files.
-pub mod paths {
-    /// `principals/<name>.yaml`
-    pub fn principal(name: &str) -> String {
-        format!("principals/{name}.yaml")
-    }
-    /// `vaults/<vault>`
-    pub fn vault(vault: &str) -> String {
-        format!("vaults/{vault}")
-    }
-    /// `vaults/<vault>/vault.yaml`
-    pub fn vault_meta(vault: &str) -> String {
-        format!("vaults/{vault}/vault.yaml")
-    }
-    /// `vaults/<vault>/<provider>`
-    pub fn provider(vault: &str, provider: &str) -> String {
-        format!("vaults/{vault}/{provider}")
-    }
-    /// `vaults/<vault>/<provider>/provider.yaml`
-    pub fn provider_state(vault: &str, provider: &str) -> String {
-        format!("vaults/{vault}/{provider}/provider.yaml")
-    }
-    /// `vaults/<vault>/<provider>/<field>.age`: a provider-level secret (the OAuth client secret).
-    pub fn provider_secret(vault: &str, provider: &str, field: &str) -> String {
-        format!("vaults/{vault}/{provider}/{field}.age")
-    }
-    /// `vaults/<vault>/<provider>/<connection>`
-    pub fn connection(vault: &str, provider: &str, connection: &str) -> String {
-        format!("vaults/{vault}/{provider}/{connection}")
-    }
-    /// `vaults/<vault>/<provider>/<connection>/connection.yaml`
-    pub fn record(vault: &str, provider: &str, connection: &str) -> String {
-        format!("vaults/{vault}/{provider}/{connection}/connection.yaml")
-    }
-    /// `vaults/<vault>/<provider>/<connection>/<field>.age`
-    pub fn secret(vault: &str, provider: &str, connection: &str, field: &str) -> String {
-        format!("vaults/{vault}/{provider}/{connection}/{field}.age")
-    }
-}
-
 /// Reads and parses a YAML file, if it exists.
 pub fn read_yaml<T: serde::de::DeserializeOwned>(r: &impl Reader, rel: &str) -> Result<Option<T>> {
     match r.read_file(rel)? {
@@ -84,7 +45,7 @@ pub fn read_yaml<T: serde::de::DeserializeOwned>(r: &impl Reader, rel: &str) -> 
 
 /// Reads a vault's metadata, or explains that the vault does not exist.
 pub fn vault_meta(r: &impl Reader, vault: &str) -> Result<VaultMeta> {
-    read_yaml(r, &paths::vault_meta(vault))?.ok_or_else(|| {
+    read_yaml(r, &layout::vault_meta(vault))?.ok_or_else(|| {
         Error::store(format!(
             "the store has no vault named {vault:?}; run `authsome whoami` to see its vaults"
         ))
@@ -96,11 +57,11 @@ pub fn vault_recipients(r: &impl Reader, vault: &str) -> Result<Vec<String>> {
     let meta = vault_meta(r, vault)?;
     let mut out = Vec::new();
     for name in &meta.principals {
-        let path = paths::principal(name);
+        let path = layout::principal(name);
         let p: Principal = read_yaml(r, &path)?.ok_or_else(|| {
             Error::store(format!(
                 "vault {vault:?} names principal {name:?}, but {path} does not exist; add the principal or remove it from {}",
-                paths::vault_meta(vault)
+                layout::vault_meta(vault)
             ))
         })?;
         out.extend(p.recipients);
@@ -108,7 +69,7 @@ pub fn vault_recipients(r: &impl Reader, vault: &str) -> Result<Vec<String>> {
     if out.is_empty() {
         return Err(Error::store(format!(
             "vault {vault:?} has no recipients, so nothing can be encrypted to it; add a principal to {}",
-            paths::vault_meta(vault)
+            layout::vault_meta(vault)
         )));
     }
     Ok(out)
@@ -125,7 +86,7 @@ pub struct Recipients {
 /// Loads and parses a vault's recipients.
 pub fn load_recipients(r: &impl Reader, vault: &str) -> Result<Recipients> {
     let list = vault_recipients(r, vault)?;
-    let source = paths::vault_meta(vault);
+    let source = layout::vault_meta(vault);
     let parsed = list
         .iter()
         .map(|s| recipients::parse(s, &source))
@@ -139,7 +100,7 @@ pub fn load_recipients(r: &impl Reader, vault: &str) -> Result<Recipients> {
 /// Providers that have a folder (state or connections) in the vault.
 pub fn providers(snap: &Snapshot<'_>, vault: &str) -> Result<Vec<String>> {
     Ok(snap
-        .list(&paths::vault(vault))?
+        .list(&layout::vault(vault))?
         .into_iter()
         .filter(|e| e.is_dir)
         .map(|e| e.name)
@@ -149,7 +110,7 @@ pub fn providers(snap: &Snapshot<'_>, vault: &str) -> Result<Vec<String>> {
 /// Connection names of a provider in the vault, sorted by name.
 pub fn connections(snap: &Snapshot<'_>, vault: &str, provider: &str) -> Result<Vec<String>> {
     let mut names: Vec<String> = snap
-        .list(&paths::provider(vault, provider))?
+        .list(&layout::provider(vault, provider))?
         .into_iter()
         .filter(|e| e.is_dir)
         .map(|e| e.name)
@@ -160,7 +121,7 @@ pub fn connections(snap: &Snapshot<'_>, vault: &str, provider: &str) -> Result<V
 
 /// The provider's state file (empty when missing).
 pub fn provider_state(r: &impl Reader, vault: &str, provider: &str) -> Result<ProviderState> {
-    Ok(read_yaml(r, &paths::provider_state(vault, provider))?.unwrap_or_default())
+    Ok(read_yaml(r, &layout::provider_state(vault, provider))?.unwrap_or_default())
 }
 
 /// A connection record, if it exists.
@@ -170,7 +131,7 @@ pub fn record(
     provider: &str,
     connection: &str,
 ) -> Result<Option<ConnectionRecord>> {
-    read_yaml(r, &paths::record(vault, provider, connection))
+    read_yaml(r, &layout::record(vault, provider, connection))
 }
 
 /// Picks the connection a command means: the one named, else the provider's default.
@@ -256,7 +217,7 @@ pub fn read_secret(
     field: &str,
     identity: &Identity,
 ) -> Result<SecretString> {
-    let path = paths::secret(vault, provider, connection, field);
+    let path = layout::secret(vault, provider, connection, field);
     let bytes = r.read_file(&path)?.ok_or_else(|| {
         Error::new(
             ErrorKind::CredentialMissing,
@@ -286,8 +247,8 @@ pub fn put_secret(
     now: &str,
 ) -> Result<SecretInfo> {
     let path = match place.connection.as_deref() {
-        Some(c) => paths::secret(&place.vault, &place.provider, c, &place.field),
-        None => paths::provider_secret(&place.vault, &place.provider, &place.field),
+        Some(c) => layout::secret(&place.vault, &place.provider, c, &place.field),
+        None => layout::provider_secret(&place.vault, &place.provider, &place.field),
     };
     // Compare with the committed file: the transaction may have cleared the folder already.
     if let (Some(prev), Some(identity), Some(bytes)) = (previous, identity, txn.base().read(&path)?)
@@ -320,7 +281,7 @@ pub fn write_provider_state(
     provider: &str,
     state: &ProviderState,
 ) -> Result<()> {
-    let path = paths::provider_state(vault, provider);
+    let path = layout::provider_state(vault, provider);
     if *state == ProviderState::default() {
         txn.delete(path);
         Ok(())
@@ -351,7 +312,7 @@ pub fn all_records(
     let mut fresh: Cached = BTreeMap::new();
     let mut changed = false;
     for p in snap
-        .list(&paths::vault(vault))?
+        .list(&layout::vault(vault))?
         .into_iter()
         .filter(|e| e.is_dir)
     {
@@ -370,7 +331,7 @@ pub fn all_records(
         && let Ok(json) = serde_json::to_vec(&fresh)
     {
         // A cache that cannot be written only costs speed.
-        let _ = crate::crypto::identity::write_private(path, &json);
+        let _ = crate::private_files::write_private(path, &json);
     }
     Ok(fresh
         .into_iter()
@@ -389,8 +350,8 @@ fn provider_records(
     let mut conns = Vec::new();
     for e in snap.list_tree(tree)? {
         if !e.is_dir {
-            if e.name == "provider.yaml" {
-                let path = paths::provider_state(vault, provider);
+            if e.name == layout::PROVIDER_FILE {
+                let path = layout::provider_state(vault, provider);
                 state = yaml::parse(&path, &snap.read_blob(e.id)?)?;
             }
             continue;
@@ -398,9 +359,9 @@ fn provider_records(
         let record_file = snap
             .list_tree(e.id)?
             .into_iter()
-            .find(|f| !f.is_dir && f.name == "connection.yaml");
+            .find(|f| !f.is_dir && f.name == layout::CONNECTION_FILE);
         if let Some(f) = record_file {
-            let path = paths::record(vault, provider, &e.name);
+            let path = layout::record(vault, provider, &e.name);
             conns.push((e.name, yaml::parse(&path, &snap.read_blob(f.id)?)?));
         }
     }
@@ -410,7 +371,7 @@ fn provider_records(
 
 /// The file [`all_records`] caches a vault's records in.
 pub fn records_cache(store_id: &str, vault: &str) -> Option<std::path::PathBuf> {
-    crate::paths::cache_dir()
+    crate::dirs::cache_dir()
         .ok()
         .map(|d| d.join(format!("records-{store_id}-{vault}.json")))
 }
@@ -418,7 +379,7 @@ pub fn records_cache(store_id: &str, vault: &str) -> Option<std::path::PathBuf> 
 /// Vault names in the store.
 pub fn vaults(snap: &Snapshot<'_>) -> Result<Vec<String>> {
     Ok(snap
-        .list("vaults")?
+        .list(layout::VAULTS)?
         .into_iter()
         .filter(|e| e.is_dir)
         .map(|e| e.name)

@@ -42,7 +42,7 @@ impl Identity {
                 Error::io("read the identity", path, e)
             }
         })?;
-        check_private(path, &meta)?;
+        crate::private_files::check_private(path, &meta)?;
         let text = Zeroizing::new(
             fs::read_to_string(path).map_err(|e| Error::io("read the identity", path, e))?,
         );
@@ -125,7 +125,7 @@ impl Identity {
         let identity = age::x25519::Identity::generate();
         let recipient = identity.to_public().to_string();
         if let Some(dir) = path.parent() {
-            create_private_dir(dir)?;
+            crate::private_files::create_private_dir(dir)?;
         }
         let secret = identity.to_string();
         let contents = Zeroizing::new(format!(
@@ -133,7 +133,7 @@ impl Identity {
             jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ"),
             secret.expose_secret()
         ));
-        let mut file = open_private_new(path)?;
+        let mut file = crate::private_files::open_private_new(path)?;
         file.write_all(contents.as_bytes())
             .and_then(|_| file.sync_all())
             .map_err(|e| Error::io("write the identity", path, e))?;
@@ -162,78 +162,7 @@ impl Identity {
     }
 }
 
-/// Refuses a key file that group or others can access (or that cannot be read).
-pub fn check_private_file(path: &Path) -> Result<()> {
-    let meta = fs::metadata(path).map_err(|e| Error::io("read", path, e))?;
-    check_private(path, &meta)
-}
-
-/// Refuses a key file that group or others can access.
-#[cfg(unix)]
-fn check_private(path: &Path, meta: &fs::Metadata) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(Error::crypto(format!(
-            "{} is readable by other users (mode {mode:o}); run `chmod 600 {}` and try again",
-            path.display(),
-            path.display()
-        )));
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_private(_: &Path, _: &fs::Metadata) -> Result<()> {
-    Ok(())
-}
-
-/// Creates `dir` (and parents) with mode 0700 where it does not exist.
-pub fn create_private_dir(dir: &Path) -> Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(dir)
-        .map_err(|e| Error::io("create the directory", dir, e))
-}
-
-/// Opens a new file with mode 0600, failing if it exists.
-pub fn open_private_new(path: &Path) -> Result<fs::File> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path).map_err(|e| Error::io("create", path, e))
-}
-
-/// Writes `bytes` to `path` through a private temporary file and a rename, creating the folder
-/// (mode 0700) where needed; the result has mode 0600.
-pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| Error::internal("a file path has no folder"))?;
-    create_private_dir(dir)?;
-    let tmp = dir.join(format!(".{}.tmp", crate::random_hex(8)));
-    let mut file = open_private_new(&tmp)?;
-    let result = file
-        .write_all(bytes)
-        .and_then(|_| std::fs::rename(&tmp, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io("write", path, e));
-    }
-    Ok(())
-}
-
 /// Where the identity is looked for when neither `--identity` nor `AUTHSOME_IDENTITY` is set.
 pub fn default_path() -> Result<PathBuf> {
-    Ok(crate::paths::config_dir()?.join("identity.txt"))
+    Ok(crate::dirs::config_dir()?.join("identity.txt"))
 }

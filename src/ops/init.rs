@@ -8,10 +8,12 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::crypto::identity::Identity;
 use crate::error::{Error, Result};
+use crate::layout;
+use crate::layout::{GITATTRIBUTES, STORE_FILE};
 use crate::model::project::{PROJECT_FILE, ProjectConfig};
 use crate::model::state::{Principal, STORE_FORMAT, StoreMeta, VaultMeta};
-use crate::store::{Edit, STORE_FILE, Store, StoreLocation};
-use crate::vault::{self, DEFAULT_VAULT, paths};
+use crate::store::{Edit, Store, StoreLocation};
+use crate::vault::{self, DEFAULT_VAULT};
 
 /// What `init` did.
 #[derive(Debug, Serialize)]
@@ -81,17 +83,17 @@ pub fn init(ctx: &Context, project: bool) -> Result<Report> {
         };
         vault::write_yaml(txn, STORE_FILE.to_owned(), &meta)?;
         // Byte-exact files: no end-of-line conversion, whatever core.autocrlf says.
-        txn.write(".gitattributes", "* -text\n");
+        txn.write(GITATTRIBUTES, "* -text\n");
         vault::write_yaml(
             txn,
-            paths::principal(&principal),
+            layout::principal(&principal),
             &Principal {
                 recipients: vec![identity.recipient().to_owned()],
             },
         )?;
         vault::write_yaml(
             txn,
-            paths::vault_meta(DEFAULT_VAULT),
+            layout::vault_meta(DEFAULT_VAULT),
             &VaultMeta {
                 principals: vec![principal.clone()],
             },

@@ -16,6 +16,7 @@ use crate::crypto::envelope::Place;
 use crate::crypto::identity::Identity;
 use crate::error::{Error, Result};
 use crate::input;
+use crate::layout;
 use crate::loopback::Server;
 use crate::model::provider::{AuthType, DeviceTokenRequest, Flow, ProviderDef};
 use crate::model::state::{Account, ConnectionRecord, ProviderState};
@@ -24,7 +25,7 @@ use crate::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, Endpoints, OAuthClient, RE
 use crate::providers::Catalog;
 use crate::store::{Edit, Outcome, Snapshot};
 use crate::ui::Ui;
-use crate::vault::{self, paths};
+use crate::vault;
 
 /// Where an API key (or an OAuth client, when one must be asked for) comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,7 +213,7 @@ fn stage(
     if previous.is_some() && !req.force {
         return Ok(None);
     }
-    txn.delete_dir(&paths::connection(&cx.vault, name, conn))?;
+    txn.delete_dir(&layout::connection(&cx.vault, name, conn))?;
     let place = |field: &str, connection: Option<&str>| Place {
         store: meta.id.clone(),
         vault: cx.vault.clone(),
@@ -262,7 +263,7 @@ fn stage(
             record = same;
         }
     }
-    vault::write_yaml(txn, paths::record(&cx.vault, name, conn), &record)?;
+    vault::write_yaml(txn, layout::record(&cx.vault, name, conn), &record)?;
 
     let mut state: ProviderState = vault::provider_state(txn, &cx.vault, name)?;
     if let Obtained::OAuth { client, .. } = obtained {
@@ -271,7 +272,7 @@ fn stage(
         if req.base_url.is_some() {
             state.base_url = req.base_url.clone();
         }
-        let secret_path = paths::provider_secret(&cx.vault, name, CLIENT_SECRET);
+        let secret_path = layout::provider_secret(&cx.vault, name, CLIENT_SECRET);
         match (&client.client.secret, client.store_secret) {
             (Some(secret), true) => {
                 vault::put_secret(
@@ -511,7 +512,7 @@ fn stored_secret(
     provider: &str,
     identity: Option<&Identity>,
 ) -> Result<Option<SecretString>> {
-    let path = paths::provider_secret(vault_name, provider, CLIENT_SECRET);
+    let path = layout::provider_secret(vault_name, provider, CLIENT_SECRET);
     let Some(bytes) = snap.read(&path)? else {
         return Ok(None);
     };

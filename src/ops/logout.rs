@@ -5,9 +5,10 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::error::Result;
+use crate::layout;
 use crate::providers::Catalog;
 use crate::store::Edit;
-use crate::vault::{self, paths};
+use crate::vault;
 
 /// What `logout` did.
 #[derive(Debug, Serialize)]
@@ -46,7 +47,7 @@ pub fn logout(cx: &Context, provider: &str, connection: Option<&str>) -> Result<
         if vault::record(txn, &cx.vault, &name, &conn)?.is_none() {
             return Err(vault::not_found(txn.base(), &cx.vault, &name, &conn)?);
         }
-        txn.delete_dir(&paths::connection(&cx.vault, &name, &conn))?;
+        txn.delete_dir(&layout::connection(&cx.vault, &name, &conn))?;
         let mut state = vault::provider_state(txn, &cx.vault, &name)?;
         let mut new_default = None;
         if state.default.as_deref() == Some(conn.as_str()) {

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
+use crate::layout;
 use crate::model::provider::ProviderDef;
 use crate::providers;
 use crate::store::Edit;
@@ -41,7 +42,7 @@ pub fn add(cx: &Context, def: &ProviderDef, force: bool) -> Result<AddReport> {
     let store = cx.store()?;
     let overrides_bundled = providers::bundled(&name).is_some();
     let outcome = store.transact(|txn| {
-        let path = providers::custom_path(&name);
+        let path = layout::custom_provider(&name);
         let exists = txn.read(&path)?.is_some();
         if !force && (exists || overrides_bundled) {
             let what = if exists {
@@ -74,7 +75,7 @@ pub fn add(cx: &Context, def: &ProviderDef, force: bool) -> Result<AddReport> {
 pub fn remove(cx: &Context, name: &str) -> Result<RemoveReport> {
     let store = cx.store()?;
     let outcome = store.transact(|txn| {
-        let path = providers::custom_path(name);
+        let path = layout::custom_provider(name);
         if txn.read(&path)?.is_none() {
             let msg = if providers::bundled(name).is_some() {
                 format!("{name} is a bundled provider, which cannot be removed; only custom providers added with `authsome provider add` can")

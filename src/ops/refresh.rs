@@ -15,14 +15,15 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::crypto::envelope::{self, Place};
-use crate::crypto::identity::{self, Identity};
+use crate::crypto::identity::Identity;
 use crate::crypto::recipients;
 use crate::error::{Error, ErrorKind, Result};
+use crate::layout;
 use crate::model::provider::ProviderDef;
 use crate::model::state::{ConnectionRecord, ConnectionStatus};
 use crate::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, Endpoints, OAuthClient, REFRESH_TOKEN};
 use crate::store::{Edit, Snapshot, Store};
-use crate::vault::{self, paths};
+use crate::vault;
 
 /// Seconds before expiry at which a token is refreshed (`AUTHSOME_REFRESH_WINDOW` overrides).
 pub const DEFAULT_WINDOW: i64 = 300;
@@ -151,13 +152,13 @@ struct Cached {
 /// The cache file: named for the connection, then for the committed state it was refreshed
 /// from (the record and the refresh token), so any new login, rotation or edit misses the cache.
 fn cache_path(w: &Want<'_>, snap: &Snapshot<'_>) -> Result<Option<std::path::PathBuf>> {
-    let refresh = snap.entry_id(&paths::secret(w.vault, &w.def.name, w.conn, REFRESH_TOKEN))?;
-    let record = snap.entry_id(&paths::record(w.vault, &w.def.name, w.conn))?;
+    let refresh = snap.entry_id(&layout::secret(w.vault, &w.def.name, w.conn, REFRESH_TOKEN))?;
+    let record = snap.entry_id(&layout::record(w.vault, &w.def.name, w.conn))?;
     let (Some((refresh, _)), Some((record, _))) = (refresh, record) else {
         return Ok(None);
     };
     let state = digest(&[&refresh.to_string(), &record.to_string()]);
-    let dir = crate::paths::cache_dir()?.join("tokens");
+    let dir = crate::dirs::cache_dir()?.join("tokens");
     Ok(Some(dir.join(format!(
         "{}-{state}.age",
         connection_key(w.store_id, w.vault, &w.def.name, w.conn)
@@ -177,7 +178,7 @@ fn parked_place(w: &Want<'_>) -> Place {
 
 /// Where a rotated refresh token waits when its commit failed.
 fn parked_path(w: &Want<'_>) -> Option<std::path::PathBuf> {
-    let dir = crate::paths::cache_dir().ok()?.join("tokens");
+    let dir = crate::dirs::cache_dir().ok()?.join("tokens");
     Some(dir.join(format!(
         "{}-parked.age",
         connection_key(w.store_id, w.vault, &w.def.name, w.conn)
@@ -192,7 +193,7 @@ fn read_parked(w: &Want<'_>, path: &std::path::Path) -> Option<SecretString> {
 fn park(w: &Want<'_>, path: &std::path::Path, token: &SecretString) -> Result<()> {
     let recipient = recipients::parse(w.identity.recipient(), "the identity")?;
     let sealed = envelope::seal(&parked_place(w), token, &[recipient])?;
-    identity::write_private(path, &sealed)
+    crate::private_files::write_private(path, &sealed)
 }
 
 /// Deletes every cached access token of a connection (after logout or revoke), returning the
@@ -204,7 +205,7 @@ pub fn forget(
     conn: &str,
     identity: Option<&Identity>,
 ) -> Vec<SecretString> {
-    let Ok(dir) = crate::paths::cache_dir().map(|d| d.join("tokens")) else {
+    let Ok(dir) = crate::dirs::cache_dir().map(|d| d.join("tokens")) else {
         return Vec::new();
     };
     let prefix = format!("{}-", connection_key(store_id, vault, provider, conn));
@@ -302,19 +303,19 @@ fn write_cache(
         &SecretString::from(json.to_string()),
         &[recipient],
     )?;
-    identity::write_private(&path, &sealed)
+    crate::private_files::write_private(&path, &sealed)
 }
 
 fn lock(w: &Want<'_>) -> Result<File> {
-    let dir = crate::paths::cache_dir()?.join("locks");
-    identity::create_private_dir(&dir)?;
+    let dir = crate::dirs::cache_dir()?.join("locks");
+    crate::private_files::create_private_dir(&dir)?;
     let path = dir.join(format!(
         "{}.lock",
         digest(&[w.store_id, w.vault, &w.def.name, w.conn])
     ));
     // A refresh takes a second or two; a minute means the other process is stuck.
     let holder = format!("refreshing {}/{}", w.def.name, w.conn);
-    crate::lockfile::acquire(&path, std::time::Duration::from_secs(60), &holder)
+    crate::private_files::lock(&path, std::time::Duration::from_secs(60), &holder)
 }
 
 /// The OAuth client and endpoints of a provider, from committed state.
@@ -340,7 +341,7 @@ pub fn client_and_endpoints(
             ),
         )
     })?;
-    let secret_path = paths::provider_secret(vault_name, &def.name, CLIENT_SECRET);
+    let secret_path = layout::provider_secret(vault_name, &def.name, CLIENT_SECRET);
     let secret = match snap.read(&secret_path)? {
         Some(bytes) => {
             let place = Place {
@@ -515,7 +516,7 @@ fn commit_refresh(w: &Want<'_>, tokens: &oauth::TokenSet, rotated: bool) -> Resu
         record.scopes = tokens.scopes.clone();
         record.status = ConnectionStatus::Connected;
         record.updated_at = now;
-        vault::write_yaml(txn, paths::record(w.vault, name, w.conn), &record)?;
+        vault::write_yaml(txn, layout::record(w.vault, name, w.conn), &record)?;
         Ok(Edit::new(message, ()))
     })?;
     Ok(())
@@ -530,7 +531,7 @@ fn mark_failed(w: &Want<'_>) -> Result<()> {
             return Ok(Edit::new(message, ()));
         };
         record.status = ConnectionStatus::RefreshFailed;
-        vault::write_yaml(txn, paths::record(w.vault, name, w.conn), &record)?;
+        vault::write_yaml(txn, layout::record(w.vault, name, w.conn), &record)?;
         Ok(Edit::new(message, ()))
     })?;
     Ok(())

@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::layout;
 use crate::model::names;
 use crate::store::{Edit, Snapshot};
-use crate::vault::paths;
 
 /// What `restore` did.
 #[derive(Debug, Serialize)]
@@ -34,11 +34,11 @@ pub fn target_dir(vault: &str, target: &str) -> Result<(String, String)> {
         Some(c) => {
             names::validate("connection", c)?;
             Ok((
-                paths::connection(vault, provider, c),
+                layout::connection(vault, provider, c),
                 format!("{provider}/{c}"),
             ))
         }
-        None => Ok((paths::provider(vault, provider), provider.to_owned())),
+        None => Ok((layout::provider(vault, provider), provider.to_owned())),
     }
 }
 

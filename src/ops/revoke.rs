@@ -5,11 +5,12 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::error::Result;
+use crate::layout;
 use crate::model::provider::ProviderDef;
 use crate::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, REFRESH_TOKEN};
 use crate::providers::Catalog;
 use crate::store::{Edit, Snapshot};
-use crate::vault::{self, paths};
+use crate::vault;
 
 /// What `revoke` did.
 #[derive(Debug, Serialize)]
@@ -62,11 +63,11 @@ pub fn revoke(cx: &Context, provider: &str, connection: Option<&str>) -> Result<
     let whole = connection.is_none();
     let outcome = store.transact(|txn| {
         for conn in &targets {
-            txn.delete_dir(&paths::connection(&cx.vault, &name, conn))?;
+            txn.delete_dir(&layout::connection(&cx.vault, &name, conn))?;
         }
         let mut state = vault::provider_state(txn, &cx.vault, &name)?;
         if whole {
-            txn.delete(paths::provider_secret(&cx.vault, &name, CLIENT_SECRET));
+            txn.delete(layout::provider_secret(&cx.vault, &name, CLIENT_SECRET));
             state = Default::default();
         } else if state.default.as_ref().is_some_and(|d| targets.contains(d)) {
             state.default = vault::heir(txn, &cx.vault, &name, &targets)?;

@@ -156,7 +156,8 @@ fn conflict(root: &Path, pull: &std::process::Output) -> Result<Error> {
             String::from_utf8_lossy(&pull.stderr).trim()
         )));
     }
-    let (secrets, yaml): (Vec<&str>, Vec<&str>) = files.lines().partition(|f| f.ends_with(".age"));
+    let (secrets, yaml): (Vec<&str>, Vec<&str>) =
+        files.lines().partition(|f| crate::layout::is_secret(f));
     let mut msg = String::from("the sync stopped on a conflict: ");
     if !secrets.is_empty() {
         let f = secrets.join(" ");

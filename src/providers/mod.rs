@@ -39,11 +39,6 @@ pub struct Provider {
     pub source: Source,
 }
 
-/// The store-relative path of a custom provider definition.
-pub fn custom_path(name: &str) -> String {
-    format!("providers/{name}.yaml")
-}
-
 /// Parses and validates a bundled definition.
 pub fn bundled(name: &str) -> Option<Result<ProviderDef>> {
     BUNDLED
@@ -206,7 +201,7 @@ impl<'a, 's> Catalog<'a, 's> {
 
     /// The custom definition named `name`, if one is committed.
     pub fn custom(&self, name: &str) -> Result<Option<ProviderDef>> {
-        let path = custom_path(name);
+        let path = crate::layout::custom_provider(name);
         match self.snap.read(&path)? {
             Some(bytes) => parse(&path, &bytes, Some(name)).map(Some),
             None => Ok(None),
@@ -263,10 +258,14 @@ impl<'a, 's> Catalog<'a, 's> {
     pub fn custom_names(&self) -> Result<Vec<String>> {
         Ok(self
             .snap
-            .list("providers")?
+            .list(crate::layout::PROVIDERS)?
             .into_iter()
             .filter(|e| !e.is_dir)
-            .filter_map(|e| e.name.strip_suffix(".yaml").map(str::to_owned))
+            .filter_map(|e| {
+                e.name
+                    .strip_suffix(crate::layout::YAML_EXT)
+                    .map(str::to_owned)
+            })
             .collect())
     }
 

@@ -54,7 +54,7 @@ pub struct Entry {
 
 /// The log file: `<state dir>/audit.jsonl`.
 pub fn path() -> Result<PathBuf> {
-    Ok(crate::paths::state_dir()?.join("audit.jsonl"))
+    Ok(crate::dirs::state_dir()?.join("audit.jsonl"))
 }
 
 /// A log that reached this size is moved to `audit.jsonl.1` (replacing the one before) when the
@@ -81,10 +81,10 @@ impl Log {
         let dir = path
             .parent()
             .ok_or_else(|| Error::internal("the audit log has no folder"))?;
-        crate::crypto::identity::create_private_dir(dir)?;
+        crate::private_files::create_private_dir(dir)?;
         // Two runs starting together must not both rotate (the second would move the first's
         // fresh log over the history).
-        let _lock = crate::lockfile::acquire(
+        let _lock = crate::private_files::lock(
             &dir.join("audit.lock"),
             std::time::Duration::from_secs(10),
             "opening the audit log",

@@ -13,7 +13,6 @@ use rcgen::{
 use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use crate::crypto::identity;
 use crate::error::{Error, Result};
 
 const CERT_FILE: &str = "ca.pem";
@@ -22,7 +21,7 @@ const BUNDLE_FILE: &str = "bundle.pem";
 
 /// Where the CA lives: `<config dir>/ca/`.
 pub fn dir() -> Result<PathBuf> {
-    Ok(crate::paths::config_dir()?.join("ca"))
+    Ok(crate::dirs::config_dir()?.join("ca"))
 }
 
 /// Where the CA is, if it was made, after checking that its key is private and readable.
@@ -31,7 +30,7 @@ pub fn check(dir: &Path) -> Result<Option<PathBuf>> {
     if !key.exists() {
         return Ok(None);
     }
-    identity::check_private_file(&key)?;
+    crate::private_files::check_private_file(&key)?;
     KeyPair::from_pem(&std::fs::read_to_string(&key).map_err(|e| Error::io("read", &key, e))?)
         .map_err(|e| {
             Error::crypto(format!(
@@ -57,19 +56,19 @@ impl LocalCa {
     pub fn load_or_create(dir: &Path) -> Result<Self> {
         let cert_path = dir.join(CERT_FILE);
         let key_path = dir.join(KEY_FILE);
-        identity::create_private_dir(dir)?;
+        crate::private_files::create_private_dir(dir)?;
         // Two runs starting at once must not each write a different CA.
-        let _lock = crate::lockfile::acquire(
+        let _lock = crate::private_files::lock(
             &dir.join("ca.lock"),
             std::time::Duration::from_secs(10),
             "creating the local CA",
         )?;
         if !cert_path.exists() {
             let (cert_pem, key_pem) = create()?;
-            identity::write_private(&key_path, key_pem.as_bytes())?;
-            identity::write_private(&cert_path, cert_pem.as_bytes())?;
+            crate::private_files::write_private(&key_path, key_pem.as_bytes())?;
+            crate::private_files::write_private(&cert_path, cert_pem.as_bytes())?;
         }
-        identity::check_private_file(&key_path)?;
+        crate::private_files::check_private_file(&key_path)?;
         let bad = |what: &str, e: &dyn std::fmt::Display| {
             Error::crypto(format!(
                 "the local CA {what} is unreadable ({e}); delete {} to make a new one",
@@ -149,7 +148,7 @@ impl LocalCa {
         bundle.push_str("# authsome local CA\n");
         bundle.push_str(&self.cert_pem);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(bundle.as_str()) {
-            identity::write_private(&path, bundle.as_bytes())?;
+            crate::private_files::write_private(&path, bundle.as_bytes())?;
         }
         Ok(path)
     }

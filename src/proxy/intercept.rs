@@ -20,11 +20,11 @@ use tokio::sync::Mutex;
 use super::Proxy;
 use super::audit::{Action, Entry};
 use super::credentials::Credential;
-use super::redact;
-use super::server::{
+use super::http::{
     Body, BoxError, CONNECTION_HEADER, MAX_HEAD, Target, content_length, entry, full, is_trace,
     strip_hop_by_hop, text,
 };
+use super::redact;
 
 /// The largest request body forwarded to an intercepted host.
 const MAX_BODY: u64 = 64 * 1024 * 1024;
@@ -96,7 +96,7 @@ async fn forward(
         .await
         .map_err(|e| proxy.refuse(entry.clone(), StatusCode::BAD_GATEWAY, e.message()))?;
     // Only the path and query go upstream, even if the client wrote an absolute URI.
-    let path_and_query = super::server::path_and_query(&parts.uri);
+    let path_and_query = super::http::path_and_query(&parts.uri);
     let route = view.table.route(&target.host, target.port, &path_and_query);
     if let Some(other) = proxy.foreign_placeholder(&parts.headers, &path_and_query, route) {
         return Err(proxy.refuse_placeholder(entry.clone(), other, &target.authority()));
@@ -272,7 +272,7 @@ fn splice(
             proxy.placeholder_of(&c.provider).as_bytes(),
         );
     }
-    Response::from_parts(parts, super::server::empty())
+    Response::from_parts(parts, super::http::empty())
 }
 
 /// The answer when the upstream could not be reached or failed: logged when a credential was
@@ -425,7 +425,7 @@ fn redact_headers(headers: &mut HeaderMap, c: &Credential, placeholder: &[u8]) {
 
 /// Whether the `Connection` header lists `upgrade`.
 fn names_upgrade(headers: &HeaderMap) -> bool {
-    super::server::connection_tokens(headers).any(|t| t.eq_ignore_ascii_case("upgrade"))
+    super::http::connection_tokens(headers).any(|t| t.eq_ignore_ascii_case("upgrade"))
 }
 
 fn set_length(headers: &mut HeaderMap, body: &Bytes) {

@@ -9,6 +9,7 @@ pub mod audit;
 mod ca;
 pub mod child;
 pub mod credentials;
+mod http;
 mod intercept;
 mod redact;
 pub mod routes;
@@ -69,7 +70,7 @@ impl Proxy {
         mut entry: Entry,
         status: hyper::StatusCode,
         message: &str,
-    ) -> hyper::Response<server::Body> {
+    ) -> hyper::Response<http::Body> {
         if entry.action != Action::Challenged {
             entry.action = Action::Refused;
         }
@@ -77,7 +78,7 @@ impl Proxy {
     }
 
     /// Refuses TRACE and TRACK, which echo request headers (and so a credential) back.
-    fn refuse_trace(&self, entry: Entry) -> hyper::Response<server::Body> {
+    fn refuse_trace(&self, entry: Entry) -> hyper::Response<http::Body> {
         self.refuse(
             entry,
             hyper::StatusCode::METHOD_NOT_ALLOWED,
@@ -91,7 +92,7 @@ impl Proxy {
         mut entry: Entry,
         provider: &str,
         authority: &str,
-    ) -> hyper::Response<server::Body> {
+    ) -> hyper::Response<http::Body> {
         entry.provider = Some(provider.to_owned());
         self.refuse(
             entry,
@@ -108,13 +109,13 @@ impl Proxy {
         mut entry: Entry,
         status: hyper::StatusCode,
         message: &str,
-    ) -> hyper::Response<server::Body> {
+    ) -> hyper::Response<http::Body> {
         entry.status = status.as_u16();
         entry.reason = Some(message.to_owned());
         if entry.action != Action::Challenged {
             self.record(entry);
         }
-        server::text(status, message)
+        http::text(status, message)
     }
 
     fn record(&self, entry: Entry) {

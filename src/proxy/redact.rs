@@ -10,7 +10,7 @@ use hyper::header::{HeaderMap, HeaderValue};
 use memchr::memmem;
 use zeroize::Zeroizing;
 
-use super::server::{Body, BoxError};
+use super::http::{Body, BoxError};
 
 /// Replaces `secret` in every header value.
 pub fn headers(headers: &mut HeaderMap, secret: &[u8], placeholder: &[u8]) {

@@ -19,13 +19,7 @@ use crate::crypto::envelope::{self, Place};
 use crate::crypto::identity::Identity;
 use crate::store::Snapshot;
 
-/// The field name of a vault's fingerprint key.
-pub const FINGERPRINT_KEY: &str = "fingerprint_key";
-
-/// The store-relative path of a vault's fingerprint key.
-pub fn fingerprint_key_path(vault: &str) -> String {
-    format!("vaults/{vault}/{FINGERPRINT_KEY}.age")
-}
+use crate::layout::{self, FINGERPRINT_KEY};
 
 /// The place of a vault's fingerprint key.
 pub fn fingerprint_key_place(store_id: &str, vault: &str) -> Place {
@@ -45,7 +39,7 @@ pub fn fingerprint_key(
     vault: &str,
     identity: &Identity,
 ) -> Option<SecretString> {
-    let path = fingerprint_key_path(vault);
+    let path = layout::fingerprint_key(vault);
     let bytes = snap.read(&path).ok()??;
     envelope::open(
         &fingerprint_key_place(store_id, vault),

@@ -30,7 +30,7 @@ pub fn render(
         };
         let before = read(old_snap.as_ref(), c.old)?;
         let after = read(Some(&new_snap), c.new)?;
-        if c.path.ends_with(".age") {
+        if crate::layout::is_secret(&c.path) {
             let fp = |bytes: &[u8], snap: Option<&Snapshot<'_>>| {
                 super::summarize(bytes, snap, identity)
                     .lines()

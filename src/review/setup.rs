@@ -4,6 +4,7 @@
 use age::secrecy::SecretString;
 
 use crate::error::{Error, Result};
+use crate::layout;
 use crate::store::{Store, Txn};
 use crate::vault;
 
@@ -13,20 +14,17 @@ const ATTRIBUTES: &str = "*.age diff=authsome\n";
 /// Stages the committed half of the set-up in a transaction (`git-setup` and `init` commit it).
 pub fn stage_setup(txn: &mut Txn<'_>, store_id: &str, vault_name: &str) -> Result<()> {
     let mut attributes =
-        String::from_utf8(txn.read(".gitattributes")?.unwrap_or_default()).unwrap_or_default();
+        String::from_utf8(txn.read(layout::GITATTRIBUTES)?.unwrap_or_default()).unwrap_or_default();
     if !attributes.lines().any(|l| l.trim() == ATTRIBUTES.trim()) {
         attributes.push_str(ATTRIBUTES);
-        txn.write(".gitattributes", attributes);
+        txn.write(layout::GITATTRIBUTES, attributes);
     }
-    if txn
-        .read(&super::fingerprint_key_path(vault_name))?
-        .is_none()
-    {
+    if txn.read(&layout::fingerprint_key(vault_name))?.is_none() {
         let recipients = vault::load_recipients(txn, vault_name)?;
         let key = SecretString::from(crate::random_hex(32));
         let place = super::fingerprint_key_place(store_id, vault_name);
         txn.write(
-            super::fingerprint_key_path(vault_name),
+            layout::fingerprint_key(vault_name),
             crate::crypto::envelope::seal(&place, &key, &recipients.parsed)?,
         );
     }

@@ -38,8 +38,7 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// The store file identifying a store.
-pub const STORE_FILE: &str = "store.yaml";
+pub use crate::layout::STORE_FILE;
 
 impl Store {
     /// Opens the store at `path`, which must be the work tree of an initialized store.
@@ -106,7 +105,7 @@ impl Store {
                 )));
             }
         }
-        crate::crypto::identity::create_private_dir(path)?;
+        crate::private_files::create_private_dir(path)?;
         gix::init(path).map_err(|e| Error::git("creating the repository", e))?;
         Self::open(path)
     }

@@ -4,6 +4,7 @@ use gix::ObjectId;
 
 use super::Store;
 use crate::error::{Error, Result};
+use crate::layout;
 
 /// The committed state of a store at one commit.
 pub struct Snapshot<'s> {
@@ -27,8 +28,11 @@ impl Store {
     /// Store files whose work-tree copy differs from HEAD, is missing, or is not committed at
     /// all, as store-relative paths. Reads never use them; `status` and `doctor` report them.
     pub fn uncommitted(&self, snap: &Snapshot<'_>) -> Result<Vec<String>> {
-        let mut committed = vec![super::STORE_FILE.to_owned(), ".gitattributes".to_owned()];
-        for dir in ["principals", "providers", "vaults"] {
+        let mut committed = vec![
+            layout::STORE_FILE.to_owned(),
+            layout::GITATTRIBUTES.to_owned(),
+        ];
+        for dir in layout::FOLDERS {
             committed.extend(snap.files_under(dir)?);
         }
         let mut dirty = Vec::new();
@@ -40,10 +44,7 @@ impl Store {
         }
         // Files someone put in the store's folders without committing them.
         let known: std::collections::HashSet<&String> = committed.iter().collect();
-        let mut stack: Vec<String> = ["principals", "providers", "vaults"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let mut stack: Vec<String> = layout::FOLDERS.iter().map(|s| s.to_string()).collect();
         while let Some(dir) = stack.pop() {
             let Ok(entries) = std::fs::read_dir(self.disk_path(&dir)) else {
                 continue;

@@ -230,7 +230,7 @@ impl Store {
     fn lock(&self) -> Result<File> {
         // Transactions take milliseconds and a sync seconds; two minutes means something hangs.
         let path = self.repo.git_dir().join("authsome.lock");
-        crate::lockfile::acquire(
+        crate::private_files::lock(
             &path,
             std::time::Duration::from_secs(120),
             "writing to the store",

@@ -105,7 +105,7 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
 /// copy restored, a forced reset); a HEAD unrelated to it means history was rewritten.
 fn rollback(store: &Store, store_id: &str, head: Option<gix::ObjectId>) -> Result<Option<Finding>> {
     let Some(head) = head else { return Ok(None) };
-    let Ok(dir) = authsome::paths::cache_dir() else {
+    let Ok(dir) = authsome::dirs::cache_dir() else {
         return Ok(None);
     };
     // One record per clone and branch: switching branches or clones is not a rollback.
@@ -146,6 +146,6 @@ fn rollback(store: &Store, store_id: &str, head: Option<gix::ObjectId>) -> Resul
             });
         }
     }
-    let _ = authsome::crypto::identity::write_private(&seen_path, head.to_string().as_bytes());
+    let _ = authsome::private_files::write_private(&seen_path, head.to_string().as_bytes());
     Ok(finding)
 }

@@ -23,7 +23,7 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
     // git runs textconv at the repository's top level; prefer that store.
     let store = Store::open(&std::env::current_dir().unwrap_or_default())
         .ok()
-        .filter(|s| s.root().join(authsome::store::STORE_FILE).exists())
+        .filter(|s| s.root().join(authsome::layout::STORE_FILE).exists())
         .map_or_else(|| ctx.store(), Ok)
         .ok();
     let snap = store.as_ref().and_then(|s| s.snapshot().ok());

@@ -5,8 +5,9 @@ use serde_json::json;
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::Result;
+use authsome::layout;
 use authsome::model::state::Principal;
-use authsome::vault::{self, paths};
+use authsome::vault;
 
 /// Runs `whoami`.
 pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
@@ -17,17 +18,17 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
     let me = identity.recipient();
 
     let mut principal = None;
-    for e in snap.list("principals")? {
-        let Some(name) = e.name.strip_suffix(".yaml") else {
+    for e in snap.list(layout::PRINCIPALS)? {
+        let Some(name) = e.name.strip_suffix(layout::YAML_EXT) else {
             continue;
         };
-        let p: Option<Principal> = vault::read_yaml(&snap, &paths::principal(name))?;
+        let p: Option<Principal> = vault::read_yaml(&snap, &layout::principal(name))?;
         if p.is_some_and(|p| p.recipients.iter().any(|r| r == me)) {
             principal = Some(name.to_owned());
         }
     }
     let mut vaults = Vec::new();
-    for e in snap.list("vaults")?.into_iter().filter(|e| e.is_dir) {
+    for e in snap.list(layout::VAULTS)?.into_iter().filter(|e| e.is_dir) {
         let readable = vault::vault_recipients(&snap, &e.name)
             .map(|r| r.iter().any(|x| x == me))
             .unwrap_or(false);

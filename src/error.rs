@@ -65,11 +65,18 @@ impl ErrorKind {
     }
 }
 
-/// An error with a kind and a message meant for the user.
+/// An error with a kind, a message meant for the user, and optionally a separate hint (what to
+/// do) and the lower-level error it came from.
+///
+/// The typed errors of the layers below ([`crate::store::Error`], [`crate::crypto::Error`],
+/// [`crate::oauth::Error`]) convert into it with `From`, which chooses the kind, so every exit
+/// code stays as documented. Nothing decides by reading an error's text.
 #[derive(Debug)]
 pub struct Error {
     kind: ErrorKind,
     message: String,
+    hint: Option<String>,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     reported: bool,
 }
 
@@ -82,8 +89,27 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            hint: None,
+            source: None,
             reported: false,
         }
+    }
+
+    /// Adds what to do about the error, said after the message.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Keeps the lower-level error this one came from, for [`std::error::Error::source`].
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// What to do about the error, when it is said apart from the message.
+    pub fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
     }
 
     /// Marks the error as already shown to the user (for example inside a `--json` report), so
@@ -124,8 +150,8 @@ impl Error {
     }
 
     /// A failure inside the git engine while doing `what`.
-    pub fn git(what: &str, err: impl fmt::Display) -> Self {
-        Self::store(format!("git operation failed while {what}: {err}"))
+    pub fn git(what: &str, err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::store(format!("git operation failed while {what}: {err}")).with_source(err)
     }
 
     /// The kind of this error.
@@ -141,8 +167,18 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        match &self.hint {
+            Some(hint) => write!(f, "; {hint}"),
+            None => Ok(()),
+        }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}

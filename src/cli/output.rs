@@ -96,6 +96,7 @@ impl Output {
                     "code": err.kind().code(),
                     "exit_code": err.kind().exit_code(),
                     "message": err.message(),
+                    "hint": err.hint(),
                 }
             }));
         } else {

@@ -86,10 +86,19 @@ pub fn seal(place: &Place, value: &SecretString, recipients: &[BoxedRecipient]) 
 
 /// Decrypts a secret file read from `path` (for messages) and checks it belongs to `place`.
 pub fn open(place: &Place, path: &str, file: &[u8], identity: &Identity) -> Result<SecretString> {
-    let damaged = |what: &str| {
-        Error::crypto(format!(
-            "{path} is damaged or was altered ({what}); restore it from git history (`authsome` never rewrites history) or log in again with --force"
-        ))
+    open_typed(place, path, file, identity).map_err(Into::into)
+}
+
+/// [`open`], with its typed error.
+pub fn open_typed(
+    place: &Place,
+    path: &str,
+    file: &[u8],
+    identity: &Identity,
+) -> std::result::Result<SecretString, super::Error> {
+    let damaged = |why: &str| super::Error::Damaged {
+        path: path.to_owned(),
+        why: why.to_owned(),
     };
     let decryptor =
         age::Decryptor::new_buffered(ArmoredReader::new(file)).map_err(|e| match e {
@@ -99,27 +108,29 @@ pub fn open(place: &Place, path: &str, file: &[u8], identity: &Identity) -> Resu
             age::DecryptError::UnknownFormat => damaged("unknown age format"),
             other => damaged(&other.to_string()),
         })?;
-    let mut reader = decryptor.decrypt(identity.age_identities()).map_err(|e| match e {
-        age::DecryptError::NoMatchingKeys => Error::crypto(format!(
-            "your identity {} ({}) is not a recipient of {path}; ask a member of vault {:?} to add your recipient and re-encrypt",
-            identity.path().display(),
-            short(identity.recipient()),
-            place.vault
-        )),
-        age::DecryptError::InvalidMac => damaged("header MAC mismatch"),
-        other => damaged(&other.to_string()),
-    })?;
+    let mut reader = decryptor
+        .decrypt(identity.age_identities())
+        .map_err(|e| match e {
+            age::DecryptError::NoMatchingKeys => super::Error::NotARecipient {
+                path: path.to_owned(),
+                identity: identity.path().to_path_buf(),
+                recipient: short(identity.recipient()),
+                vault: place.vault.clone(),
+            },
+            age::DecryptError::InvalidMac => damaged("header MAC mismatch"),
+            other => damaged(&other.to_string()),
+        })?;
     let mut plaintext = Zeroizing::new(Vec::new());
     reader
         .read_to_end(&mut plaintext)
         .map_err(|_| damaged("truncated or corrupted payload"))?;
     let expected = place.header();
     if !plaintext.starts_with(expected.as_bytes()) {
-        let found = describe_header(&plaintext);
-        return Err(Error::crypto(format!(
-            "{path} holds the secret of {found}, not of {}; it was copied or moved, so it is refused: log in to this connection again",
-            place.describe()
-        )));
+        return Err(super::Error::Misplaced {
+            path: path.to_owned(),
+            found: describe_header(&plaintext),
+            expected: place.describe(),
+        });
     }
     let value = std::str::from_utf8(&plaintext[expected.len()..])
         .map_err(|_| damaged("value is not UTF-8"))?;

@@ -9,7 +9,9 @@ use base64::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::{Endpoints, OAuthClient, TokenSet, explain, post_form, token_set, unreachable};
+use super::{
+    Endpoints, ErrorCode, OAuthClient, TokenSet, explain, post_form, token_set, unreachable,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::loopback::{Response, Server};
 use crate::model::state::Account;
@@ -115,7 +117,7 @@ pub fn authorization_code(
             );
         }
         if let Some(code) = req.query("error") {
-            let e = super::OAuthError { code, description: req.query("error_description") };
+            let e = super::OAuthError { code: ErrorCode::parse(&code), description: req.query("error_description") };
             return (
                 Response::error("400 Bad Request", "The authorization did not complete; see the terminal."),
                 Some(Err(explain(cx.provider, &e, cx.register_hint))),
@@ -219,8 +221,8 @@ pub fn device_code(
         ];
         match post_form(cx.http, &cx.endpoints.token, client, &params, json_poll)? {
             Ok(v) => return token_set(&v, cx.scopes),
-            Err(e) if e.code == "authorization_pending" => {}
-            Err(e) if e.code == "slow_down" => {
+            Err(e) if e.code == ErrorCode::AuthorizationPending => {}
+            Err(e) if e.code == ErrorCode::SlowDown => {
                 interval = (interval + Duration::from_secs(5)).min(Duration::from_secs(60))
             }
             Err(e) => return Err(explain(cx.provider, &e, cx.register_hint)),

@@ -131,14 +131,96 @@ pub fn http_client() -> Result<reqwest::blocking::Client> {
         .map_err(|e| Error::internal(format!("could not set up the HTTP client: {e}")))
 }
 
+/// The `error` codes of RFC 6749 (section 5.2) and RFC 8628 (section 3.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `invalid_request`
+    InvalidRequest,
+    /// `invalid_client`
+    InvalidClient,
+    /// `invalid_grant`: the code or refresh token is invalid, expired or revoked.
+    InvalidGrant,
+    /// `unauthorized_client`
+    UnauthorizedClient,
+    /// `unsupported_grant_type`
+    UnsupportedGrantType,
+    /// `invalid_scope`
+    InvalidScope,
+    /// `access_denied`: the user said no.
+    AccessDenied,
+    /// `authorization_pending`: the device code is not approved yet.
+    AuthorizationPending,
+    /// `slow_down`: poll less often.
+    SlowDown,
+    /// `expired_token`: the device code expired.
+    ExpiredToken,
+    /// Any other code, as the server sent it.
+    Other(String),
+}
+
+impl ErrorCode {
+    /// Reads a code as the server sent it.
+    pub fn parse(code: &str) -> Self {
+        match code {
+            "invalid_request" => ErrorCode::InvalidRequest,
+            "invalid_client" => ErrorCode::InvalidClient,
+            "invalid_grant" => ErrorCode::InvalidGrant,
+            "unauthorized_client" => ErrorCode::UnauthorizedClient,
+            "unsupported_grant_type" => ErrorCode::UnsupportedGrantType,
+            "invalid_scope" => ErrorCode::InvalidScope,
+            "access_denied" => ErrorCode::AccessDenied,
+            "authorization_pending" => ErrorCode::AuthorizationPending,
+            "slow_down" => ErrorCode::SlowDown,
+            "expired_token" => ErrorCode::ExpiredToken,
+            other => ErrorCode::Other(other.to_owned()),
+        }
+    }
+
+    /// The code as the protocol spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::ExpiredToken => "expired_token",
+            ErrorCode::Other(code) => code,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An error answer from a token or device endpoint.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct OAuthError {
-    /// The `error` code (`authorization_pending`, `invalid_grant`, ...).
-    pub code: String,
+    /// The `error` code.
+    pub code: ErrorCode,
     /// The `error_description`, when given.
     pub description: Option<String>,
 }
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.code)?;
+        match &self.description {
+            Some(d) => write!(f, ": {}", printable(d)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for OAuthError {}
 
 /// Posts a form to an OAuth2 endpoint with the client's authentication, and returns the JSON
 /// answer, or the OAuth2 error it carries (whatever the status: GitHub sends errors with 200).
@@ -192,7 +274,7 @@ pub fn post_form(
             .and_then(Value::as_str)
             .map(str::to_owned);
         return Ok(Err(OAuthError {
-            code: err.to_owned(),
+            code: ErrorCode::parse(err),
             description,
         }));
     }
@@ -364,26 +446,26 @@ pub fn explain(provider: &str, e: &OAuthError, register_hint: &str) -> Error {
         .as_deref()
         .map(|d| format!(" ({})", printable(d)))
         .unwrap_or_default();
-    match e.code.as_str() {
-        "invalid_client" | "unauthorized_client" => Error::new(
+    let error = match &e.code {
+        ErrorCode::InvalidClient | ErrorCode::UnauthorizedClient => Error::new(
             ErrorKind::AuthFailed,
             format!("{provider} rejected the OAuth client{detail}; {register_hint}"),
         ),
-        "access_denied" => Error::new(
+        ErrorCode::AccessDenied => Error::new(
             ErrorKind::AuthFailed,
             format!(
                 "the authorization was denied at {provider}{detail}; run the login again and approve it"
             ),
         ),
-        "expired_token" => Error::new(
+        ErrorCode::ExpiredToken => Error::new(
             ErrorKind::AuthFailed,
             format!("the code expired before it was approved{detail}; run the login again"),
         ),
-        "invalid_grant" => Error::new(
+        ErrorCode::InvalidGrant => Error::new(
             ErrorKind::CredentialMissing,
             format!("{provider} refused the grant{detail}; log in again with --force"),
         ),
-        "invalid_scope" => Error::new(
+        ErrorCode::InvalidScope => Error::new(
             ErrorKind::Usage,
             format!("{provider} refused the requested scopes{detail}; check --scopes"),
         ),
@@ -391,5 +473,6 @@ pub fn explain(provider: &str, e: &OAuthError, register_hint: &str) -> Error {
             ErrorKind::AuthFailed,
             format!("{provider} answered {other}{detail}"),
         ),
-    }
+    };
+    error.with_source(e.clone())
 }

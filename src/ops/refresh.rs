@@ -448,7 +448,7 @@ fn refresh_now(
                     .map(|d| format!(": {}", oauth::printable(&d)))
                     .unwrap_or_default()
             );
-            (why, e.code == "invalid_grant")
+            (why, e.code == oauth::ErrorCode::InvalidGrant)
         }
         Err(e) => (e.message().to_owned(), false),
     };

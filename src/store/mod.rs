@@ -6,6 +6,7 @@
 //! from HEAD, commits it with a compare-and-swap on the branch, and then brings the work tree and
 //! index in line for the paths it touched.
 
+mod error;
 mod history;
 pub mod location;
 mod snapshot;
@@ -14,12 +15,13 @@ mod worktree;
 
 use std::path::{Path, PathBuf};
 
+pub use error::Error;
 pub use history::{Change, CommitInfo};
 pub use location::StoreLocation;
 pub use snapshot::{DirEntry, Snapshot};
 pub use txn::{Edit, Outcome, Txn};
 
-use crate::error::{Error, Result};
+use crate::error::{Error as AnyError, Result};
 use crate::model::state::{STORE_FORMAT, StoreMeta};
 use crate::model::yaml;
 
@@ -44,19 +46,19 @@ impl Store {
     /// Opens the store at `path`, which must be the work tree of an initialized store.
     pub fn open(path: &Path) -> Result<Self> {
         if !path.exists() {
-            return Err(Error::store(format!(
+            return Err(AnyError::store(format!(
                 "there is no store at {}; run `authsome init` to create it, or point --store (or AUTHSOME_STORE) at an existing one",
                 path.display()
             )));
         }
         if !path.join(".git").exists() {
-            return Err(Error::store(format!(
+            return Err(AnyError::store(format!(
                 "{} is not a git repository, so it is not an authsome store; run `authsome init --store DIR` with an empty or new folder",
                 path.display()
             )));
         }
         let mut repo = gix::open(path).map_err(|e| {
-            Error::store(format!(
+            AnyError::store(format!(
                 "{} could not be opened as a git repository ({e}); check the folder, or restore it from a backup",
                 path.display()
             ))
@@ -64,7 +66,7 @@ impl Store {
         // Every read walks from the root tree; caching decoded trees saves re-inflating them.
         repo.object_cache_size_if_unset(4 * 1024 * 1024);
         let root = repo.workdir().map(Path::to_path_buf).ok_or_else(|| {
-            Error::store(format!(
+            AnyError::store(format!(
                 "{} is a bare repository; authsome needs a work tree",
                 path.display()
             ))
@@ -97,16 +99,16 @@ impl Store {
     /// Creates a new git repository at `path` for a store (the folder must be missing or empty).
     pub fn create_repo(path: &Path) -> Result<Self> {
         if path.exists() {
-            let mut entries = std::fs::read_dir(path).map_err(|e| Error::io("read", path, e))?;
+            let mut entries = std::fs::read_dir(path).map_err(|e| AnyError::io("read", path, e))?;
             if entries.next().is_some() {
-                return Err(Error::store(format!(
+                return Err(AnyError::store(format!(
                     "{} exists, is not empty and is not a git repository; move it away (it may hold an older tool's data) or choose another --store",
                     path.display()
                 )));
             }
         }
         crate::private_files::create_private_dir(path)?;
-        gix::init(path).map_err(|e| Error::git("creating the repository", e))?;
+        gix::init(path).map_err(|e| AnyError::git("creating the repository", e))?;
         Self::open(path)
     }
 
@@ -149,14 +151,14 @@ impl Store {
     /// Reads `store.yaml` from HEAD.
     pub fn meta(&self, snap: &Snapshot<'_>) -> Result<StoreMeta> {
         let bytes = snap.read(STORE_FILE)?.ok_or_else(|| {
-            Error::store(format!(
+            AnyError::store(format!(
                 "{} has no committed {STORE_FILE}, so it is not an initialized store; run `authsome init`",
                 self.root.display()
             ))
         })?;
         let meta: StoreMeta = yaml::parse(STORE_FILE, &bytes)?;
         if meta.format > STORE_FORMAT {
-            return Err(Error::store(format!(
+            return Err(AnyError::store(format!(
                 "this store uses format {} but this authsome understands format {STORE_FORMAT}; upgrade authsome",
                 meta.format
             )));

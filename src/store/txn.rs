@@ -6,6 +6,7 @@ use std::fs::File;
 use gix::ObjectId;
 use gix::object::tree::EntryKind;
 
+use super::error::Error as StoreError;
 use super::{Snapshot, Store, worktree};
 use crate::error::{Error, Result};
 
@@ -143,6 +144,7 @@ impl Store {
         let _lock = self.lock()?;
         self.refuse_unwritable_head()?;
         worktree::recover(self, &self.snapshot()?)?;
+        let mut last = None;
         for attempt in 0..MAX_ATTEMPTS {
             let base = self.snapshot()?;
             let base_commit = base.commit();
@@ -177,23 +179,45 @@ impl Store {
                     worktree::end(self);
                     return Ok(Outcome::Committed { commit, value });
                 }
-                Err((err, locked)) => {
+                Err(err) => {
                     worktree::end(self);
                     let moved = self.snapshot()?.commit() != base_commit;
-                    // A git process holding the branch's lock is a race too, just not lost yet.
-                    if !moved && !locked {
-                        return Err(err);
+                    match err {
+                        // A git process holding the branch's lock is a race too, just not lost
+                        // yet: wait a little and try again.
+                        StoreError::LockHeld { .. } => {
+                            std::thread::sleep(std::time::Duration::from_millis(
+                                10 << attempt.min(6),
+                            ));
+                            last = Some(self.name_held_lock(err));
+                        }
+                        // Lost the race: HEAD moved under us. Re-read it and re-apply the edit.
+                        StoreError::BranchMoved { .. } => {}
+                        _ if moved => {}
+                        other => return Err(other.into()),
                     }
-                    if locked {
-                        std::thread::sleep(std::time::Duration::from_millis(10 << attempt.min(6)));
-                    }
-                    // Lost the race: HEAD moved under us. Re-read it and re-apply the edit.
                 }
             }
         }
-        Err(Error::store(
-            "the store kept changing while authsome tried to write to it; wait for other writers to finish and try again",
-        ))
+        Err(last
+            .unwrap_or(StoreError::Contended {
+                attempts: MAX_ATTEMPTS,
+            })
+            .into())
+    }
+
+    /// Names the lock file another process holds, of those a commit takes.
+    fn name_held_lock(&self, err: StoreError) -> StoreError {
+        let StoreError::LockHeld { lock: None, source } = err else {
+            return err;
+        };
+        let git_dir = self.repo.git_dir();
+        let mut candidates = vec![git_dir.join("HEAD.lock")];
+        if let Ok(Some(name)) = self.repo.head_name() {
+            candidates.push(git_dir.join(format!("{}.lock", name.as_bstr())));
+        }
+        let lock = candidates.into_iter().find(|p| p.exists());
+        StoreError::LockHeld { lock, source }
     }
 
     /// Writes need a branch to move, and no rebase or merge half-way.
@@ -258,19 +282,15 @@ impl Store {
         Ok(editor.write().map_err(fail)?.detach())
     }
 
-    /// Commits `tree` on HEAD's branch if the branch still points at `parent`. On failure, says
-    /// whether a lock held by another process was the cause.
+    /// Commits `tree` on HEAD's branch if the branch still points at `parent`; a lock held by
+    /// another process and a moved branch are told apart from other failures.
     fn commit(
         &self,
         message: &str,
         tree: ObjectId,
         parent: Option<ObjectId>,
-    ) -> Result<ObjectId, (Error, bool)> {
+    ) -> std::result::Result<ObjectId, StoreError> {
         let repo = &self.repo;
-        let fail = |e: gix::Error| {
-            let locked = format!("{e:?}").to_lowercase().contains("lock");
-            (Error::git("committing", e), locked)
-        };
         let id = match repo.committer() {
             Some(Ok(sig)) => repo.commit_as(sig, sig, "HEAD", message, tree, parent),
             _ => {
@@ -284,7 +304,8 @@ impl Store {
                 repo.commit_as(sig, sig, "HEAD", message, tree, parent)
             }
         };
-        Ok(id.map_err(fail)?.detach())
+        id.map(|id| id.detach())
+            .map_err(|e| StoreError::from_ref_update("committing", e))
     }
 }
 
@@ -314,10 +335,7 @@ mod tests {
                     let blob = other.repo.write_blob("outside\n").unwrap();
                     editor.upsert("b.txt", EntryKind::Blob, blob).unwrap();
                     let tree = editor.write().unwrap().detach();
-                    other
-                        .commit("outside", tree, snap.commit())
-                        .map_err(|e| e.0)
-                        .unwrap();
+                    other.commit("outside", tree, snap.commit()).unwrap();
                 }
                 let count = t.read("a.txt")?.map(|b| b.len()).unwrap_or(0);
                 t.write("a.txt", format!("{count}\n2\n"));

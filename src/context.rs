@@ -102,7 +102,7 @@ impl Context {
 
     /// Opens the store.
     pub fn store(&self) -> Result<Store> {
-        self.location.open()
+        Store::open_at(&self.location)
     }
 
     /// Loads the identity.

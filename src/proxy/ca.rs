@@ -125,7 +125,7 @@ impl LocalCa {
             .signed_by(&self.leaf_key, &self.issuer)
             .map_err(|e| fail(&e))?;
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.leaf_key.serialize_der()));
-        let mut config = ServerConfig::builder_with_provider(super::crypto_provider())
+        let mut config = ServerConfig::builder_with_provider(super::tls::crypto_provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| fail(&e))?
             .with_no_client_auth()

@@ -46,7 +46,7 @@ pub struct Settings {
 
 impl Settings {
     fn open(&self) -> Result<Store> {
-        self.location.open()
+        Store::open_at(&self.location)
     }
 }
 

@@ -17,7 +17,6 @@ use hyper::{Method, Request, Response, StatusCode, Uri, Version};
 use hyper_util::rt::TokioIo;
 use tokio::sync::Mutex;
 
-use super::Proxy;
 use super::audit::{Action, Entry};
 use super::credentials::Credential;
 use super::http::{
@@ -25,6 +24,7 @@ use super::http::{
     strip_hop_by_hop, text,
 };
 use super::redact;
+use super::state::Proxy;
 
 /// The largest request body forwarded to an intercepted host.
 const MAX_BODY: u64 = 64 * 1024 * 1024;

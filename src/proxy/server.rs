@@ -13,12 +13,12 @@ use hyper::{Method, Request, Response, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 
-use super::Proxy;
 use super::audit::Action;
 use super::http::{
     Body, BoxError, CONNECTION_HEADER, MAX_HEAD, Target, empty, entry, is_trace, path_and_query,
     strip_hop_by_hop, text,
 };
+use super::state::Proxy;
 
 /// Accepts clients until the process exits.
 pub async fn serve(listener: TcpListener, proxy: Arc<Proxy>) {

@@ -32,7 +32,7 @@ pub fn render(
         let after = read(Some(&new_snap), c.new)?;
         if crate::layout::is_secret(&c.path) {
             let fp = |bytes: &[u8], snap: Option<&Snapshot<'_>>| {
-                super::summarize(bytes, snap, identity)
+                super::summary::summarize(bytes, snap, identity)
                     .lines()
                     .find_map(|l| l.strip_prefix("fingerprint: ").map(str::to_owned))
                     .unwrap_or_else(|| "unreadable".to_owned())
@@ -55,7 +55,7 @@ pub fn render(
         } else {
             let a = String::from_utf8_lossy(&before);
             let b = String::from_utf8_lossy(&after);
-            text.push_str(&super::unified(&c.path, &a, &b));
+            text.push_str(&super::summary::unified(&c.path, &a, &b));
         }
     }
     Ok(text)

@@ -22,7 +22,7 @@ pub fn stage_setup(txn: &mut Txn<'_>, store_id: &str, vault_name: &str) -> Resul
     if txn.read(&layout::fingerprint_key(vault_name))?.is_none() {
         let recipients = vault::load_recipients(txn, vault_name)?;
         let key = SecretString::from(crate::random_hex(32));
-        let place = super::fingerprint_key_place(store_id, vault_name);
+        let place = super::summary::fingerprint_key_place(store_id, vault_name);
         txn.write(
             layout::fingerprint_key(vault_name),
             crate::crypto::envelope::seal(&place, &key, &recipients.parsed)?,

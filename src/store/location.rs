@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Store;
 use crate::error::{Error, Result};
 use crate::model::project::{PROJECT_FILE, ProjectConfig};
 
@@ -27,14 +26,6 @@ impl StoreLocation {
         match self {
             StoreLocation::Home(p) => p.clone(),
             StoreLocation::Project { repo, folder } => repo.join(folder),
-        }
-    }
-
-    /// Opens the store at this location.
-    pub fn open(&self) -> Result<Store> {
-        match self {
-            StoreLocation::Home(p) => Store::open(p),
-            StoreLocation::Project { repo, folder } => Store::open_in(repo, folder),
         }
     }
 }

@@ -86,6 +86,14 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens the store at `location`.
+    pub fn open_at(location: &StoreLocation) -> Result<Self> {
+        match location {
+            StoreLocation::Home(p) => Self::open(p),
+            StoreLocation::Project { repo, folder } => Self::open_in(repo, folder),
+        }
+    }
+
     /// Whether this store is a folder of a project repository.
     pub fn is_project(&self) -> bool {
         !self.prefix.is_empty()

@@ -2,9 +2,8 @@
 //! page and submits it with curl, so the whole loop (print URL, open browser, serve, validate,
 //! store) runs for real.
 
-mod common;
-
-use common::User;
+use crate::common::User;
+use authsome::error::ErrorKind;
 
 #[test]
 fn a_key_entered_in_the_local_form_is_stored() {
@@ -34,7 +33,7 @@ curl -s --data-urlencode "api_key=sk-from-the-form" "$url" | grep -o "You can cl
     let mut c = u.command();
     c.env("BROWSER", &script)
         .args(["login", "openai", "--connection", "form"]);
-    let r = common::finish(c, None).ok();
+    let r = crate::common::finish(c, None).ok();
     assert!(
         r.stderr.contains("http://127.0.0.1:"),
         "the URL is always printed: {}",
@@ -79,7 +78,7 @@ fn no_browser_without_a_terminal_says_to_use_stdin() {
             Ok(())
         });
     }
-    common::finish(c, None).fails(2, "--stdin");
+    crate::common::finish(c, None).fails(ErrorKind::Usage, "--stdin");
 }
 
 fn libc_setsid() -> i32 {

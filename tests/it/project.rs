@@ -1,12 +1,11 @@
 //! Project stores: `init --project` puts the store in a folder of an ordinary repository, and
 //! authsome's commits go on the current branch touching only that folder.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Run, User, finish};
+use crate::common::{Run, User, finish};
+use authsome::error::ErrorKind;
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -123,7 +122,7 @@ fn a_project_store_commits_on_the_branch_and_leaves_the_users_changes_alone() {
         ],
         None,
     )
-    .fails(10, "no store at");
+    .fails(ErrorKind::Store, "no store at");
     git(&p, &["fsck", "--strict", "--no-dangling"]);
 }
 
@@ -201,7 +200,7 @@ fn uncommitted_edits_in_a_project_store_stop_writes() {
     )
     .unwrap();
     run_in(&u, &p, &["login", "anthropic", "--stdin"], Some("sk-ant-x"))
-        .fails(10, ".authsome/vaults/default/vault.yaml");
+        .fails(ErrorKind::Store, ".authsome/vaults/default/vault.yaml");
     assert_eq!(git(&p, &["rev-parse", "HEAD"]), head);
 }
 
@@ -210,7 +209,7 @@ fn init_project_outside_a_repository_says_what_to_do() {
     let u = User::new();
     let dir = u.home().join("plain");
     std::fs::create_dir_all(&dir).unwrap();
-    run_in(&u, &dir, &["init", "--project"], None).fails(10, "run `git init` first");
+    run_in(&u, &dir, &["init", "--project"], None).fails(ErrorKind::Store, "run `git init` first");
 }
 
 #[test]
@@ -242,5 +241,6 @@ fn a_detached_checkout_reads_but_does_not_write_and_log_shows_only_store_commits
         run_in(&u, &p, &["export", "openai"], None).ok().stdout,
         "OPENAI_API_KEY=sk-ci\n"
     );
-    run_in(&u, &p, &["login", "anthropic", "--stdin"], Some("sk-ant-x")).fails(10, "detached HEAD");
+    run_in(&u, &p, &["login", "anthropic", "--stdin"], Some("sk-ant-x"))
+        .fails(ErrorKind::Store, "detached HEAD");
 }

@@ -1,9 +1,8 @@
 //! The founding document's walkthrough for API-key providers, end to end through the binary,
 //! checked against the real git CLI.
 
-mod common;
-
-use common::User;
+use crate::common::User;
+use authsome::error::ErrorKind;
 
 #[test]
 fn the_seed_walkthrough_works_as_written() {
@@ -278,7 +277,7 @@ fn json_output_is_stable_for_scripts() {
     );
 
     let err = u.run(&["get", "nope", "--json"]);
-    assert_eq!(err.code, 4);
+    assert_eq!(err.code, ErrorKind::ProviderNotFound.exit_code());
     let err: serde_json::Value = serde_json::from_str(&err.stdout).unwrap();
     assert_eq!(err["error"]["code"], "provider_not_found");
     assert_eq!(err["error"]["exit_code"], 4);
@@ -336,7 +335,7 @@ fn export_without_a_provider_exports_every_default_and_resolves_collisions() {
     );
     // The output evaluates in a real shell.
     let script = format!("{}\nprintf '%s' \"$OPENAI_API_KEY_OPENAI\"", out.stdout);
-    let shell = common::tool("sh", &["-c", &script], None);
+    let shell = crate::common::tool("sh", &["-c", &script], None);
     assert_eq!(shell, b"sk-openai");
 }
 
@@ -409,7 +408,7 @@ fn run_env_hands_the_command_real_values_and_its_exit_code() {
         .ok();
     assert_eq!(work.stdout, "sk-env-work");
     u.run(&["run", "--env", "-c", "github=x", "--", "true"])
-        .fails(3, "github has no connections");
+        .fails(ErrorKind::ConnectionNotFound, "github has no connections");
     // Without --env the command runs under the proxy; its exit code is authsome's.
     assert_eq!(u.run(&["run", "--", "sh", "-c", "exit 4"]).code, 4);
 }

@@ -1,11 +1,9 @@
 //! Credential changes as diffs people can read: plain `git log -p` through the textconv driver
 //! that `init` registers, and `authsome diff` / `show`.
 
-mod common;
-
 use std::process::Command;
 
-use common::User;
+use crate::common::User;
 
 /// Runs git in the store with authsome on PATH, as a user's shell would have it.
 fn git_with_authsome(u: &User, args: &[&str]) -> String {

@@ -2,11 +2,9 @@
 //! its files, SSH keys work as identities, concurrent writers all land, and a canary secret
 //! shows up nowhere it should not.
 
-mod common;
-
 use std::process::Command;
 
-use common::{User, tool};
+use crate::common::{User, tool};
 
 #[test]
 fn the_age_cli_decrypts_our_secret_files() {
@@ -106,7 +104,7 @@ fn an_ssh_ed25519_key_works_as_the_identity() {
     let mut c = u.command();
     c.env("AUTHSOME_IDENTITY", &key)
         .args(["get", "openai", "--field", "api_key", "--show-secret"]);
-    assert_eq!(common::finish(c, None).ok().stdout, "sk-ssh\n");
+    assert_eq!(crate::common::finish(c, None).ok().stdout, "sk-ssh\n");
     let file = u.store().join("vaults/default/openai/default/api_key.age");
     let plain = tool("age", &["-d", "-i", key_s, file.to_str().unwrap()], None);
     assert!(String::from_utf8(plain).unwrap().ends_with("\n\nsk-ssh"));

@@ -1,13 +1,12 @@
 //! Bad input gets one clear sentence, a documented exit code, and no change to the store.
 
-mod common;
-
-use common::{User, tool};
+use crate::common::{User, tool};
+use authsome::error::ErrorKind;
 
 /// Runs `args` and checks the exit code, the message and that HEAD did not move.
-fn refused(u: &User, args: &[&str], stdin: Option<&str>, code: i32, needle: &str) {
+fn refused(u: &User, args: &[&str], stdin: Option<&str>, kind: ErrorKind, needle: &str) {
     let head = u.git(&["rev-parse", "HEAD"]);
-    u.run_with(args, stdin).fails(code, needle);
+    u.run_with(args, stdin).fails(kind, needle);
     assert_eq!(
         u.git(&["rev-parse", "HEAD"]),
         head,
@@ -23,10 +22,16 @@ fn unknown_provider_suggests_the_nearest_names() {
         &u,
         &["login", "opnai", "--stdin"],
         Some("sk-x"),
-        4,
+        ErrorKind::ProviderNotFound,
         "did you mean openai?",
     );
-    refused(&u, &["get", "anthropik"], None, 4, "anthropic");
+    refused(
+        &u,
+        &["get", "anthropik"],
+        None,
+        ErrorKind::ProviderNotFound,
+        "anthropic",
+    );
 }
 
 #[test]
@@ -38,28 +43,28 @@ fn unknown_connection_lists_the_existing_ones() {
         &u,
         &["get", "openai", "--connection", "personal"],
         None,
-        3,
+        ErrorKind::ConnectionNotFound,
         "it has default, work",
     );
     refused(
         &u,
         &["default", "openai", "personal"],
         None,
-        3,
+        ErrorKind::ConnectionNotFound,
         "it has default, work",
     );
     refused(
         &u,
         &["logout", "openai", "--connection", "personal"],
         None,
-        3,
+        ErrorKind::ConnectionNotFound,
         "it has default, work",
     );
     refused(
         &u,
         &["get", "anthropic"],
         None,
-        3,
+        ErrorKind::ConnectionNotFound,
         "anthropic has no connections",
     );
 }
@@ -84,7 +89,7 @@ fn bad_connection_names_are_refused() {
             &u,
             &["login", "openai", &flag, "--stdin"],
             Some("sk-1"),
-            2,
+            ErrorKind::Usage,
             "connection name",
         );
     }
@@ -95,12 +100,14 @@ fn bad_connection_names_are_refused() {
 fn a_key_that_fails_the_pattern_is_refused_without_echoing_it() {
     let u = User::initialized();
     let head = u.git(&["rev-parse", "HEAD"]);
-    let r = u
-        .login("openai", "default", "not-a-key-123")
-        .fails(2, "does not look like a OpenAI key (Starts with sk-");
+    let r = u.login("openai", "default", "not-a-key-123").fails(
+        ErrorKind::Usage,
+        "does not look like a OpenAI key (Starts with sk-",
+    );
     assert!(!r.stderr.contains("not-a-key-123"));
     assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
-    u.login("openai", "default", "   ").fails(2, "is empty");
+    u.login("openai", "default", "   ")
+        .fails(ErrorKind::Usage, "is empty");
 }
 
 #[test]
@@ -113,9 +120,10 @@ fn a_hand_edited_yaml_file_that_no_longer_parses_is_named_with_its_line() {
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("status: connected", "status: [broken")).unwrap();
     u.git(&["commit", "-qam", "a bad hand edit"]);
-    let r = u
-        .run(&["get", "openai"])
-        .fails(10, "vaults/default/openai/default/connection.yaml");
+    let r = u.run(&["get", "openai"]).fails(
+        ErrorKind::Store,
+        "vaults/default/openai/default/connection.yaml",
+    );
     assert!(r.stderr.contains("at line"), "{}", r.stderr);
     assert!(r.stderr.contains("git checkout HEAD~1"), "{}", r.stderr);
 }
@@ -135,7 +143,10 @@ fn uncommitted_edits_are_ignored_by_reads_and_protected_from_writes() {
     );
     let head = u.git(&["rev-parse", "HEAD"]);
     u.run_stdin(&["login", "openai", "--force", "--stdin"], "sk-2")
-        .fails(10, "vaults/default/openai/default/api_key.age");
+        .fails(
+            ErrorKind::Store,
+            "vaults/default/openai/default/api_key.age",
+        );
     assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
@@ -159,7 +170,7 @@ fn a_missing_identity_says_how_to_make_one() {
         &u,
         &["get", "openai", "--field", "api_key", "--show-secret"],
         None,
-        11,
+        ErrorKind::Crypto,
         "run `authsome init`",
     );
 }
@@ -174,7 +185,7 @@ fn a_world_readable_identity_is_refused_with_the_fix() {
         &u,
         &["get", "openai", "--field", "api_key", "--show-secret"],
         None,
-        11,
+        ErrorKind::Crypto,
         "chmod 600",
     );
 }
@@ -197,7 +208,7 @@ fn an_identity_that_is_not_a_recipient_is_told_so() {
             "--show-secret",
         ],
         None,
-        11,
+        ErrorKind::Crypto,
         "is not a recipient",
     );
 }
@@ -213,14 +224,15 @@ fn truncated_or_altered_secret_files_are_refused() {
     std::fs::write(&file, truncated).unwrap();
     u.git(&["commit", "-qam", "truncate"]);
     u.run(&["get", "openai", "--field", "api_key", "--show-secret"])
-        .fails(11, "damaged or was altered");
+        .fails(ErrorKind::Crypto, "damaged or was altered");
 
     let mut altered = good.clone().into_bytes();
     let i = altered.len() / 2;
     altered[i] = if altered[i] == b'A' { b'B' } else { b'A' };
     std::fs::write(&file, altered).unwrap();
     u.git(&["commit", "-qam", "flip a byte"]);
-    u.run(&["export", "openai"]).fails(11, "api_key.age");
+    u.run(&["export", "openai"])
+        .fails(ErrorKind::Crypto, "api_key.age");
 }
 
 #[test]
@@ -241,7 +253,7 @@ fn a_secret_moved_to_another_connection_is_refused() {
         "api_key",
         "--show-secret",
     ]);
-    r.fails(11, "copied or moved");
+    r.fails(ErrorKind::Crypto, "copied or moved");
 }
 
 #[test]
@@ -251,14 +263,15 @@ fn a_store_that_is_not_a_git_repository_is_refused() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("notes.txt"), "mine").unwrap();
     u.run(&["--store", dir.to_str().unwrap(), "list"])
-        .fails(10, "is not a git repository");
+        .fails(ErrorKind::Store, "is not a git repository");
     u.run(&["--store", dir.to_str().unwrap(), "init"])
-        .fails(10, "is not empty");
+        .fails(ErrorKind::Store, "is not empty");
     assert_eq!(
         std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
         "mine"
     );
-    u.run(&["list"]).fails(10, "run `authsome init`");
+    u.run(&["list"])
+        .fails(ErrorKind::Store, "run `authsome init`");
 }
 
 #[test]
@@ -267,19 +280,19 @@ fn a_secret_field_is_not_printed_as_a_placeholder_without_show_secret() {
     u.login("openai", "default", "sk-1").ok();
     let r = u
         .run(&["get", "openai", "--field", "api_key"])
-        .fails(2, "add --show-secret");
+        .fails(ErrorKind::Usage, "add --show-secret");
     assert_eq!(r.stdout, "");
     u.run(&["get", "openai", "--field", "nonsense"])
-        .fails(2, "choose one of provider, connection");
+        .fails(ErrorKind::Usage, "choose one of provider, connection");
 }
 
 #[test]
 fn a_key_is_never_accepted_as_an_argument() {
     let u = User::initialized();
     u.run(&["login", "openai", "sk-as-argument"])
-        .fails(2, "unexpected argument");
+        .fails(ErrorKind::Usage, "unexpected argument");
     u.run(&["login", "openai", "--api-key", "sk-x"])
-        .fails(2, "unexpected argument");
+        .fails(ErrorKind::Usage, "unexpected argument");
 }
 
 #[test]
@@ -295,7 +308,7 @@ fn provider_definitions_are_checked() {
         &u,
         &["provider", "add", bad.to_str().unwrap()],
         None,
-        2,
+        ErrorKind::Usage,
         "provider name",
     );
     std::fs::write(&bad, "schema_version: 1\nname: evil\ndisplay_name: E\nauth_type: api_key\nflow: api_key\nhosts: [{host: a.test}]\n").unwrap();
@@ -303,7 +316,7 @@ fn provider_definitions_are_checked() {
         &u,
         &["provider", "add", bad.to_str().unwrap()],
         None,
-        2,
+        ErrorKind::Usage,
         "needs an api_key section",
     );
     std::fs::write(&bad, "name: [\n").unwrap();
@@ -311,14 +324,14 @@ fn provider_definitions_are_checked() {
         &u,
         &["provider", "add", bad.to_str().unwrap()],
         None,
-        2,
+        ErrorKind::Usage,
         "at line 1",
     );
     refused(
         &u,
         &["provider", "remove", "openai"],
         None,
-        4,
+        ErrorKind::ProviderNotFound,
         "bundled provider",
     );
 }
@@ -333,7 +346,7 @@ fn a_symlinked_folder_in_the_store_is_not_written_through() {
     std::os::unix::fs::symlink(&elsewhere, &dir).unwrap();
     let head = u.git(&["rev-parse", "HEAD"]);
     u.login("anthropic", "default", "sk-ant-1")
-        .fails(10, "is a symbolic link");
+        .fails(ErrorKind::Store, "is a symbolic link");
     assert_eq!(
         u.git(&["rev-parse", "HEAD"]),
         head,
@@ -344,4 +357,35 @@ fn a_symlinked_folder_in_the_store_is_not_written_through() {
         0,
         "nothing was written through the link"
     );
+}
+
+#[test]
+fn a_git_lock_left_behind_is_named_with_what_to_do() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    let lock = u.store().join(".git/HEAD.lock");
+    std::fs::write(&lock, "").unwrap();
+    let head = u.git(&["rev-parse", "HEAD"]);
+    let shown = lock.display().to_string();
+    u.login("openai", "work", "sk-2")
+        .fails(ErrorKind::Store, &format!("holds the lock {shown}"));
+    let r = u.run_with(
+        &[
+            "--json",
+            "login",
+            "openai",
+            "--connection",
+            "work",
+            "--stdin",
+        ],
+        Some("sk-2"),
+    );
+    let err: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "store");
+    let hint = err["error"]["hint"].as_str().unwrap();
+    assert!(hint.contains(&format!("delete {shown}")), "{hint}");
+    assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
+    // Once the lock is gone, the same login goes through.
+    std::fs::remove_file(&lock).unwrap();
+    u.login("openai", "work", "sk-2").ok();
 }

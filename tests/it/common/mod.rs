@@ -1,14 +1,13 @@
 //! A throwaway user for end-to-end tests: a temporary HOME, the built binary, and the real `git`
 //! and `age` command-line tools to check what authsome wrote.
 
-#![allow(dead_code)]
-
 pub mod servers;
 pub mod upstream;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use authsome::error::ErrorKind;
 use tempfile::TempDir;
 
 /// A temporary user with its own HOME, store and identity.
@@ -34,12 +33,14 @@ impl Run {
         self
     }
 
-    /// Asserts the exit code and that stderr contains `needle`.
-    pub fn fails(self, code: i32, needle: &str) -> Self {
+    /// Asserts the exit code of `kind` and that stderr contains `needle`.
+    pub fn fails(self, kind: ErrorKind, needle: &str) -> Self {
         assert_eq!(
-            self.code, code,
+            self.code,
+            kind.exit_code(),
             "wrong exit code\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
+            self.stdout,
+            self.stderr
         );
         assert!(
             self.stderr.contains(needle),

@@ -1,8 +1,7 @@
 //! History: `log` agrees with `git log`, and `restore` brings a connection back in a new commit.
 
-mod common;
-
-use common::User;
+use crate::common::User;
+use authsome::error::ErrorKind;
 
 #[test]
 fn log_lists_what_each_commit_changed_and_filters_by_connection() {
@@ -74,7 +73,7 @@ fn restore_brings_a_connection_back_in_a_new_commit() {
     .ok();
     u.run(&["logout", "openai", "--connection", "work"]).ok();
     u.run(&["get", "openai", "-c", "work"])
-        .fails(3, "it has default");
+        .fails(ErrorKind::ConnectionNotFound, "it has default");
 
     u.run(&["restore", "openai/work", "--to", &before]).ok();
     assert_eq!(
@@ -113,9 +112,9 @@ fn restore_brings_a_connection_back_in_a_new_commit() {
     u.assert_git_clean();
 
     u.run(&["restore", "openai/nope", "--to", "HEAD"])
-        .fails(2, "did not exist at HEAD");
+        .fails(ErrorKind::Usage, "did not exist at HEAD");
     u.run(&["restore", "openai/work", "--to", "not-a-rev"])
-        .fails(2, "is not a revision");
+        .fails(ErrorKind::Usage, "is not a revision");
 }
 
 #[test]
@@ -203,11 +202,11 @@ fn second_machine(a: &User) -> std::path::PathBuf {
         "--initial-branch=main",
         remote.to_str().unwrap(),
     ];
-    common::tool("git", &bare, None);
+    crate::common::tool("git", &bare, None);
     a.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
     a.run(&["sync"]).ok();
     let clone = a.home().join("clone");
-    common::tool(
+    crate::common::tool(
         "git",
         &[
             "clone",
@@ -276,7 +275,7 @@ fn sync_pulls_and_pushes_and_stops_on_a_secret_conflict() {
     )
     .ok();
     on_b(&["sync"], None).fails(
-        10,
+        ErrorKind::Store,
         "vaults/default/openai/default/api_key.age changed here and on the remote",
     );
 }
@@ -302,7 +301,7 @@ fn sync_stops_on_a_conflicting_default_switch_with_git_markers() {
     a.run(&[&store_b[..], &["default", "openai", "y"]].concat())
         .ok();
     let r = a.run(&[&store_b[..], &["sync"]].concat()).fails(
-        10,
+        ErrorKind::Store,
         "vaults/default/openai/provider.yaml has conflict markers",
     );
     assert!(r.stderr.contains("rebase --continue"), "{}", r.stderr);

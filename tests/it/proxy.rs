@@ -2,13 +2,12 @@
 //! requests, git) in the child, a real HTTPS upstream with its own CA (tests/servers/echo.mjs),
 //! and what arrived there.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use common::upstream::{Echo, TestCa};
-use common::{Run, User, finish};
+use crate::common::upstream::{Echo, TestCa};
+use crate::common::{Run, User, finish};
+use authsome::error::ErrorKind;
 
 const KEY: &str = "echo-key-personal-0123456789";
 const WORK_KEY: &str = "echo-key-work-9876543210";
@@ -172,7 +171,7 @@ fn curl_python_and_git_get_the_credential_and_the_child_only_placeholders() {
         "{}",
         r.stdout
     );
-    run_sh(&u, &echo, &[], "true").fails(11, "chmod 600");
+    run_sh(&u, &echo, &[], "true").fails(ErrorKind::Crypto, "chmod 600");
     std::fs::set_permissions(
         ca_dir.join("ca-key.pem"),
         std::fs::Permissions::from_mode(0o600),
@@ -288,7 +287,8 @@ fn connections_are_chosen_per_run_and_per_request() {
     assert!(r.stdout.ends_with(" 403"), "{}", r.stdout);
     assert!(echo.seen("/nope").is_empty());
     // --connection naming a connection that does not exist fails before the command runs.
-    run_sh(&u, &echo, &["-c", "echo=gone"], "echo ran").fails(3, "gone");
+    run_sh(&u, &echo, &["-c", "echo=gone"], "echo ran")
+        .fails(ErrorKind::ConnectionNotFound, "gone");
 }
 
 #[test]
@@ -622,7 +622,10 @@ fn behind_another_http_proxy_authsome_goes_through_it() {
     let mut c = u.command();
     c.env("HTTPS_PROXY", "socks5://user:hunter2@127.0.0.1:9")
         .args(["run", "--", "true"]);
-    let r = finish(c, None).fails(2, "only reach upstream servers through an http:// proxy");
+    let r = finish(c, None).fails(
+        ErrorKind::Usage,
+        "only reach upstream servers through an http:// proxy",
+    );
     assert!(
         !r.stderr.contains("hunter2"),
         "the password stays out of messages: {}",
@@ -708,7 +711,7 @@ fn audit_shows_injections_and_filters() {
         .stdout;
     assert!(none.contains("\"entries\": []"), "{none}");
     u.run(&["audit", "--since", "yesterday-ish"])
-        .fails(2, "--since takes a time");
+        .fails(ErrorKind::Usage, "--since takes a time");
 }
 
 #[test]
@@ -736,8 +739,8 @@ fn shell_runs_under_the_proxy() {
 
 /// A user logged in (PKCE, scripted browser) to `mock`, an OAuth2 provider whose token
 /// endpoint is oauth2-mock-server and whose API host is the echo upstream.
-fn oauth_setup() -> (common::servers::NodeServer, User, Echo) {
-    let mock = common::servers::NodeServer::start("mock.mjs", &[]);
+fn oauth_setup() -> (crate::common::servers::NodeServer, User, Echo) {
+    let mock = crate::common::servers::NodeServer::start("mock.mjs", &[]);
     let u = User::initialized();
     let ca = TestCa::new(&u.home().join("upstream"), &["127.0.0.2"]);
     let echo = Echo::start(&ca, "127.0.0.2");
@@ -761,7 +764,7 @@ fn oauth_setup() -> (common::servers::NodeServer, User, Echo) {
 }
 
 /// The refresh-token grants the mock server answered.
-fn refreshes(mock: &common::servers::NodeServer) -> usize {
+fn refreshes(mock: &crate::common::servers::NodeServer) -> usize {
     mock.requests()
         .iter()
         .filter(|r| r["params"]["grant_type"] == "refresh_token")

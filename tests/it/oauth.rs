@@ -2,13 +2,12 @@
 //! (`oauth2-mock-server`, panva's `oidc-provider`) started on loopback, with a scripted browser.
 //! A scripted stub stands in only for the errors a real server will not produce on demand.
 
-mod common;
-
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::servers::{Answer, NodeServer, Stub};
-use common::{Run, User, finish, tool};
+use crate::common::servers::{Answer, NodeServer, Stub};
+use crate::common::{Run, User, finish, tool};
+use authsome::error::ErrorKind;
 
 fn browser() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/servers/browser.sh")
@@ -202,7 +201,7 @@ fn a_callback_with_the_wrong_state_is_refused() {
     let mut c = u.command();
     c.env("BROWSER", &script)
         .args(["login", "mock", "--client-id", "app-1"]);
-    finish(c, None).fails(2, "wrong state");
+    finish(c, None).fails(ErrorKind::AuthFailed, "wrong state");
     assert_eq!(u.git(&["rev-parse", "HEAD"]), head, "nothing was saved");
     assert!(
         mock.requests().iter().all(|r| r["path"] != "/token"),
@@ -479,7 +478,10 @@ fn refresh_failures_fall_back_or_mark_the_connection() {
         None,
     );
     let r = u.run(&["get", "mock", "--field", "access_token", "--show-secret"]);
-    r.fails(5, "expired and could not be refreshed (invalid_grant");
+    r.fails(
+        ErrorKind::CredentialMissing,
+        "expired and could not be refreshed (invalid_grant",
+    );
     assert_eq!(u.log()[0], "status mock/default: refresh_failed");
     assert_eq!(
         u.run(&["get", "mock", "--field", "status"]).ok().stdout,
@@ -555,19 +557,23 @@ fn device_answer() -> Answer {
 
 #[test]
 fn device_flow_errors_from_the_server() {
-    for (answer, code, needle) in [
+    for (answer, kind, needle) in [
         (
             Answer::Json(400, r#"{"error":"access_denied"}"#.into()),
-            2,
+            ErrorKind::AuthFailed,
             "denied",
         ),
         (
             Answer::Json(400, r#"{"error":"expired_token"}"#.into()),
-            2,
+            ErrorKind::AuthFailed,
             "expired before it was approved",
         ),
-        (Answer::Json(500, "oops".into()), 8, "answered 500"),
-        (Answer::Drop, 8, "check your network"),
+        (
+            Answer::Json(500, "oops".into()),
+            ErrorKind::Endpoint,
+            "answered 500",
+        ),
+        (Answer::Drop, ErrorKind::Endpoint, "check your network"),
     ] {
         let stub = Stub::start(vec![
             ("/device", vec![device_answer()]),
@@ -577,7 +583,7 @@ fn device_flow_errors_from_the_server() {
         stub_provider(&u, &stub);
         let head = u.git(&["rev-parse", "HEAD"]);
         u.run(&["login", "stub", "--client-id", "x", "--no-browser"])
-            .fails(code, needle);
+            .fails(kind, needle);
         assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
     }
 }
@@ -619,7 +625,7 @@ fn endpoints_must_be_https_unless_loopback() {
         "  authorization_url: http://example.com/authorize\n  token_url: http://example.com/token\n",
     );
     u.run(&["login", "plain", "--client-id", "x", "--no-browser"])
-        .fails(2, "is not HTTPS");
+        .fails(ErrorKind::Usage, "is not HTTPS");
 }
 
 #[test]
@@ -710,12 +716,12 @@ fn a_rejected_client_is_told_where_to_register_and_which_redirect_uri() {
     stub_provider(&u, &stub);
     let r = u.run(&["login", "stub", "--client-id", "nope", "--no-browser"]);
     r.fails(
-        2,
+        ErrorKind::AuthFailed,
         "rejected the OAuth client (unknown client); register an OAuth app",
     );
     // Without a client and without a terminal to ask at, the message says how to give one.
     u.run(&["login", "stub", "--no-browser"])
-        .fails(2, "--client-id");
+        .fails(ErrorKind::Usage, "--client-id");
 }
 
 #[test]

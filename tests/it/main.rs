@@ -1,0 +1,18 @@
+//! The integration tests: one binary (linked once), one module per area, shared helpers in
+//! `common`. Every test drives the built `authsome` binary against real tools (git, age,
+//! ssh-keygen, curl, Python, Chromium) and real local servers.
+
+#![allow(dead_code)]
+
+mod architecture;
+mod bad_input;
+mod common;
+mod form;
+mod history;
+mod interop;
+mod oauth;
+mod project;
+mod proxy;
+mod review;
+mod schema;
+mod walkthrough;

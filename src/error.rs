@@ -69,7 +69,7 @@ impl ErrorKind {
 /// do) and the lower-level error it came from.
 ///
 /// The typed errors of the layers below ([`crate::store::Error`], [`crate::crypto::Error`],
-/// [`crate::oauth::Error`]) convert into it with `From`, which chooses the kind, so every exit
+/// [`crate::oauth::OAuthError`]) convert into it with `From`, which chooses the kind, so every exit
 /// code stays as documented. Nothing decides by reading an error's text.
 #[derive(Debug)]
 pub struct Error {

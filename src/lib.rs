@@ -6,6 +6,13 @@
 //! [`store::Snapshot`] or change it through one [`store::Store::transact`] call. See
 //! `docs/ARCHITECTURE.md` for the map.
 
+#![warn(missing_docs)]
+// The child-process plumbing (`proxy::child`) is the one place allowed unsafe code, each block
+// with a `// SAFETY:` comment.
+#![deny(unsafe_code)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
 pub mod context;
 pub mod crypto;
 pub mod dirs;

@@ -1,5 +1,7 @@
 //! The `authsome` binary: parse arguments, run the command, map errors to exit codes.
 
+#![deny(unsafe_code)]
+
 mod cli;
 
 use clap::Parser;

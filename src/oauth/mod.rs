@@ -300,7 +300,7 @@ pub fn post_form(
 }
 
 /// The longest answer read from a provider endpoint.
-const MAX_BODY: u64 = 1024 * 1024;
+pub const MAX_BODY: u64 = 1024 * 1024;
 
 /// Reads a response body, refusing more than [`MAX_BODY`] (a hostile server cannot fill memory).
 pub fn read_body(response: reqwest::blocking::Response, url: &url::Url) -> Result<Vec<u8>> {

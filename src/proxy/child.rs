@@ -1,5 +1,8 @@
 //! The child process of `authsome run`: its environment, its signals, its exit code.
 
+// Signals and waiting on the child need libc; each block says why it is sound.
+#![allow(unsafe_code)]
+
 use std::ffi::OsString;
 use std::path::Path;
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::crypto::identity::{self, Identity};
 use crate::error::{Error, Result};
-use crate::model::names;
+use crate::model::names::{self, VaultName};
 use crate::store::Store;
 use crate::store::location::{self, StoreLocation};
 
@@ -18,7 +18,7 @@ pub struct Options {
     /// The identity file, when named (`--identity`, `AUTHSOME_IDENTITY`).
     pub identity: Option<PathBuf>,
     /// The vault, when named (`--vault`, `AUTHSOME_VAULT`).
-    pub vault: Option<String>,
+    pub vault: Option<VaultName>,
 }
 
 /// Resolved options: the store, identity and vault an operation works on.
@@ -33,7 +33,7 @@ pub struct Context {
     /// Whether the identity path was chosen explicitly (flag or environment).
     pub identity_explicit: bool,
     /// The vault.
-    pub vault: String,
+    pub vault: VaultName,
     /// Connections pinned per provider by the project.
     pub pins: BTreeMap<String, String>,
     /// The project file in use, if any.
@@ -78,11 +78,11 @@ impl Context {
                 None,
             ),
         };
-        let vault = options
-            .vault
-            .or(project_vault)
-            .unwrap_or_else(|| crate::vault::DEFAULT_VAULT.to_owned());
-        names::validate("vault", &vault)?;
+        let vault = match (options.vault, project_vault) {
+            (Some(v), _) => v,
+            (None, Some(v)) => v.parse()?,
+            (None, None) => VaultName::default_name(),
+        };
         let store_path = location.path();
         let identity_explicit = options.identity.is_some();
         let identity_path = match options.identity {

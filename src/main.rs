@@ -6,15 +6,13 @@ mod cli;
 
 use clap::Parser;
 
+use authsome::error::Error;
 use cli::{Cli, output::Output};
 
 fn main() {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            // clap prints help and version on stdout with success; usage errors exit 2.
-            e.exit();
-        }
+        Err(e) => usage_error(e),
     };
     let out = Output::new(cli.global.json, cli.global.quiet, cli.global.no_color);
     if let Err(err) = cli::run(cli, &out) {
@@ -23,4 +21,23 @@ fn main() {
         }
         std::process::exit(err.kind().exit_code());
     }
+}
+
+/// clap prints help and version on stdout with success, and usage errors (an invalid name
+/// included: the names' parsers validate them) on stderr with exit code 2; under `--json` a
+/// usage error is a JSON error object like any other.
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind as Clap;
+    let json = std::env::args_os()
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    if !json || matches!(e.kind(), Clap::DisplayHelp | Clap::DisplayVersion) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or_default();
+    let message = first.strip_prefix("error: ").unwrap_or(first);
+    let err = Error::usage(message).with_hint("see `authsome --help` for the usage");
+    Output::new(true, false, true).error(&err);
+    std::process::exit(err.kind().exit_code());
 }

@@ -35,6 +35,79 @@ impl Reader for Txn<'_> {
     }
 }
 
+/// One vault of one store, seen as the places its files sit in: the handle that binds a secret
+/// to its place, so no caller builds a [`Place`] by hand.
+#[derive(Debug, Clone, Copy)]
+pub struct VaultRef<'a> {
+    store_id: &'a str,
+    vault: &'a str,
+}
+
+impl<'a> VaultRef<'a> {
+    /// The vault `vault` of the store whose id is `store_id`.
+    pub fn new(store_id: &'a str, vault: &'a str) -> Self {
+        VaultRef { store_id, vault }
+    }
+
+    /// A connection of a provider in this vault.
+    pub fn connection(self, provider: &'a str, connection: &'a str) -> ConnectionRef<'a> {
+        ConnectionRef {
+            vault: self,
+            provider,
+            name: connection,
+        }
+    }
+
+    /// The place of a provider-level secret (the OAuth client secret).
+    pub fn provider_secret(self, provider: &str, field: &str) -> Place {
+        Place {
+            store: self.store_id.to_owned(),
+            vault: self.vault.to_owned(),
+            provider: provider.to_owned(),
+            connection: None,
+            field: field.to_owned(),
+        }
+    }
+
+    /// The place of a vault-level secret (the fingerprint key), which belongs to no provider.
+    pub fn vault_secret(self, field: &str) -> Place {
+        self.provider_secret("", field)
+    }
+}
+
+/// One connection of a provider in a vault: its files and the places of its secrets.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionRef<'a> {
+    vault: VaultRef<'a>,
+    provider: &'a str,
+    name: &'a str,
+}
+
+impl ConnectionRef<'_> {
+    /// The connection's folder.
+    pub fn dir(&self) -> String {
+        layout::connection(self.vault.vault, self.provider, self.name)
+    }
+
+    /// The connection's record.
+    pub fn record_path(&self) -> String {
+        layout::record(self.vault.vault, self.provider, self.name)
+    }
+
+    /// The file of one of its secrets.
+    pub fn secret_path(&self, field: &str) -> String {
+        layout::secret(self.vault.vault, self.provider, self.name, field)
+    }
+
+    /// The place one of its secrets is bound to.
+    pub fn place(&self, field: &str) -> Place {
+        Place {
+            connection: Some(self.name.to_owned()),
+            ..self.vault.provider_secret(self.provider, field)
+        }
+    }
+}
+
 /// Reads and parses a YAML file, if it exists.
 pub fn read_yaml<T: serde::de::DeserializeOwned>(r: &impl Reader, rel: &str) -> Result<Option<T>> {
     match r.read_file(rel)? {
@@ -224,13 +297,9 @@ pub fn read_secret(
             format!("{provider}/{connection} has no {field}; log in again with `authsome login {provider} --connection {connection} --force`"),
         )
     })?;
-    let place = Place {
-        store: store_id.to_owned(),
-        vault: vault.to_owned(),
-        provider: provider.to_owned(),
-        connection: Some(connection.to_owned()),
-        field: field.to_owned(),
-    };
+    let place = VaultRef::new(store_id, vault)
+        .connection(provider, connection)
+        .place(field);
     envelope::open(&place, &path, &bytes, identity)
 }
 

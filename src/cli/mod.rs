@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use authsome::context::{Context, Options};
+use authsome::model::names::VaultName;
 use output::Output;
 
 use authsome::error::Result;
@@ -40,7 +41,7 @@ pub struct GlobalArgs {
     pub identity: Option<PathBuf>,
     /// The vault to use (default: the project's, else "default").
     #[arg(long, global = true, env = "AUTHSOME_VAULT", value_name = "NAME")]
-    pub vault: Option<String>,
+    pub vault: Option<VaultName>,
     /// Print machine-readable JSON on stdout.
     #[arg(long, global = true)]
     pub json: bool,

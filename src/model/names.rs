@@ -37,6 +37,106 @@ pub fn validate(what: &str, name: &str) -> Result<()> {
     }
 }
 
+/// Declares a validated name type: it can only be made through [`std::str::FromStr`] (or
+/// deserialization), which applies [`validate`], so an unchecked name cannot reach the store.
+macro_rules! name_type {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The name as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = crate::error::Error;
+            fn from_str(s: &str) -> Result<Self> {
+                validate($what, s)?;
+                Ok($name(s.to_owned()))
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(|e: Error| serde::de::Error::custom(e.message()))
+            }
+        }
+    };
+}
+
+name_type!(
+    /// The name of a provider (`openai`, `github`).
+    ProviderName,
+    "provider"
+);
+name_type!(
+    /// The name of a connection of a provider (`default`, `work`).
+    ConnectionName,
+    "connection"
+);
+name_type!(
+    /// The name of a vault (`default`, `prod`).
+    VaultName,
+    "vault"
+);
+
+impl ConnectionName {
+    /// The connection used when none is named.
+    pub fn default_name() -> Self {
+        ConnectionName(DEFAULT_CONNECTION.to_owned())
+    }
+}
+
+impl VaultName {
+    /// The vault used when none is named.
+    pub fn default_name() -> Self {
+        VaultName(crate::vault::DEFAULT_VAULT.to_owned())
+    }
+}
+
 /// A name quoted for a message, with control characters escaped and long names cut.
 fn shown(name: &str) -> String {
     let cut: String = name.chars().take(80).collect();
@@ -51,6 +151,7 @@ mod tests {
     fn accepts_ordinary_names() {
         for n in ["default", "work", "a", "my-team_2", "0day", &"x".repeat(64)] {
             validate("connection", n).unwrap();
+            assert_eq!(n.parse::<ConnectionName>().unwrap().as_str(), n);
         }
     }
 
@@ -72,6 +173,12 @@ mod tests {
         ] {
             let err = validate("connection", n).unwrap_err();
             assert_eq!(err.kind(), crate::error::ErrorKind::Usage, "{n:?}");
+            assert!(n.parse::<VaultName>().is_err(), "{n:?}");
+            let yaml = format!("{n:?}");
+            assert!(
+                serde_saphyr::from_str::<ProviderName>(&yaml).is_err(),
+                "{n:?}"
+            );
         }
     }
 }

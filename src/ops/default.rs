@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::error::Result;
-use crate::model::names;
+use crate::model::names::ConnectionName;
 use crate::providers::Catalog;
 use crate::store::Edit;
 use crate::vault;
@@ -18,7 +18,7 @@ pub struct Report {
     /// The provider.
     pub provider: String,
     /// The default connection now.
-    pub default: String,
+    pub default: ConnectionName,
     /// The default before.
     pub previous: Option<String>,
     /// The commit made, if any.
@@ -26,8 +26,7 @@ pub struct Report {
 }
 
 /// Makes `connection` the default connection of `provider`.
-pub fn set_default(cx: &Context, provider: &str, connection: &str) -> Result<Report> {
-    names::validate("connection", connection)?;
+pub fn set_default(cx: &Context, provider: &str, connection: &ConnectionName) -> Result<Report> {
     let store = cx.store()?;
     let name = Catalog::new(&store.snapshot()?).get(provider)?.def.name;
     let outcome = store.transact(|txn| {
@@ -35,7 +34,7 @@ pub fn set_default(cx: &Context, provider: &str, connection: &str) -> Result<Rep
             return Err(vault::not_found(txn.base(), &cx.vault, &name, connection)?);
         }
         let mut state = vault::provider_state(txn, &cx.vault, &name)?;
-        let previous = state.default.replace(connection.to_owned());
+        let previous = state.default.replace(connection.to_string());
         vault::write_provider_state(txn, &cx.vault, &name, &state)?;
         let message = format!(
             "default {name}: {} -> {connection}",
@@ -51,7 +50,7 @@ pub fn set_default(cx: &Context, provider: &str, connection: &str) -> Result<Rep
             "unchanged"
         },
         provider: name,
-        default: connection.to_owned(),
+        default: connection.clone(),
         previous: outcome.into_value(),
         commit,
     })

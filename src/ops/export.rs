@@ -9,6 +9,7 @@ use age::secrecy::SecretString;
 use crate::context::Context;
 use crate::crypto::identity::Identity;
 use crate::error::{Error, Result};
+use crate::model::names::ConnectionName;
 use crate::model::provider::{EnvSource, env_word};
 use crate::providers::Catalog;
 use crate::store::{Snapshot, Store};
@@ -26,7 +27,7 @@ pub fn export(
     cx: &Context,
     ui: &dyn Ui,
     provider: Option<&str>,
-    connection: Option<&str>,
+    connection: Option<&ConnectionName>,
 ) -> Result<Variables> {
     let store = cx.store()?;
     let snap = store.snapshot()?;
@@ -36,7 +37,7 @@ pub fn export(
         return every_default(cx, ui, &store, &snap, &meta.id, &identity, &BTreeMap::new());
     };
     let def = Catalog::new(&snap).get(provider)?.def;
-    let named = cx.connection(&def.name, connection);
+    let named = cx.connection(&def.name, connection.map(|c| c.as_str()));
     let (conn, _) = vault::resolve_connection(&snap, &cx.vault, &def.name, named)?;
     let want = Want {
         store: &store,

@@ -10,6 +10,7 @@ use crate::crypto::identity::Identity;
 use crate::error::{Error, Result};
 use crate::layout;
 use crate::layout::{GITATTRIBUTES, STORE_FILE};
+use crate::model::names::VaultName;
 use crate::model::project::{PROJECT_FILE, ProjectConfig};
 use crate::model::state::{Principal, STORE_FORMAT, StoreMeta, VaultMeta};
 use crate::store::{Edit, Store, StoreLocation};
@@ -29,7 +30,7 @@ pub struct Report {
     /// The identity's recipient.
     pub recipient: String,
     /// The vault in use.
-    pub vault: String,
+    pub vault: VaultName,
     /// Whether the identity can read the vault; when not, a member must add it.
     pub identity_is_recipient: bool,
 }

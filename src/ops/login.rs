@@ -12,12 +12,12 @@ use age::secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::crypto::envelope::Place;
 use crate::crypto::identity::Identity;
 use crate::error::{Error, Result};
 use crate::input;
 use crate::layout;
 use crate::loopback::Server;
+use crate::model::names::ConnectionName;
 use crate::model::provider::{AuthType, DeviceTokenRequest, Flow, ProviderDef};
 use crate::model::state::{Account, ConnectionRecord, ProviderState};
 use crate::oauth::flows::{self, FlowContext};
@@ -25,7 +25,7 @@ use crate::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, Endpoints, OAuthClient, RE
 use crate::providers::Catalog;
 use crate::store::{Edit, Outcome, Snapshot};
 use crate::ui::Ui;
-use crate::vault;
+use crate::vault::{self, VaultRef};
 
 /// Where an API key (or an OAuth client, when one must be asked for) comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +44,7 @@ pub struct Request {
     /// The provider.
     pub provider: String,
     /// The connection name.
-    pub connection: String,
+    pub connection: ConnectionName,
     /// Replace an existing connection, and make it the default.
     pub force: bool,
     /// Where an API key comes from.
@@ -76,7 +76,7 @@ pub enum Report {
         /// The provider.
         provider: String,
         /// The connection.
-        connection: String,
+        connection: ConnectionName,
     },
 }
 
@@ -89,7 +89,7 @@ pub struct Stored {
     #[serde(skip)]
     pub display_name: String,
     /// The connection.
-    pub connection: String,
+    pub connection: ConnectionName,
     /// Whether it is the provider's default now.
     pub default: bool,
     /// The connection's status.
@@ -213,14 +213,9 @@ fn stage(
     if previous.is_some() && !req.force {
         return Ok(None);
     }
-    txn.delete_dir(&layout::connection(&cx.vault, name, conn))?;
-    let place = |field: &str, connection: Option<&str>| Place {
-        store: meta.id.clone(),
-        vault: cx.vault.clone(),
-        provider: name.clone(),
-        connection: connection.map(str::to_owned),
-        field: field.to_owned(),
-    };
+    let places = VaultRef::new(&meta.id, &cx.vault);
+    let connection = places.connection(name, conn);
+    txn.delete_dir(&connection.dir())?;
 
     let (mut record, secrets) = match obtained {
         Obtained::ApiKey(key) => (
@@ -246,7 +241,7 @@ fn stage(
         let prev = previous.as_ref().and_then(|p| p.secrets.get(field));
         let info = vault::put_secret(
             txn,
-            &place(field, Some(conn)),
+            &connection.place(field),
             value,
             &recipients,
             prev,
@@ -263,7 +258,7 @@ fn stage(
             record = same;
         }
     }
-    vault::write_yaml(txn, layout::record(&cx.vault, name, conn), &record)?;
+    vault::write_yaml(txn, connection.record_path(), &record)?;
 
     let mut state: ProviderState = vault::provider_state(txn, &cx.vault, name)?;
     if let Obtained::OAuth { client, .. } = obtained {
@@ -277,7 +272,7 @@ fn stage(
             (Some(secret), true) => {
                 vault::put_secret(
                     txn,
-                    &place(CLIENT_SECRET, None),
+                    &places.provider_secret(name, CLIENT_SECRET),
                     secret,
                     &recipients,
                     None,
@@ -290,7 +285,7 @@ fn stage(
         }
     }
     if state.default.is_none() || req.force {
-        state.default = Some(conn.clone());
+        state.default = Some(conn.to_string());
     }
     vault::write_provider_state(txn, &cx.vault, name, &state)?;
     Ok(Some(state.default.as_deref() == Some(conn.as_str())))
@@ -517,13 +512,7 @@ fn stored_secret(
         return Ok(None);
     };
     let identity = identity.ok_or_else(|| Error::crypto("the stored OAuth client secret needs your identity to decrypt; run `authsome init` or pass --identity"))?;
-    let place = Place {
-        store: store_id.to_owned(),
-        vault: vault_name.to_owned(),
-        provider: provider.to_owned(),
-        connection: None,
-        field: CLIENT_SECRET.to_owned(),
-    };
+    let place = VaultRef::new(store_id, vault_name).provider_secret(provider, CLIENT_SECRET);
     crate::crypto::envelope::open(&place, &path, &bytes, identity).map(Some)
 }
 

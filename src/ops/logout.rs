@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::error::Result;
 use crate::layout;
+use crate::model::names::ConnectionName;
 use crate::providers::Catalog;
 use crate::store::Edit;
 use crate::vault;
@@ -27,7 +28,7 @@ pub struct Report {
 
 /// Removes `connection` (default: the provider's default) of `provider`. When it was the
 /// default, `default` (else the first by name) takes over.
-pub fn logout(cx: &Context, provider: &str, connection: Option<&str>) -> Result<Report> {
+pub fn logout(cx: &Context, provider: &str, connection: Option<&ConnectionName>) -> Result<Report> {
     let store = cx.store()?;
     let snap = store.snapshot()?;
     // A custom provider whose definition was removed can still be logged out of.
@@ -42,7 +43,8 @@ pub fn logout(cx: &Context, provider: &str, connection: Option<&str>) -> Result<
         }
         Err(_) => provider.to_owned(),
     };
-    let (conn, _) = vault::resolve_connection(&snap, &cx.vault, &name, connection)?;
+    let (conn, _) =
+        vault::resolve_connection(&snap, &cx.vault, &name, connection.map(|c| c.as_str()))?;
     let outcome = store.transact(|txn| {
         if vault::record(txn, &cx.vault, &name, &conn)?.is_none() {
             return Err(vault::not_found(txn.base(), &cx.vault, &name, &conn)?);

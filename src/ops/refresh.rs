@@ -23,7 +23,7 @@ use crate::model::provider::ProviderDef;
 use crate::model::state::{ConnectionRecord, ConnectionStatus};
 use crate::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, Endpoints, OAuthClient, REFRESH_TOKEN};
 use crate::store::{Edit, Snapshot, Store};
-use crate::vault;
+use crate::vault::{self, ConnectionRef, VaultRef};
 
 /// Seconds before expiry at which a token is refreshed (`AUTHSOME_REFRESH_WINDOW` overrides).
 pub const DEFAULT_WINDOW: i64 = 300;
@@ -49,6 +49,13 @@ pub struct Want<'a> {
     pub conn: &'a str,
     /// The identity that decrypts.
     pub identity: &'a Identity,
+}
+
+impl<'a> Want<'a> {
+    /// The connection's files and secret places.
+    pub fn connection(&self) -> ConnectionRef<'a> {
+        VaultRef::new(self.store_id, self.vault).connection(&self.def.name, self.conn)
+    }
 }
 
 /// One secret field of a connection as a reader should see it: the access token refreshed when
@@ -170,10 +177,7 @@ fn connection_key(store_id: &str, vault: &str, provider: &str, conn: &str) -> St
 }
 
 fn parked_place(w: &Want<'_>) -> Place {
-    Place {
-        field: "parked_refresh_token".to_owned(),
-        ..cache_place(w)
-    }
+    w.connection().place("parked_refresh_token")
 }
 
 /// Where a rotated refresh token waits when its commit failed.
@@ -209,13 +213,9 @@ pub fn forget(
         return Vec::new();
     };
     let prefix = format!("{}-", connection_key(store_id, vault, provider, conn));
-    let place = Place {
-        store: store_id.to_owned(),
-        vault: vault.to_owned(),
-        provider: provider.to_owned(),
-        connection: Some(conn.to_owned()),
-        field: "cached_access_token".to_owned(),
-    };
+    let place = VaultRef::new(store_id, vault)
+        .connection(provider, conn)
+        .place(CACHED_ACCESS_TOKEN);
     let mut live = Vec::new();
     for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
         let path = entry.path();
@@ -245,14 +245,11 @@ fn digest(parts: &[&str]) -> String {
         .collect()
 }
 
+/// The place a cached access token is bound to (a field no committed file has).
+const CACHED_ACCESS_TOKEN: &str = "cached_access_token";
+
 fn cache_place(w: &Want<'_>) -> Place {
-    Place {
-        store: w.store_id.to_owned(),
-        vault: w.vault.to_owned(),
-        provider: w.def.name.clone(),
-        connection: Some(w.conn.to_owned()),
-        field: "cached_access_token".to_owned(),
-    }
+    w.connection().place(CACHED_ACCESS_TOKEN)
 }
 
 fn fresh_cached(w: &Want<'_>, snap: &Snapshot<'_>) -> Result<Option<SecretString>> {
@@ -344,13 +341,8 @@ pub fn client_and_endpoints(
     let secret_path = layout::provider_secret(vault_name, &def.name, CLIENT_SECRET);
     let secret = match snap.read(&secret_path)? {
         Some(bytes) => {
-            let place = Place {
-                store: store_id.to_owned(),
-                vault: vault_name.to_owned(),
-                provider: def.name.clone(),
-                connection: None,
-                field: CLIENT_SECRET.to_owned(),
-            };
+            let place =
+                VaultRef::new(store_id, vault_name).provider_secret(&def.name, CLIENT_SECRET);
             Some(envelope::open(&place, &secret_path, &bytes, identity)?)
         }
         None => None,
@@ -493,13 +485,7 @@ fn commit_refresh(w: &Want<'_>, tokens: &oauth::TokenSet, rotated: bool) -> Resu
             (REFRESH_TOKEN, tokens.refresh_token.as_ref()),
         ] {
             let Some(value) = value else { continue };
-            let place = Place {
-                store: w.store_id.to_owned(),
-                vault: w.vault.to_owned(),
-                provider: name.clone(),
-                connection: Some(w.conn.to_owned()),
-                field: field.to_owned(),
-            };
+            let place = w.connection().place(field);
             let previous = record.secrets.get(field).cloned();
             let info = vault::put_secret(
                 txn,

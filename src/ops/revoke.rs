@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::error::Result;
 use crate::layout;
+use crate::model::names::ConnectionName;
 use crate::model::provider::ProviderDef;
 use crate::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, REFRESH_TOKEN};
 use crate::providers::Catalog;
@@ -33,7 +34,7 @@ pub struct Report {
 }
 
 /// Revokes `connection` of `provider`, or every connection and the client secret.
-pub fn revoke(cx: &Context, provider: &str, connection: Option<&str>) -> Result<Report> {
+pub fn revoke(cx: &Context, provider: &str, connection: Option<&ConnectionName>) -> Result<Report> {
     let store = cx.store()?;
     let snap = store.snapshot()?;
     let meta = snap.meta()?;

@@ -16,6 +16,7 @@ use age::secrecy::{ExposeSecret, SecretString};
 use super::routes::Table;
 use crate::crypto::identity::Identity;
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::names::VaultName;
 use crate::model::provider::{AuthType, ProviderDef};
 use crate::ops::refresh::{self, Want};
 use crate::providers::Catalog;
@@ -33,7 +34,7 @@ pub struct Settings {
     /// Where the store is.
     pub location: StoreLocation,
     /// The vault.
-    pub vault: String,
+    pub vault: VaultName,
     /// The identity that decrypts.
     pub identity: Identity,
     /// `--connection PROVIDER=NAME` for this run; beats the project's pins.

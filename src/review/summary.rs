@@ -13,13 +13,7 @@ use crate::layout::{self, FINGERPRINT_KEY};
 
 /// The place of a vault's fingerprint key.
 pub fn fingerprint_key_place(store_id: &str, vault: &str) -> Place {
-    Place {
-        store: store_id.to_owned(),
-        vault: vault.to_owned(),
-        provider: String::new(),
-        connection: None,
-        field: FINGERPRINT_KEY.to_owned(),
-    }
+    crate::vault::VaultRef::new(store_id, vault).vault_secret(FINGERPRINT_KEY)
 }
 
 /// Reads a vault's fingerprint key, when it exists and this identity can read it.

@@ -389,3 +389,28 @@ fn a_git_lock_left_behind_is_named_with_what_to_do() {
     std::fs::remove_file(&lock).unwrap();
     u.login("openai", "work", "sk-2").ok();
 }
+
+#[test]
+fn an_invalid_name_under_json_is_a_json_usage_error() {
+    let u = User::initialized();
+    let r = u.run_with(
+        &[
+            "--json",
+            "login",
+            "openai",
+            "--connection",
+            "Work",
+            "--stdin",
+        ],
+        Some("sk-1"),
+    );
+    assert_eq!(r.code, ErrorKind::Usage.exit_code());
+    let err: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "usage");
+    let message = err["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("the connection name \"Work\""),
+        "{message}"
+    );
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+}

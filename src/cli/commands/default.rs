@@ -3,6 +3,7 @@
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::Result;
+use authsome::model::names::ConnectionName;
 use authsome::ops::default;
 
 /// Arguments of `default`.
@@ -11,7 +12,7 @@ pub struct Args {
     /// The provider.
     pub provider: String,
     /// The connection to make the default.
-    pub connection: String,
+    pub connection: ConnectionName,
 }
 
 /// Runs `default`.

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::Result;
+use authsome::model::names::ConnectionName;
 use authsome::ops::export;
 
 /// Output formats of `export`.
@@ -28,7 +29,7 @@ pub struct Args {
     pub provider: Option<String>,
     /// The connection (default: the provider's default connection).
     #[arg(long, short, requires = "provider")]
-    pub connection: Option<String>,
+    pub connection: Option<ConnectionName>,
     /// Output format.
     #[arg(long, value_enum, default_value = "env")]
     pub format: ExportFormat,
@@ -36,12 +37,7 @@ pub struct Args {
 
 /// Runs `export`.
 pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
-    let vars = export::export(
-        cx,
-        out,
-        args.provider.as_deref(),
-        args.connection.as_deref(),
-    )?;
+    let vars = export::export(cx, out, args.provider.as_deref(), args.connection.as_ref())?;
     match args.format {
         ExportFormat::Json => {
             let map: Map<String, Value> = vars

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::{Error, ErrorKind, Result};
+use authsome::model::names::ConnectionName;
 use authsome::model::state::ConnectionRecord;
 use authsome::ops::refresh::{self, Want};
 use authsome::providers::Catalog;
@@ -19,7 +20,7 @@ pub struct Args {
     pub provider: String,
     /// The connection (default: the provider's default connection).
     #[arg(long, short)]
-    pub connection: Option<String>,
+    pub connection: Option<ConnectionName>,
     /// Print only this field (status, api_key, expires_at, ...).
     #[arg(long)]
     pub field: Option<String>,

@@ -5,7 +5,7 @@ use clap::ValueEnum;
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::Result;
-use authsome::model::names;
+use authsome::model::names::ConnectionName;
 use authsome::model::provider::Flow;
 use authsome::ops::login::{self, Report, Source};
 
@@ -16,7 +16,7 @@ pub struct Args {
     pub provider: String,
     /// The connection name.
     #[arg(long, short, default_value = "default")]
-    pub connection: String,
+    pub connection: ConnectionName,
     /// Replace an existing connection, and make it the default.
     #[arg(long, short)]
     pub force: bool,
@@ -73,7 +73,6 @@ impl From<FlowArg> for Flow {
 
 /// Runs `login`.
 pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
-    names::validate("connection", &args.connection)?;
     let request = login::Request {
         source: if args.stdin {
             Source::Stdin

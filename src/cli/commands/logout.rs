@@ -3,6 +3,7 @@
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::Result;
+use authsome::model::names::ConnectionName;
 use authsome::ops::logout;
 
 /// Arguments of `logout`.
@@ -12,12 +13,12 @@ pub struct Args {
     pub provider: String,
     /// The connection (default: the provider's default connection).
     #[arg(long, short)]
-    pub connection: Option<String>,
+    pub connection: Option<ConnectionName>,
 }
 
 /// Runs `logout`.
 pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
-    let report = logout::logout(cx, &args.provider, args.connection.as_deref())?;
+    let report = logout::logout(cx, &args.provider, args.connection.as_ref())?;
     if out.json {
         out.json(&report);
         return Ok(());

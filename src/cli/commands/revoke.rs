@@ -4,6 +4,7 @@
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::Result;
+use authsome::model::names::ConnectionName;
 use authsome::ops::revoke;
 
 /// Arguments of `revoke`.
@@ -13,12 +14,12 @@ pub struct Args {
     pub provider: String,
     /// The connection (default: the provider's default connection).
     #[arg(long, short)]
-    pub connection: Option<String>,
+    pub connection: Option<ConnectionName>,
 }
 
 /// Runs `revoke`.
 pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
-    let report = revoke::revoke(cx, &args.provider, args.connection.as_deref())?;
+    let report = revoke::revoke(cx, &args.provider, args.connection.as_ref())?;
     for w in &report.warnings {
         out.warn(w);
     }

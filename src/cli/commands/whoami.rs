@@ -69,7 +69,11 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
             .unwrap_or("none (not listed in principals/)")
     ));
     for (name, readable, count) in &vaults {
-        let active = if *name == ctx.vault { " (in use)" } else { "" };
+        let active = if name.as_str() == ctx.vault.as_str() {
+            " (in use)"
+        } else {
+            ""
+        };
         let access = if *readable {
             "readable"
         } else {

@@ -230,9 +230,9 @@ fn build_store(bin: &Path, home: &Path, providers: &[String], n: usize) -> usize
                         &recipients,
                         None,
                         Some(&identity),
-                        &now,
+                        now,
                     )?;
-                    let mut record = ConnectionRecord::new(AuthType::ApiKey, None, &now);
+                    let mut record = ConnectionRecord::new(AuthType::ApiKey, None, now);
                     record.secrets.insert("api_key".into(), info);
                     vault::write_yaml(txn, layout::record("default", provider, &conn), &record)?;
                     let mut state = vault::provider_state(txn, "default", provider)?;

@@ -11,6 +11,7 @@ use crate::crypto::recipients::{self, BoxedRecipient};
 use crate::error::{Error, ErrorKind, Result};
 use crate::layout;
 use crate::model::state::{ConnectionRecord, Principal, ProviderState, SecretInfo, VaultMeta};
+use crate::model::time::Stamp;
 use crate::model::{names, yaml};
 use crate::store::{Snapshot, Txn};
 
@@ -313,7 +314,7 @@ pub fn put_secret(
     recipients: &Recipients,
     previous: Option<&SecretInfo>,
     identity: Option<&Identity>,
-    now: &str,
+    now: Stamp,
 ) -> Result<SecretInfo> {
     let path = match place.connection.as_deref() {
         Some(c) => layout::secret(&place.vault, &place.provider, c, &place.field),
@@ -332,7 +333,7 @@ pub fn put_secret(
     txn.write(path, sealed);
     Ok(SecretInfo {
         recipients: recipients.fingerprint.clone(),
-        updated_at: now.to_owned(),
+        updated_at: now,
     })
 }
 
@@ -455,9 +456,7 @@ pub fn vaults(snap: &Snapshot<'_>) -> Result<Vec<String>> {
         .collect())
 }
 
-/// The current time in RFC 3339 (UTC, seconds).
-pub fn now() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+/// The current time, to the second.
+pub fn now() -> Stamp {
+    Stamp::now()
 }

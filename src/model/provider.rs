@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::model::secret::SecretField;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -259,13 +260,23 @@ pub enum EnvSource {
     BaseUrl,
 }
 
+impl AuthType {
+    /// The secret field that carries the credential of a connection of this kind.
+    pub const fn credential_field(self) -> SecretField {
+        match self {
+            AuthType::ApiKey => SecretField::ApiKey,
+            AuthType::Oauth2 => SecretField::AccessToken,
+        }
+    }
+}
+
 impl EnvSource {
     /// The connection field name this source reads.
     pub fn field(self) -> &'static str {
         match self {
-            EnvSource::ApiKey => "api_key",
-            EnvSource::AccessToken => "access_token",
-            EnvSource::RefreshToken => "refresh_token",
+            EnvSource::ApiKey => SecretField::ApiKey.as_str(),
+            EnvSource::AccessToken => SecretField::AccessToken.as_str(),
+            EnvSource::RefreshToken => SecretField::RefreshToken.as_str(),
             EnvSource::BaseUrl => "base_url",
         }
     }
@@ -292,10 +303,12 @@ impl ProviderDef {
         fields
             .into_iter()
             .filter_map(|field| {
-                let source = match field {
-                    "api_key" => EnvSource::ApiKey,
-                    "access_token" => EnvSource::AccessToken,
-                    _ => return None,
+                let source = if field == SecretField::ApiKey.as_str() {
+                    EnvSource::ApiKey
+                } else if field == SecretField::AccessToken.as_str() {
+                    EnvSource::AccessToken
+                } else {
+                    return None;
                 };
                 Some((format!("{prefix}_{}", field.to_uppercase()), source))
             })

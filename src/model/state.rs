@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
+
+use crate::model::time::Stamp;
 use serde::{Deserialize, Serialize};
 
 /// The current format version of the store.
@@ -96,7 +98,7 @@ pub struct SecretInfo {
     /// principals or their keys change, so stale files can be found without decrypting them.
     pub recipients: String,
     /// When the value last changed (RFC 3339).
-    pub updated_at: String,
+    pub updated_at: Stamp,
 }
 
 /// `vaults/<vault>/<provider>/<connection>/connection.yaml`: a connection record.
@@ -110,12 +112,12 @@ pub struct ConnectionRecord {
     /// Whether the connection can be used.
     pub status: ConnectionStatus,
     /// When the connection was first created (RFC 3339).
-    pub created_at: String,
+    pub created_at: Stamp,
     /// When the connection was last logged in (RFC 3339).
-    pub updated_at: String,
+    pub updated_at: Stamp,
     /// When the access token expires (RFC 3339); absent for keys that do not expire.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
+    pub expires_at: Option<Stamp>,
     /// Granted scopes, as the server returned them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
@@ -139,14 +141,14 @@ impl ConnectionRecord {
     pub fn new(
         auth_type: crate::model::provider::AuthType,
         previous: Option<&ConnectionRecord>,
-        now: &str,
+        now: Stamp,
     ) -> Self {
         ConnectionRecord {
             schema_version: CONNECTION_SCHEMA,
             auth_type,
             status: ConnectionStatus::Connected,
-            created_at: previous.map_or_else(|| now.to_owned(), |p| p.created_at.clone()),
-            updated_at: now.to_owned(),
+            created_at: previous.map_or(now, |p| p.created_at),
+            updated_at: now,
             expires_at: None,
             scopes: Vec::new(),
             token_type: None,

@@ -14,13 +14,15 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::provider::{OAuth2Spec, TokenAuthMethod};
+use crate::model::secret::SecretField;
+use crate::model::time::Stamp;
 
 /// The secret fields an OAuth2 connection stores.
-pub const ACCESS_TOKEN: &str = "access_token";
+pub const ACCESS_TOKEN: &str = SecretField::AccessToken.as_str();
 /// See [`ACCESS_TOKEN`].
-pub const REFRESH_TOKEN: &str = "refresh_token";
+pub const REFRESH_TOKEN: &str = SecretField::RefreshToken.as_str();
 /// The provider-level secret field of the OAuth client.
-pub const CLIENT_SECRET: &str = "client_secret";
+pub const CLIENT_SECRET: &str = SecretField::ClientSecret.as_str();
 
 /// A provider's endpoints with `{base_url}` filled in and checked.
 #[derive(Debug, Clone)]
@@ -103,8 +105,8 @@ pub struct TokenSet {
     pub refresh_token: Option<SecretString>,
     /// The token type (`bearer`).
     pub token_type: Option<String>,
-    /// Absolute expiry (RFC 3339), when the server gave `expires_in`.
-    pub expires_at: Option<String>,
+    /// Absolute expiry, when the server gave `expires_in`.
+    pub expires_at: Option<Stamp>,
     /// Granted scopes, as the server returned them (else as requested).
     pub scopes: Vec<String>,
 }
@@ -397,13 +399,8 @@ pub fn token_set(v: &Value, requested_scopes: &[String]) -> Result<TokenSet> {
     };
     // 0 is read as "no expiry" (some providers send it for long-lived tokens); a negative
     // value is a token that has already expired.
-    let expires_at = expires_in.filter(|s| *s != 0).and_then(|s| {
-        jiff::Timestamp::now()
-            .checked_add(jiff::SignedDuration::from_secs(
-                s.clamp(-86_400, 10 * 365 * 86_400),
-            ))
-            .ok()
-            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+    let expires_at = expires_in.filter(|s| *s != 0).map(|s| {
+        Stamp::from_second(Stamp::now().as_second() + s.clamp(-86_400, 10 * 365 * 86_400))
     });
     let scopes = match v.get("scope") {
         Some(Value::String(s)) => s

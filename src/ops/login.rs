@@ -19,13 +19,18 @@ use crate::layout;
 use crate::loopback::Server;
 use crate::model::names::ConnectionName;
 use crate::model::provider::{AuthType, DeviceTokenRequest, Flow, ProviderDef};
+use crate::model::secret::SecretField;
 use crate::model::state::{Account, ConnectionRecord, ProviderState};
+use crate::model::time::Stamp;
 use crate::oauth::flows::{self, FlowContext};
 use crate::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, Endpoints, OAuthClient, REFRESH_TOKEN};
 use crate::providers::Catalog;
 use crate::store::{Edit, Outcome, Snapshot};
 use crate::ui::Ui;
 use crate::vault::{self, VaultRef};
+
+/// The field an API key is stored in.
+const API_KEY: &str = SecretField::ApiKey.as_str();
 
 /// Where an API key (or an OAuth client, when one must be asked for) comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +114,7 @@ pub struct OAuthLogin {
     /// The granted scopes.
     pub scopes: Vec<String>,
     /// When the access token expires.
-    pub expires_at: Option<String>,
+    pub expires_at: Option<Stamp>,
 }
 
 /// A credential obtained, ready to be stored.
@@ -177,7 +182,7 @@ pub fn login(cx: &Context, ui: &dyn Ui, req: &Request) -> Result<Report> {
                 .as_ref()
                 .and_then(|a| a.login.clone().or(a.id.clone())),
             scopes: tokens.scopes.clone(),
-            expires_at: tokens.expires_at.clone(),
+            expires_at: tokens.expires_at,
         }),
     };
     let stored = Stored {
@@ -219,18 +224,18 @@ fn stage(
 
     let (mut record, secrets) = match obtained {
         Obtained::ApiKey(key) => (
-            ConnectionRecord::new(AuthType::ApiKey, previous.as_ref(), &now),
-            vec![("api_key", key)],
+            ConnectionRecord::new(AuthType::ApiKey, previous.as_ref(), now),
+            vec![(API_KEY, key)],
         ),
         Obtained::OAuth {
             tokens, account, ..
         } => {
             let record = ConnectionRecord {
-                expires_at: tokens.expires_at.clone(),
+                expires_at: tokens.expires_at,
                 scopes: tokens.scopes.clone(),
                 token_type: tokens.token_type.clone(),
                 account: account.clone(),
-                ..ConnectionRecord::new(AuthType::Oauth2, previous.as_ref(), &now)
+                ..ConnectionRecord::new(AuthType::Oauth2, previous.as_ref(), now)
             };
             let mut secrets = vec![(ACCESS_TOKEN, &tokens.access_token)];
             secrets.extend(tokens.refresh_token.as_ref().map(|t| (REFRESH_TOKEN, t)));
@@ -246,14 +251,14 @@ fn stage(
             &recipients,
             prev,
             identity,
-            &now,
+            now,
         )?;
         record.secrets.insert(field.to_owned(), info);
     }
     // A re-login that changes nothing keeps the old timestamp, so it makes no commit.
     if let Some(prev) = &previous {
         let mut same = record.clone();
-        same.updated_at = prev.updated_at.clone();
+        same.updated_at = prev.updated_at;
         if same == *prev {
             record = same;
         }
@@ -277,7 +282,7 @@ fn stage(
                     &recipients,
                     None,
                     None,
-                    &now,
+                    now,
                 )?;
             }
             (None, _) if client_changed => txn.delete(secret_path),
@@ -309,7 +314,7 @@ fn read_key(ui: &dyn Ui, provider: &ProviderDef, req: &Request) -> Result<Secret
             &format!("{} API key for {conn}", provider.display_name),
         )?,
         Source::Form => {
-            let validate = |v: &BTreeMap<String, SecretString>| match v.get("api_key") {
+            let validate = |v: &BTreeMap<String, SecretString>| match v.get(API_KEY) {
                 Some(k) => check(k),
                 None => Err(Error::usage("enter a key")),
             };
@@ -321,7 +326,7 @@ fn read_key(ui: &dyn Ui, provider: &ProviderDef, req: &Request) -> Result<Secret
                         "Paste the API key for connection {conn}. It is encrypted into your authsome store and never leaves this machine."
                     ),
                     fields: vec![input::Field {
-                        name: "api_key",
+                        name: API_KEY,
                         label: "API key",
                         secret: true,
                         required: true,
@@ -334,7 +339,7 @@ fn read_key(ui: &dyn Ui, provider: &ProviderDef, req: &Request) -> Result<Secret
                 },
             )?;
             values
-                .remove("api_key")
+                .remove(API_KEY)
                 .ok_or_else(|| Error::usage("no key was entered"))?
         }
     };

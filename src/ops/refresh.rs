@@ -9,7 +9,6 @@
 use std::fs::File;
 
 use age::secrecy::{ExposeSecret, SecretString};
-use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -21,6 +20,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::layout;
 use crate::model::provider::ProviderDef;
 use crate::model::state::{ConnectionRecord, ConnectionStatus};
+use crate::model::time::Stamp;
 use crate::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, Endpoints, OAuthClient, REFRESH_TOKEN};
 use crate::store::{Edit, Snapshot, Store};
 use crate::vault::{self, ConnectionRef, VaultRef};
@@ -69,9 +69,8 @@ pub fn read_field(w: &Want<'_>, field: &str, warn: &dyn Fn(&str)) -> Result<Secr
 }
 
 /// Seconds from now until `at` (negative when past); `None` when there is no expiry.
-fn remaining(at: Option<&str>) -> Option<i64> {
-    let at: Timestamp = at?.parse().ok()?;
-    Some(at.as_second() - Timestamp::now().as_second())
+fn remaining(at: Option<Stamp>) -> Option<i64> {
+    at.map(Stamp::seconds_from_now)
 }
 
 /// The access token of a connection, refreshed first when it expires within the window.
@@ -131,7 +130,7 @@ fn fresh_committed(
     snap: &Snapshot<'_>,
     record: &ConnectionRecord,
 ) -> Result<Option<SecretString>> {
-    match remaining(record.expires_at.as_deref()) {
+    match remaining(record.expires_at) {
         Some(left) if left <= window() => Ok(None),
         _ => read(w, snap, ACCESS_TOKEN).map(Some),
     }
@@ -153,7 +152,7 @@ fn read(w: &Want<'_>, snap: &Snapshot<'_>, field: &str) -> Result<SecretString> 
 #[derive(Serialize, Deserialize)]
 struct Cached {
     access_token: String,
-    expires_at: Option<String>,
+    expires_at: Option<Stamp>,
 }
 
 /// The cache file: named for the connection, then for the committed state it was refreshed
@@ -272,7 +271,7 @@ fn fresh_cached(w: &Want<'_>, snap: &Snapshot<'_>) -> Result<Option<SecretString
         return Ok(None);
     };
     let token = SecretString::from(cached.access_token);
-    match remaining(cached.expires_at.as_deref()) {
+    match remaining(cached.expires_at) {
         Some(left) if left <= window() => Ok(None),
         _ => Ok(Some(token)),
     }
@@ -282,7 +281,7 @@ fn write_cache(
     w: &Want<'_>,
     snap: &Snapshot<'_>,
     token: &SecretString,
-    expires_at: Option<&str>,
+    expires_at: Option<Stamp>,
 ) -> Result<()> {
     let Some(path) = cache_path(w, snap)? else {
         return Ok(());
@@ -290,7 +289,7 @@ fn write_cache(
     let json = Zeroizing::new(
         serde_json::to_string(&Cached {
             access_token: token.expose_secret().to_owned(),
-            expires_at: expires_at.map(str::to_owned),
+            expires_at,
         })
         .map_err(|e| Error::internal(e.to_string()))?,
     );
@@ -365,7 +364,7 @@ fn refresh_now(
 ) -> Result<SecretString> {
     let name = &w.def.name;
     let conn = w.conn;
-    let left = remaining(record.expires_at.as_deref()).unwrap_or(i64::MAX);
+    let left = remaining(record.expires_at).unwrap_or(i64::MAX);
     let current = || read(w, snap, ACCESS_TOKEN);
     let relogin = format!("log in again with `authsome login {name} --connection {conn} --force`");
     if !record.secrets.contains_key(REFRESH_TOKEN) {
@@ -428,7 +427,7 @@ fn refresh_now(
                 }
             } else {
                 // A cache that cannot be written costs a refresh next time, nothing more.
-                let _ = write_cache(w, snap, &tokens.access_token, tokens.expires_at.as_deref());
+                let _ = write_cache(w, snap, &tokens.access_token, tokens.expires_at);
             }
             return Ok(tokens.access_token);
         }
@@ -494,11 +493,11 @@ fn commit_refresh(w: &Want<'_>, tokens: &oauth::TokenSet, rotated: bool) -> Resu
                 &recipients,
                 previous.as_ref(),
                 Some(w.identity),
-                &now,
+                now,
             )?;
             record.secrets.insert(field.to_owned(), info);
         }
-        record.expires_at = tokens.expires_at.clone();
+        record.expires_at = tokens.expires_at;
         record.scopes = tokens.scopes.clone();
         record.status = ConnectionStatus::Connected;
         record.updated_at = now;

@@ -18,6 +18,7 @@ use crate::crypto::identity::Identity;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::names::VaultName;
 use crate::model::provider::{AuthType, ProviderDef};
+use crate::model::secret::SecretField;
 use crate::ops::refresh::{self, Want};
 use crate::providers::Catalog;
 use crate::store::Store;
@@ -396,7 +397,7 @@ fn fetch(
         let value = format!("Bearer {}", token.expose_secret());
         return credential(def, conn, "authorization", value, token, None, true);
     }
-    let key = refresh::read_field(&want, "api_key", &warn)?;
+    let key = refresh::read_field(&want, SecretField::ApiKey.as_str(), &warn)?;
     let spec = def.api_key.as_ref().ok_or_else(|| {
         Error::usage(format!(
             "{} has no api_key section, so authsome does not know which header carries the key",

@@ -22,7 +22,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::model::provider::{AuthType, EnvSource};
+use crate::model::provider::EnvSource;
 use credentials::{Resolver, Settings};
 use state::Proxy;
 pub use tls::crypto_provider;
@@ -80,10 +80,7 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
                 .map(|(var, _)| var.clone()),
         );
         // The field the provider's credential lives in, as `export` would find it.
-        let field = match p.def.auth_type {
-            AuthType::ApiKey => "api_key",
-            AuthType::Oauth2 => "access_token",
-        };
+        let field = p.def.auth_type.credential_field().as_str();
         for (var, source) in p.def.env_mapping([field]) {
             if variables.iter().any(|(v, _): &(String, String)| *v == var) {
                 continue;

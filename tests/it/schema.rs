@@ -1,5 +1,5 @@
 //! The JSON Schemas under `schema/` are generated from the Rust types; this test fails when they
-//! drift. Regenerate with `AUTHSOME_UPDATE_SCHEMA=1 cargo test --test schema`.
+//! drift. Regenerate with `AUTHSOME_UPDATE_SCHEMA=1 cargo test --test it schema`.
 
 use std::path::Path;
 
@@ -18,14 +18,14 @@ fn check(name: &str, schema: schemars::Schema) {
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_else(|_| {
         panic!(
-            "{} is missing; run AUTHSOME_UPDATE_SCHEMA=1 cargo test --test schema",
+            "{} is missing; run AUTHSOME_UPDATE_SCHEMA=1 cargo test --test it schema",
             path.display()
         )
     });
     assert_eq!(
         committed,
         text,
-        "{} is out of date with the Rust types; run AUTHSOME_UPDATE_SCHEMA=1 cargo test --test schema",
+        "{} is out of date with the Rust types; run AUTHSOME_UPDATE_SCHEMA=1 cargo test --test it schema",
         path.display()
     );
 }

@@ -8,6 +8,7 @@ use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::{Error, ErrorKind, Result};
 use authsome::model::names::ConnectionName;
+use authsome::model::secret::SecretField;
 use authsome::model::state::ConnectionRecord;
 use authsome::ops::refresh::{self, Want};
 use authsome::providers::Catalog;
@@ -31,9 +32,6 @@ pub struct Args {
 
 /// Shown in place of a secret value.
 pub const REDACTED: &str = "***REDACTED***";
-
-/// Secret fields a connection can have.
-const SECRET_FIELDS: &[&str] = &["api_key", "access_token", "refresh_token"];
 
 /// Runs `get`.
 pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
@@ -70,7 +68,10 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
             print_field(out, field, &value);
             return Ok(());
         }
-        if SECRET_FIELDS.contains(&field.as_str()) {
+        if SecretField::OF_CONNECTIONS
+            .iter()
+            .any(|f| f.as_str() == field)
+        {
             return Err(Error::new(
                 ErrorKind::CredentialMissing,
                 format!(

@@ -87,7 +87,8 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
         out.data(&format!("    status:  {}", status(out, r)));
         out.data(&format!(
             "    expires: {}",
-            r.expires_at.as_deref().unwrap_or("never")
+            r.expires_at
+                .map_or_else(|| "never".to_owned(), |e| e.to_string())
         ));
         out.data(&format!(
             "    scopes:  {}",

@@ -51,11 +51,7 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
                     subject: subject.clone(),
                     what_to_do: format!("log in again with {relogin}"),
                 });
-            } else if let Some(at) = record
-                .expires_at
-                .as_deref()
-                .and_then(|a| a.parse::<jiff::Timestamp>().ok())
-            {
+            } else if let Some(at) = record.expires_at {
                 let left = at.as_second() - now;
                 let refreshable = record.secrets.contains_key(authsome::oauth::REFRESH_TOKEN);
                 if left <= SOON && !refreshable {

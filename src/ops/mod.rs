@@ -16,3 +16,6 @@ pub mod refresh;
 pub mod restore;
 pub mod revoke;
 pub mod sync;
+
+#[cfg(test)]
+mod tests;

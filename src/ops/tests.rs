@@ -77,6 +77,14 @@ fn api_key_login(connection: &str, force: bool) -> Request {
     }
 }
 
+/// A custom API-key provider `acme`, with `extra` YAML appended.
+fn acme(extra: &str) -> crate::model::provider::ProviderDef {
+    let yaml = format!(
+        "schema_version: 1\nname: acme\ndisplay_name: Acme\nauth_type: api_key\nflow: api_key\nhosts:\n  - host: api.acme.test\napi_key:\n  header_name: Authorization\n  header_prefix: Bearer\n{extra}"
+    );
+    crate::providers::parse("acme.yaml", yaml.as_bytes(), None).unwrap()
+}
+
 /// The summary of HEAD's commit.
 fn head_message(cx: &Context) -> String {
     let store = cx.store().unwrap();
@@ -183,12 +191,7 @@ fn default_logout_and_restore_each_make_the_commit_they_describe() {
 #[test]
 fn custom_providers_are_added_and_removed_by_commits() {
     let (_dir, cx) = store();
-    let def = crate::providers::parse(
-        "test.yaml",
-        b"schema_version: 1\nname: acme\ndisplay_name: Acme\nauth_type: api_key\nflow: api_key\nhosts:\n  - host: api.acme.test\napi_key:\n  header_name: Authorization\n  header_prefix: Bearer\n",
-        None,
-    )
-    .unwrap();
+    let def = acme("");
     let added = provider::add(&cx, &def, false).unwrap();
     assert_eq!(added.status, "added");
     assert_eq!(head_message(&cx), "provider add acme");
@@ -201,12 +204,7 @@ fn custom_providers_are_added_and_removed_by_commits() {
 #[test]
 fn export_of_every_default_renames_a_shared_variable_and_warns_through_the_ui() {
     let (_dir, cx) = store();
-    let def = crate::providers::parse(
-        "test.yaml",
-        b"schema_version: 1\nname: acme\ndisplay_name: Acme\nauth_type: api_key\nflow: api_key\nhosts:\n  - host: api.acme.test\napi_key:\n  header_name: Authorization\n  header_prefix: Bearer\nenv:\n  OPENAI_API_KEY: api_key\n",
-        None,
-    )
-    .unwrap();
+    let def = acme("env:\n  OPENAI_API_KEY: api_key\n");
     provider::add(&cx, &def, false).unwrap();
     let ui = Scripted::typing(&["acme-key", "sk-a"]);
     login::login(

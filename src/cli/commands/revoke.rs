@@ -4,18 +4,10 @@
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::Result;
-use authsome::model::names::ConnectionName;
 use authsome::ops::revoke;
 
-/// Arguments of `revoke`.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// The provider.
-    pub provider: String,
-    /// The connection (default: the provider's default connection).
-    #[arg(long, short)]
-    pub connection: Option<ConnectionName>,
-}
+/// Arguments of `revoke`: those of `logout` (a provider, optionally one connection).
+pub use super::logout::Args;
 
 /// Runs `revoke`.
 pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {

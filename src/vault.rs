@@ -15,8 +15,7 @@ use crate::model::time::Stamp;
 use crate::model::{names, yaml};
 use crate::store::{Snapshot, Txn};
 
-/// The vault used when none is named.
-pub const DEFAULT_VAULT: &str = "default";
+pub use crate::model::names::DEFAULT_VAULT;
 
 /// Anything committed state can be read from: a snapshot, or a transaction in progress.
 pub trait Reader {

@@ -13,6 +13,9 @@ pub const MAX_NAME_LEN: usize = 64;
 /// The connection used when none is named.
 pub const DEFAULT_CONNECTION: &str = "default";
 
+/// The vault used when none is named.
+pub const DEFAULT_VAULT: &str = "default";
+
 /// Checks that `name` is a valid name; `what` says what kind of name it is ("connection").
 pub fn validate(what: &str, name: &str) -> Result<()> {
     let problem = if name.is_empty() {
@@ -133,7 +136,7 @@ impl ConnectionName {
 impl VaultName {
     /// The vault used when none is named.
     pub fn default_name() -> Self {
-        VaultName(crate::vault::DEFAULT_VAULT.to_owned())
+        VaultName(DEFAULT_VAULT.to_owned())
     }
 }
 

@@ -116,6 +116,41 @@ pub fn read_yaml<T: serde::de::DeserializeOwned>(r: &impl Reader, rel: &str) -> 
     }
 }
 
+/// A principal, or the error naming it as unknown.
+pub fn principal(r: &impl Reader, name: &str) -> Result<Principal> {
+    read_yaml(r, &layout::principal(name))?.ok_or_else(|| {
+        Error::usage(format!(
+            "the store has no principal named {name:?}; see `authsome principal list`"
+        ))
+    })
+}
+
+/// The names of the store's principals, sorted.
+pub fn principals(snap: &Snapshot<'_>) -> Result<Vec<String>> {
+    let mut names: Vec<String> = snap
+        .list(layout::PRINCIPALS)?
+        .into_iter()
+        .filter(|e| !e.is_dir)
+        .filter_map(|e| e.name.strip_suffix(layout::YAML_EXT).map(str::to_owned))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// The principal whose recipients include `recipient` (this identity's), if any.
+pub fn principal_of(snap: &Snapshot<'_>, recipient: &str) -> Result<Option<String>> {
+    for name in principals(snap)? {
+        if principal(snap, &name)?
+            .recipients
+            .iter()
+            .any(|r| r == recipient)
+        {
+            return Ok(Some(name));
+        }
+    }
+    Ok(None)
+}
+
 /// Reads a vault's metadata, or explains that the vault does not exist.
 pub fn vault_meta(r: &impl Reader, vault: &str) -> Result<VaultMeta> {
     read_yaml(r, &layout::vault_meta(vault))?.ok_or_else(|| {
@@ -129,7 +164,7 @@ pub fn vault_meta(r: &impl Reader, vault: &str) -> Result<VaultMeta> {
 pub fn vault_recipients(r: &impl Reader, vault: &str) -> Result<Vec<String>> {
     let meta = vault_meta(r, vault)?;
     let mut out = Vec::new();
-    for name in &meta.principals {
+    for name in &meta.readers {
         let path = layout::principal(name);
         let p: Principal = read_yaml(r, &path)?.ok_or_else(|| {
             Error::store(format!(
@@ -333,6 +368,7 @@ pub fn put_secret(
     Ok(SecretInfo {
         recipients: recipients.fingerprint.clone(),
         updated_at: now,
+        rekeyed_at: None,
     })
 }
 

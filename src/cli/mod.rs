@@ -106,6 +106,29 @@ pub enum Command {
     Whoami,
     /// Check the store, the identity and the secrets, and say what to fix.
     Doctor,
+    /// Add, list, show and remove principals: the people, agents and CI jobs vaults are shared
+    /// with.
+    #[command(subcommand)]
+    Principal(commands::principal::Command),
+    /// Create, list, show and delete vaults.
+    #[command(subcommand)]
+    Vault(commands::vault::Command),
+    /// Give a principal a role in a vault (reader by default); readers get every secret
+    /// re-encrypted to them.
+    Grant(commands::grant::Args),
+    /// Take every role in a vault from a principal; the vault is rekeyed and its credentials
+    /// marked for rotation.
+    RevokeAccess(commands::revoke_access::Args),
+    /// Re-encrypt stale secrets to their vault's current readers.
+    Rekey(commands::rekey::Args),
+    /// List credentials to rotate since someone lost access, or say one was rotated.
+    #[command(subcommand)]
+    Rotation(commands::rotation::Command),
+    /// Create an identity for an AI agent or CI job that reads one vault only.
+    #[command(subcommand)]
+    Agent(commands::agent::Command),
+    /// Migrate the store to the current format (1 -> 2: vaults with roles), in one commit.
+    Upgrade,
 }
 
 /// Runs a parsed command line.
@@ -140,6 +163,14 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Status => status::exec(&ctx, out),
         Command::Whoami => whoami::exec(&ctx, out),
         Command::Doctor => doctor::exec(&ctx, out),
+        Command::Principal(c) => principal::exec(&ctx, out, c),
+        Command::Vault(c) => vault::exec(&ctx, out, c),
+        Command::Grant(a) => grant::exec(&ctx, out, a),
+        Command::RevokeAccess(a) => revoke_access::exec(&ctx, out, a),
+        Command::Rekey(a) => rekey::exec(&ctx, out, a),
+        Command::Rotation(c) => rotation::exec(&ctx, out, c),
+        Command::Agent(c) => agent::exec(&ctx, out, c),
+        Command::Upgrade => upgrade::exec(&ctx, out),
     }
 }
 

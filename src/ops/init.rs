@@ -12,7 +12,7 @@ use crate::layout;
 use crate::layout::{GITATTRIBUTES, STORE_FILE};
 use crate::model::names::VaultName;
 use crate::model::project::{PROJECT_FILE, ProjectConfig};
-use crate::model::state::{Principal, STORE_FORMAT, StoreMeta, VaultMeta};
+use crate::model::state::{Principal, PrincipalKind, STORE_FORMAT, StoreMeta, VaultMeta};
 use crate::store::{Edit, Store, StoreLocation};
 use crate::vault::{self, DEFAULT_VAULT};
 
@@ -74,13 +74,16 @@ pub fn init(ctx: &Context, project: bool) -> Result<Report> {
     } else {
         "init store"
     };
-    let outcome = store.transact(|txn| {
+    // An existing store of any format is left alone: `init` only writes where nothing is.
+    let outcome = store.transact_any_format(|txn| {
         if txn.read(STORE_FILE)?.is_some() {
             return Ok(Edit::new(message, false));
         }
         let meta = StoreMeta {
             format: STORE_FORMAT,
             id: crate::random_hex(16),
+            owners: vec![principal.clone()],
+            owner_threshold: None,
         };
         vault::write_yaml(txn, STORE_FILE.to_owned(), &meta)?;
         // Byte-exact files: no end-of-line conversion, whatever core.autocrlf says.
@@ -89,14 +92,21 @@ pub fn init(ctx: &Context, project: bool) -> Result<Report> {
             txn,
             layout::principal(&principal),
             &Principal {
+                kind: PrincipalKind::Person,
                 recipients: vec![identity.recipient().to_owned()],
+                signers: Vec::new(),
+                expires: None,
+                added: None,
             },
         )?;
         vault::write_yaml(
             txn,
             layout::vault_meta(DEFAULT_VAULT),
             &VaultMeta {
-                principals: vec![principal.clone()],
+                readers: vec![principal.clone()],
+                writers: vec![principal.clone()],
+                admins: vec![principal.clone()],
+                fingerprint_key: None,
             },
         )?;
         // Readable diffs of secret files from the first commit on.

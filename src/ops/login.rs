@@ -139,7 +139,7 @@ pub fn login(cx: &Context, ui: &dyn Ui, req: &Request) -> Result<Report> {
     let store = cx.store()?;
     let snap = store.snapshot()?;
     let def = Catalog::new(&snap).get(&req.provider)?.def;
-    vault::vault_meta(&snap, &cx.vault)?;
+    let readers = vault::vault_recipients(&snap, &cx.vault)?;
     let already = || Report::AlreadyConnected {
         provider: def.name.clone(),
         connection: req.connection.clone(),
@@ -149,6 +149,26 @@ pub fn login(cx: &Context, ui: &dyn Ui, req: &Request) -> Result<Report> {
     }
     // Used only to recognise an unchanged secret, so a missing identity is not an error here.
     let identity = cx.identity().ok();
+    // A login that this identity could not read back is refused before anything is asked.
+    if let Some(id) = &identity
+        && !readers.iter().any(|r| r == id.recipient())
+    {
+        let who = vault::principal_of(&snap, id.recipient())?;
+        return Err(Error::crypto(format!(
+            "your identity is not a reader of vault {:?}, so a secret stored there could not be read back by you",
+            cx.vault.as_str()
+        ))
+        .with_hint(match who {
+            Some(p) => format!(
+                "ask an admin of the vault to run `authsome grant {p} {}`",
+                cx.vault
+            ),
+            None => format!(
+                "ask an owner to add you (`authsome principal add NAME --recipient {}`) and grant you the vault",
+                id.recipient()
+            ),
+        }));
+    }
     let obtained = match def.auth_type {
         AuthType::ApiKey => {
             if req.flow.is_some_and(|f| f != Flow::ApiKey) {
@@ -275,7 +295,7 @@ fn stage(
         let secret_path = layout::provider_secret(&cx.vault, name, CLIENT_SECRET);
         match (&client.client.secret, client.store_secret) {
             (Some(secret), true) => {
-                vault::put_secret(
+                let info = vault::put_secret(
                     txn,
                     &places.provider_secret(name, CLIENT_SECRET),
                     secret,
@@ -284,8 +304,15 @@ fn stage(
                     None,
                     now,
                 )?;
+                state.secrets.insert(CLIENT_SECRET.to_owned(), info);
+                // A new client secret is the rotation a mark asked for.
+                state.rotation = None;
             }
-            (None, _) if client_changed => txn.delete(secret_path),
+            (None, _) if client_changed => {
+                txn.delete(secret_path);
+                state.secrets.remove(CLIENT_SECRET);
+                state.rotation = None;
+            }
             _ => {}
         }
     }

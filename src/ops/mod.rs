@@ -5,17 +5,25 @@
 //! (when it may need the user) a [`Ui`](crate::ui::Ui). It never prints and never names the
 //! command line.
 
+pub mod access;
+pub mod agent;
 pub mod default;
 pub mod export;
 pub mod git_setup;
+pub mod grant;
 pub mod init;
 pub mod login;
 pub mod logout;
+pub mod principal;
 pub mod provider;
 pub mod refresh;
+pub mod rekey;
 pub mod restore;
 pub mod revoke;
+pub mod rotation;
 pub mod sync;
+pub mod upgrade;
+pub mod vault;
 
 #[cfg(test)]
 mod tests;

@@ -27,6 +27,14 @@ pub fn stage_setup(txn: &mut Txn<'_>, store_id: &str, vault_name: &str) -> Resul
             layout::fingerprint_key(vault_name),
             crate::crypto::envelope::seal(&place, &key, &recipients.parsed)?,
         );
+        // Recorded like any secret's, so a rekey knows when the key is stale.
+        let mut meta = vault::vault_meta(txn, vault_name)?;
+        meta.fingerprint_key = Some(crate::model::state::SecretInfo {
+            recipients: recipients.fingerprint.clone(),
+            updated_at: crate::model::time::Stamp::now(),
+            rekeyed_at: None,
+        });
+        vault::write_yaml(txn, layout::vault_meta(vault_name), &meta)?;
     }
     Ok(())
 }

@@ -137,8 +137,27 @@ impl Store {
     /// updated in commit order. The branch update is still a compare-and-swap: if HEAD moved
     /// (a `git` command, a sync), `edit` runs again on the new HEAD, so no update is lost.
     /// `edit` must therefore be a pure function of what it reads through the [`Txn`].
+    ///
+    /// A store of an older format is not written to: `upgrade` migrates it first (through
+    /// [`Store::transact_any_format`]), never silently.
     pub fn transact<T>(
         &self,
+        edit: impl FnMut(&mut Txn<'_>) -> Result<Edit<T>>,
+    ) -> Result<Outcome<T>> {
+        self.transact_inner(true, edit)
+    }
+
+    /// [`Store::transact`] for `upgrade`, which writes to a store of an older format.
+    pub fn transact_any_format<T>(
+        &self,
+        edit: impl FnMut(&mut Txn<'_>) -> Result<Edit<T>>,
+    ) -> Result<Outcome<T>> {
+        self.transact_inner(false, edit)
+    }
+
+    fn transact_inner<T>(
+        &self,
+        current_format_only: bool,
         mut edit: impl FnMut(&mut Txn<'_>) -> Result<Edit<T>>,
     ) -> Result<Outcome<T>> {
         let _lock = self.lock()?;
@@ -147,6 +166,9 @@ impl Store {
         let mut last = None;
         for attempt in 0..MAX_ATTEMPTS {
             let base = self.snapshot()?;
+            if current_format_only {
+                self.refuse_older_format(&base)?;
+            }
             let base_commit = base.commit();
             let mut txn = Txn {
                 base,
@@ -218,6 +240,26 @@ impl Store {
         }
         let lock = candidates.into_iter().find(|p| p.exists());
         StoreError::LockHeld { lock, source }
+    }
+
+    /// A store of an older format is migrated by `upgrade`, in one commit, before any write.
+    fn refuse_older_format(&self, base: &Snapshot<'_>) -> Result<()> {
+        if base.read(super::STORE_FILE)?.is_none() {
+            return Ok(());
+        }
+        let meta = self.meta(base)?;
+        if meta.format < crate::model::state::STORE_FORMAT {
+            return Err(Error::store(format!(
+                "the store at {} uses format {}, which this authsome reads but does not write",
+                self.root.display(),
+                meta.format
+            ))
+            .with_hint(format!(
+                "run `authsome upgrade` to move it to format {} (vaults with roles) in one commit, then try again",
+                crate::model::state::STORE_FORMAT
+            )));
+        }
+        Ok(())
     }
 
     /// Writes need a branch to move, and no rebase or merge half-way.

@@ -45,6 +45,12 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
         name,
         ctx.connection(name, args.connection.as_deref()),
     )?;
+    if let Some(r) = &record.rotation {
+        out.warn(&format!(
+            "{name}/{conn} should be rotated ({}); see `authsome rotation list`",
+            r.reason
+        ));
+    }
     let state = vault::provider_state(&snap, &ctx.vault, name)?;
     let is_default = state.default.as_deref() == Some(conn.as_str());
 

@@ -66,6 +66,7 @@ pub(super) fn under_proxy(
         let store = ctx.store()?;
         let snap = store.snapshot()?;
         check_overrides(ctx, &snap, &overrides)?;
+        warn_rotation(ctx, out, &snap, &overrides)?;
     }
     let settings = Settings {
         location: ctx.location.clone(),
@@ -119,6 +120,32 @@ fn check_overrides(
             return Err(authsome::vault::not_found(
                 snap, &ctx.vault, provider, conn,
             )?);
+        }
+    }
+    Ok(())
+}
+
+/// Says once, before the command starts, which of the connections it may use should be rotated.
+fn warn_rotation(
+    ctx: &Context,
+    out: &Output,
+    snap: &authsome::store::Snapshot<'_>,
+    overrides: &BTreeMap<String, String>,
+) -> Result<()> {
+    for (provider, (state, conns)) in authsome::vault::all_records(snap, &ctx.vault, None)? {
+        let chosen = overrides
+            .get(&provider)
+            .or_else(|| ctx.pins.get(&provider))
+            .or(state.default.as_ref());
+        for (conn, record) in conns {
+            if Some(&conn) == chosen
+                && let Some(r) = &record.rotation
+            {
+                out.warn(&format!(
+                    "{provider}/{conn} should be rotated ({}); see `authsome rotation list`",
+                    r.reason
+                ));
+            }
         }
     }
     Ok(())

@@ -37,12 +37,71 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
         });
     }
 
+    if meta.format < authsome::model::state::STORE_FORMAT {
+        findings.push(Finding {
+            kind: "old_format",
+            subject: format!("store format {}", meta.format),
+            what_to_do: "authsome reads it but will not write to it; run `authsome upgrade`"
+                .to_owned(),
+        });
+    }
     let recipients = vault::vault_recipients(&snap, &ctx.vault).unwrap_or_default();
+    if let Ok(identity) = ctx.identity()
+        && !recipients.iter().any(|r| r == identity.recipient())
+    {
+        let who =
+            vault::principal_of(&snap, identity.recipient())?.unwrap_or_else(|| "YOU".to_owned());
+        findings.push(Finding {
+            kind: "unreadable",
+            subject: format!("vault {}", ctx.vault),
+            what_to_do: format!(
+                "this identity is not a reader of it, so its secrets cannot be used here; ask an admin of the vault to run `authsome grant {who} {}`",
+                ctx.vault
+            ),
+        });
+    }
+    let catalog = authsome::providers::Catalog::new(&snap);
+    let now_stamp = authsome::model::time::Stamp::now();
+    for name in vault::principals(&snap)? {
+        if let Some(at) = vault::principal(&snap, &name)?.expires
+            && at < now_stamp
+        {
+            findings.push(Finding {
+                kind: "expired_principal",
+                subject: format!("principal {name}"),
+                what_to_do: format!(
+                    "it expired {at} but can still decrypt its vaults; remove it with `authsome principal remove {name}`"
+                ),
+            });
+        }
+    }
     let fingerprint =
         authsome::crypto::recipients::fingerprint(recipients.iter().map(String::as_str));
     let now = jiff::Timestamp::now().as_second();
-    for (provider, (_, conns)) in vault::all_records(&snap, &ctx.vault, None)? {
+    for (provider, (state, conns)) in vault::all_records(&snap, &ctx.vault, None)? {
+        if let Some(r) = &state.rotation {
+            findings.push(Finding {
+                kind: "rotation",
+                subject: format!("{provider} client secret"),
+                what_to_do: format!(
+                    "{}: {}",
+                    r.reason,
+                    super::rotation::what_to_do(&catalog, &provider, None)
+                ),
+            });
+        }
         for (conn, record) in conns {
+            if let Some(r) = &record.rotation {
+                findings.push(Finding {
+                    kind: "rotation",
+                    subject: format!("{provider}/{conn}"),
+                    what_to_do: format!(
+                        "{}: {}",
+                        r.reason,
+                        super::rotation::what_to_do(&catalog, &provider, Some(&conn))
+                    ),
+                });
+            }
             let subject = format!("{provider}/{conn}");
             let relogin = format!("`authsome login {provider} --connection {conn} --force`");
             if record.status != ConnectionStatus::Connected {
@@ -68,7 +127,10 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
                 findings.push(Finding {
                     kind: "stale_recipients",
                     subject,
-                    what_to_do: format!("its secrets are encrypted to an older set of recipients; re-encrypt with {relogin}"),
+                    what_to_do: format!(
+                        "its secrets are encrypted to an older set of recipients; re-encrypt them with `authsome rekey {}`",
+                        ctx.vault
+                    ),
                 });
             }
         }

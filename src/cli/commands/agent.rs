@@ -1,0 +1,86 @@
+//! `authsome agent create NAME --vault V [--expires WHEN] [--out FILE]`: an identity for an AI
+//! agent or a CI job that reads one vault only.
+
+use std::path::PathBuf;
+
+use age::secrecy::ExposeSecret;
+
+use crate::cli::output::Output;
+use authsome::context::Context;
+use authsome::error::{Error, Result};
+use authsome::model::names::VaultName;
+use authsome::ops::agent;
+
+/// `agent` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Create an agent that reads one vault: a new age identity, printed once (or written to
+    /// --out, mode 0600), and a principal of kind agent.
+    Create {
+        /// The agent's principal name.
+        name: String,
+        /// The one vault it reads.
+        #[arg(long)]
+        vault: VaultName,
+        /// Let it write too (needs a signing key, which comes with sealed stores).
+        #[arg(long)]
+        writer: bool,
+        /// When it stops being valid: RFC 3339, a date, or an age from now (30d).
+        #[arg(long, value_name = "WHEN")]
+        expires: Option<String>,
+        /// Write the identity to this file (mode 0600) instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Runs an `agent` subcommand.
+pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
+    let Command::Create {
+        name,
+        vault,
+        writer,
+        expires,
+        out: file,
+    } = cmd;
+    if writer {
+        return Err(Error::usage(
+            "agents that write need a signing key, which this authsome does not make yet; create a reader agent, and let a person commit what it refreshes",
+        ));
+    }
+    if let Some(f) = &file
+        && f.exists()
+    {
+        return Err(Error::usage(format!(
+            "{} exists; choose another --out, so no key is overwritten",
+            f.display()
+        )));
+    }
+    let expires = expires
+        .as_deref()
+        .map(super::principal::expiry)
+        .transpose()?;
+    let report = agent::create(cx, &name, &vault, expires)?;
+    let key = format!(
+        "# authsome agent {} (vault {})\n# public key: {}\n{}\n",
+        report.principal,
+        report.vault,
+        report.recipient,
+        report.identity.expose_secret()
+    );
+    match &file {
+        Some(f) => authsome::private_files::write_private(f, key.as_bytes())?,
+        None => out.raw_text(&key),
+    }
+    if out.json && file.is_some() {
+        out.json(&report);
+    } else if file.is_some() {
+        out.info(&format!(
+            "Created agent {} (reader of vault {}); its identity is in {} (mode 0600): give it as AUTHSOME_IDENTITY",
+            report.principal,
+            report.vault,
+            file.as_ref().map(|f| f.display().to_string()).unwrap_or_default()
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,250 @@
+//! `authsome principal add|list|show|remove`: who may be given access to vaults.
+
+use serde_json::json;
+
+use crate::cli::output::{Output, pad};
+use authsome::context::Context;
+use authsome::error::{Error, Result};
+use authsome::model::state::PrincipalKind;
+use authsome::model::time::Stamp;
+use authsome::ops::principal::{self as ops, AddRequest, fingerprint};
+use authsome::vault;
+
+/// `principal` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Add a principal: a person, an agent or a CI job, by its public keys.
+    Add {
+        /// The principal's name.
+        name: String,
+        /// An age recipient (`age1...`) or SSH public key to encrypt to (repeatable).
+        #[arg(long = "recipient", value_name = "KEY")]
+        recipients: Vec<String>,
+        /// An ssh-ed25519 public key whose signatures count as the principal's (repeatable).
+        #[arg(long = "signer", value_name = "KEY")]
+        signers: Vec<String>,
+        /// What the principal is.
+        #[arg(long, value_enum, default_value = "person")]
+        kind: KindArg,
+        /// When it stops being valid: RFC 3339, a date (2027-03-01) or an age from now (30d).
+        #[arg(long, value_name = "WHEN")]
+        expires: Option<String>,
+    },
+    /// List the principals, their kind and their vaults.
+    List,
+    /// Show a principal's keys, fingerprints, vaults and roles.
+    Show {
+        /// The principal.
+        name: String,
+    },
+    /// Offboard a principal: out of every vault, its vaults rekeyed, their credentials marked
+    /// for rotation.
+    Remove {
+        /// The principal.
+        name: String,
+    },
+}
+
+/// Kinds of principal, as `--kind` spells them.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum KindArg {
+    /// A person.
+    Person,
+    /// An AI agent.
+    Agent,
+    /// A CI job.
+    Ci,
+}
+
+impl From<KindArg> for PrincipalKind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Person => PrincipalKind::Person,
+            KindArg::Agent => PrincipalKind::Agent,
+            KindArg::Ci => PrincipalKind::Ci,
+        }
+    }
+}
+
+/// Reads `--expires`: RFC 3339, a date, or an age from now.
+pub fn expiry(text: &str) -> Result<Stamp> {
+    if let Ok(s) = text.parse::<Stamp>() {
+        return Ok(s);
+    }
+    if let Ok(d) = text.parse::<jiff::civil::Date>()
+        && let Ok(z) = d.to_zoned(jiff::tz::TimeZone::UTC)
+    {
+        return Ok(Stamp::from(z.timestamp()));
+    }
+    let span: jiff::Span = text.parse().map_err(|_| {
+        Error::usage(format!(
+            "--expires takes a time (2027-03-01 or 2027-03-01T00:00:00Z) or an age (30d), not {text:?}"
+        ))
+    })?;
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .checked_add(span)
+        .map(|z| Stamp::from(z.timestamp()))
+        .map_err(|e| Error::usage(format!("--expires {text:?}: {e}")))
+}
+
+/// Runs a `principal` subcommand.
+pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Add {
+            name,
+            recipients,
+            signers,
+            kind,
+            expires,
+        } => {
+            let req = AddRequest {
+                name,
+                recipients,
+                signers,
+                kind: kind.into(),
+                expires: expires.as_deref().map(expiry).transpose()?,
+            };
+            let report = ops::add(cx, &req)?;
+            if out.json {
+                out.json(&report);
+            } else {
+                out.info(&format!(
+                    "Added {} {}; compare these fingerprints with them over another channel:",
+                    report.kind.as_str(),
+                    report.principal
+                ));
+                for f in &report.fingerprints {
+                    out.data(&format!("  {f}"));
+                }
+            }
+            Ok(())
+        }
+        Command::List => list(cx, out),
+        Command::Show { name } => show(cx, out, &name),
+        Command::Remove { name } => {
+            let report = ops::remove(cx, &name)?;
+            if out.json {
+                out.json(&report);
+            } else {
+                let secrets: usize = report.rekeyed.iter().map(|r| r.rewritten).sum();
+                out.info(&format!(
+                    "Removed {}{}",
+                    report.principal,
+                    if report.vaults.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " from {}; {secrets} secrets re-encrypted; {} connections need rotation (see `authsome rotation list`)",
+                            report.vaults.join(", "),
+                            report.rotation_needed
+                        )
+                    }
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The vaults and roles of each principal.
+fn roles(snap: &authsome::store::Snapshot<'_>, name: &str) -> Result<Vec<(String, Vec<String>)>> {
+    let mut out = Vec::new();
+    for v in vault::vaults(snap)? {
+        let meta = vault::vault_meta(snap, &v)?;
+        let roles: Vec<String> = meta
+            .roles_of(name)
+            .iter()
+            .map(|r| r.as_str().to_owned())
+            .collect();
+        if !roles.is_empty() {
+            out.push((v, roles));
+        }
+    }
+    Ok(out)
+}
+
+fn list(cx: &Context, out: &Output) -> Result<()> {
+    let store = cx.store()?;
+    let snap = store.snapshot()?;
+    let meta = snap.meta()?;
+    let mut rows = Vec::new();
+    for name in vault::principals(&snap)? {
+        let p = vault::principal(&snap, &name)?;
+        let owner = meta.owners.contains(&name);
+        rows.push((name.clone(), p, owner, roles(&snap, &name)?));
+    }
+    if out.json {
+        let list: Vec<_> = rows
+            .iter()
+            .map(|(n, p, owner, roles)| {
+                json!({
+                    "name": n,
+                    "kind": p.kind,
+                    "owner": owner,
+                    "expires": p.expires,
+                    "vaults": roles.iter().map(|(v, r)| json!({"vault": v, "roles": r})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        out.json(&json!({ "principals": list }));
+        return Ok(());
+    }
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(8);
+    for (n, p, owner, roles) in &rows {
+        let vaults: Vec<String> = roles
+            .iter()
+            .map(|(v, r)| format!("{v} ({})", r.join(", ")))
+            .collect();
+        out.data(&format!(
+            "{}  {:<6} {}{}",
+            out.bold(&pad(n, width)),
+            p.kind.as_str(),
+            if *owner { "owner; " } else { "" },
+            if vaults.is_empty() {
+                "no vaults".to_owned()
+            } else {
+                vaults.join(", ")
+            }
+        ));
+    }
+    Ok(())
+}
+
+fn show(cx: &Context, out: &Output, name: &str) -> Result<()> {
+    let store = cx.store()?;
+    let snap = store.snapshot()?;
+    let meta = snap.meta()?;
+    let p = vault::principal(&snap, name)?;
+    let roles = roles(&snap, name)?;
+    if out.json {
+        out.json(&json!({
+            "name": name,
+            "kind": p.kind,
+            "owner": meta.owners.iter().any(|o| o == name),
+            "recipients": p.recipients.iter().map(|r| json!({"key": r, "fingerprint": fingerprint(r)})).collect::<Vec<_>>(),
+            "signers": p.signers.iter().map(|r| json!({"key": r, "fingerprint": fingerprint(r)})).collect::<Vec<_>>(),
+            "expires": p.expires,
+            "added": p.added,
+            "vaults": roles.iter().map(|(v, r)| json!({"vault": v, "roles": r})).collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    }
+    out.data(&format!("{} ({})", out.bold(name), p.kind.as_str()));
+    if meta.owners.iter().any(|o| o == name) {
+        out.data("  owner of the store");
+    }
+    for r in &p.recipients {
+        out.data(&format!("  recipient {}  {r}", fingerprint(r)));
+    }
+    for s in &p.signers {
+        out.data(&format!("  signer    {}  {s}", fingerprint(s)));
+    }
+    if let Some(e) = p.expires {
+        out.data(&format!("  expires   {e}"));
+    }
+    for (v, r) in &roles {
+        out.data(&format!("  vault     {v}: {}", r.join(", ")));
+    }
+    Ok(())
+}

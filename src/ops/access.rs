@@ -1,0 +1,284 @@
+//! What the membership operations share: who is acting, whether they may, re-encrypting a vault's
+//! stale secrets (selective rekey), and marking its credentials for rotation.
+//!
+//! Roles are checked here against the committed state this identity reads; the seals of the trust
+//! issue make them binding for everyone else too.
+
+use age::secrecy::SecretString;
+
+use crate::crypto::envelope;
+use crate::crypto::identity::Identity;
+use crate::error::{Error, ErrorKind, Result};
+use crate::layout;
+use crate::model::state::{ProviderState, Role, Rotation, SecretInfo, StoreMeta, VaultMeta};
+use crate::model::time::Stamp;
+use crate::store::{Snapshot, Txn};
+use crate::vault::{self, Recipients, VaultRef};
+
+/// The principal this identity is, from the committed state.
+pub fn acting_principal(snap: &Snapshot<'_>, identity: &Identity) -> Result<String> {
+    vault::principal_of(snap, identity.recipient())?.ok_or_else(|| {
+        Error::crypto(format!(
+            "your identity {} is not a principal of this store, so it cannot change membership",
+            identity.path().display()
+        ))
+        .with_hint(format!(
+            "ask an owner to run `authsome principal add NAME --recipient {}`",
+            identity.recipient()
+        ))
+    })
+}
+
+/// Refuses unless `who` is an owner of the store.
+pub fn require_owner(meta: &StoreMeta, who: &str, what: &str) -> Result<()> {
+    if meta.owners.iter().any(|o| o == who) {
+        return Ok(());
+    }
+    Err(Error::crypto(format!(
+        "{who} is not an owner of this store, and only owners can {what}"
+    ))
+    .with_hint(format!(
+        "ask an owner ({}) to do it",
+        meta.owners.join(", ")
+    )))
+}
+
+/// Refuses unless `who` is an owner of the store or an admin of `vault`.
+pub fn require_admin(meta: &StoreMeta, vault: &VaultMeta, name: &str, who: &str) -> Result<()> {
+    if meta.owners.iter().any(|o| o == who) || vault.admins.iter().any(|a| a == who) {
+        return Ok(());
+    }
+    Err(Error::crypto(format!(
+        "{who} is not an admin of vault {name:?}, and only its admins and the store's owners can change who may use it"
+    ))
+    .with_hint(format!(
+        "ask an admin ({}) to do it",
+        vault.admins.join(", ")
+    )))
+}
+
+/// Refuses a vault left without a reader: nothing could be encrypted to it.
+pub fn keep_a_reader(vault: &VaultMeta, name: &str) -> Result<()> {
+    if vault.members(Role::Reader).is_empty() {
+        return Err(Error::usage(format!(
+            "that would leave vault {name:?} without a reader, and nothing could be encrypted to it; grant another reader first, or delete the vault"
+        )));
+    }
+    Ok(())
+}
+
+/// What a rekey of one vault did (or would do).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Rekeyed {
+    /// The vault.
+    pub vault: String,
+    /// Secret files re-encrypted (or, in a dry run, stale).
+    pub rewritten: usize,
+    /// Secret files in the vault.
+    pub total: usize,
+    /// The recipient fingerprint before (of the first stale file), when any was stale.
+    pub from: Option<String>,
+    /// The vault's recipient fingerprint now.
+    pub to: String,
+}
+
+/// One secret file of a vault, with its recorded recipients.
+struct SecretFile {
+    path: String,
+    place: envelope::Place,
+    recorded: Option<String>,
+}
+
+/// Every secret file of `vault` as the transaction sees it: connections' secrets, provider-level
+/// secrets, and the fingerprint key.
+fn secret_files(txn: &Txn<'_>, store_id: &str, name: &str) -> Result<Vec<SecretFile>> {
+    let refs = VaultRef::new(store_id, name);
+    let meta = vault::vault_meta(txn, name)?;
+    let mut files = Vec::new();
+    if txn.read(&layout::fingerprint_key(name))?.is_some() {
+        files.push(SecretFile {
+            path: layout::fingerprint_key(name),
+            place: refs.vault_secret(layout::FINGERPRINT_KEY),
+            recorded: meta.fingerprint_key.map(|i| i.recipients),
+        });
+    }
+    for provider in vault::providers(txn.base(), name)? {
+        let state = vault::provider_state(txn, name, &provider)?;
+        for (field, info) in &state.secrets {
+            files.push(SecretFile {
+                path: layout::provider_secret(name, &provider, field),
+                place: refs.provider_secret(&provider, field),
+                recorded: Some(info.recipients.clone()),
+            });
+        }
+        // A client secret written before provider.yaml recorded its recipients counts as stale.
+        let client = crate::oauth::CLIENT_SECRET;
+        if !state.secrets.contains_key(client)
+            && txn
+                .read(&layout::provider_secret(name, &provider, client))?
+                .is_some()
+        {
+            files.push(SecretFile {
+                path: layout::provider_secret(name, &provider, client),
+                place: refs.provider_secret(&provider, client),
+                recorded: None,
+            });
+        }
+        for conn in vault::connections(txn.base(), name, &provider)? {
+            let Some(record) = vault::record(txn, name, &provider, &conn)? else {
+                continue;
+            };
+            let c = refs.connection(&provider, &conn);
+            for (field, info) in &record.secrets {
+                files.push(SecretFile {
+                    path: c.secret_path(field),
+                    place: c.place(field),
+                    recorded: Some(info.recipients.clone()),
+                });
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Re-encrypts the stale secrets of `vault` (all of them with `force`) to its current readers,
+/// as the transaction leaves them. Values, binding headers and `updated_at` are kept; every other
+/// file keeps its blob. Every stale file is decrypted before anything is staged: if one cannot
+/// be, nothing is, and the error lists them all. With `dry_run`, only counts.
+pub fn rekey(
+    txn: &mut Txn<'_>,
+    store_id: &str,
+    name: &str,
+    identity: &Identity,
+    force: bool,
+    dry_run: bool,
+) -> Result<Rekeyed> {
+    let recipients = vault::load_recipients(txn, name)?;
+    let files = secret_files(txn, store_id, name)?;
+    let total = files.len();
+    let stale: Vec<&SecretFile> = files
+        .iter()
+        .filter(|f| force || f.recorded.as_deref() != Some(recipients.fingerprint.as_str()))
+        .collect();
+    let mut report = Rekeyed {
+        vault: name.to_owned(),
+        rewritten: stale.len(),
+        total,
+        from: stale.iter().find_map(|f| f.recorded.clone()),
+        to: recipients.fingerprint.clone(),
+    };
+    if dry_run || stale.is_empty() {
+        report.rewritten = stale.len();
+        return Ok(report);
+    }
+    let mut opened = Vec::new();
+    let mut unreadable = Vec::new();
+    for f in &stale {
+        let bytes = txn.read(&f.path)?.unwrap_or_default();
+        match envelope::open(&f.place, &f.path, &bytes, identity) {
+            Ok(value) => opened.push((*f, value)),
+            Err(_) => unreadable.push(f.path.clone()),
+        }
+    }
+    if !unreadable.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Crypto,
+            format!(
+                "this identity cannot decrypt {} stale secret{} of vault {name:?} ({}), so nothing was re-encrypted",
+                unreadable.len(),
+                if unreadable.len() == 1 { "" } else { "s" },
+                unreadable.join(", ")
+            ),
+        )
+        .with_hint("run the command as a reader of the vault who can read them"));
+    }
+    let now = Stamp::now();
+    for (f, value) in opened {
+        reseal(txn, name, f, &value, &recipients, now)?;
+    }
+    Ok(report)
+}
+
+/// Writes one re-encrypted file and records its new recipients where its info lives.
+fn reseal(
+    txn: &mut Txn<'_>,
+    name: &str,
+    f: &SecretFile,
+    value: &SecretString,
+    recipients: &Recipients,
+    now: Stamp,
+) -> Result<()> {
+    txn.write(
+        f.path.clone(),
+        envelope::seal(&f.place, value, &recipients.parsed)?,
+    );
+    let renew = |old: Option<&SecretInfo>| SecretInfo {
+        recipients: recipients.fingerprint.clone(),
+        updated_at: old.map_or(now, |i| i.updated_at),
+        rekeyed_at: Some(now),
+    };
+    let field = f.place.field.clone();
+    match (&f.place.connection, f.place.provider.is_empty()) {
+        (Some(conn), _) => {
+            let provider = &f.place.provider;
+            if let Some(mut record) = vault::record(txn, name, provider, conn)? {
+                let info = renew(record.secrets.get(&field));
+                record.secrets.insert(field, info);
+                vault::write_yaml(txn, layout::record(name, provider, conn), &record)?;
+            }
+        }
+        (None, true) => {
+            let mut meta = vault::vault_meta(txn, name)?;
+            meta.fingerprint_key = Some(renew(meta.fingerprint_key.as_ref()));
+            vault::write_yaml(txn, layout::vault_meta(name), &meta)?;
+        }
+        (None, false) => {
+            let provider = &f.place.provider;
+            let mut state: ProviderState = vault::provider_state(txn, name, provider)?;
+            let info = renew(state.secrets.get(&field));
+            state.secrets.insert(field, info);
+            vault::write_provider_state(txn, name, provider, &state)?;
+        }
+    }
+    Ok(())
+}
+
+/// Marks every connection of `vault` and every provider-level secret for rotation, because
+/// someone who could read them lost access. Returns how many connections were marked.
+pub fn mark_for_rotation(txn: &mut Txn<'_>, name: &str, reason: &str) -> Result<usize> {
+    let mark = Rotation {
+        needed: true,
+        reason: reason.to_owned(),
+        since: Stamp::now(),
+    };
+    let mut marked = 0;
+    for provider in vault::providers(txn.base(), name)? {
+        let mut state = vault::provider_state(txn, name, &provider)?;
+        if txn
+            .read(&layout::provider_secret(
+                name,
+                &provider,
+                crate::oauth::CLIENT_SECRET,
+            ))?
+            .is_some()
+            && state.rotation.is_none()
+        {
+            state.rotation = Some(mark.clone());
+            vault::write_provider_state(txn, name, &provider, &state)?;
+        }
+        for conn in vault::connections(txn.base(), name, &provider)? {
+            let Some(mut record) = vault::record(txn, name, &provider, &conn)? else {
+                continue;
+            };
+            if record.secrets.is_empty() {
+                continue;
+            }
+            if record.rotation.is_none() {
+                record.rotation = Some(mark.clone());
+                vault::write_yaml(txn, layout::record(name, &provider, &conn), &record)?;
+            }
+            marked += 1;
+        }
+    }
+    Ok(marked)
+}

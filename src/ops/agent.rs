@@ -1,0 +1,101 @@
+//! `agent create`: a principal of kind agent with a fresh X25519 identity, reader of one vault
+//! only, in one commit `agent create NAME (vault V, reader[, expires T])`. The identity is handed
+//! out once and never stored in the repository: other vaults have no stanza for it, so it cannot
+//! decrypt them, with authsome or with stock `age`.
+
+use age::secrecy::SecretString;
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::error::{Error, ErrorKind, Result};
+use crate::layout;
+use crate::model::names::{self, VaultName};
+use crate::model::state::{Added, Principal, PrincipalKind, Role};
+use crate::model::time::Stamp;
+use crate::store::Edit;
+use crate::vault;
+
+use super::access::{self, Rekeyed};
+
+/// What `agent create` did. The identity itself is not part of the report.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// Always `created`.
+    pub status: &'static str,
+    /// The agent's principal.
+    pub principal: String,
+    /// The vault it reads.
+    pub vault: VaultName,
+    /// Its recipient.
+    pub recipient: String,
+    /// When it expires.
+    pub expires: Option<Stamp>,
+    /// The vault's rekey.
+    pub rekeyed: Rekeyed,
+    /// The commit made.
+    pub commit: Option<String>,
+    /// The new identity (`AGE-SECRET-KEY-1...`), for the caller to hand out once.
+    #[serde(skip)]
+    pub identity: SecretString,
+}
+
+/// Creates an agent that reads `vault` only. Only the vault's admins and the store's owners can.
+pub fn create(
+    cx: &Context,
+    name: &str,
+    vault_name: &VaultName,
+    expires: Option<Stamp>,
+) -> Result<Report> {
+    names::validate("principal", name)?;
+    let store = cx.store()?;
+    let snap = store.snapshot()?;
+    let identity = cx.identity()?;
+    let me = access::acting_principal(&snap, &identity)?;
+    let key = age::x25519::Identity::generate();
+    let recipient = key.to_public().to_string();
+    let secret = key.to_string();
+    let outcome = store.transact(|txn| {
+        let meta = txn.base().meta()?;
+        let mut vm = vault::vault_meta(txn, vault_name)?;
+        access::require_admin(&meta, &vm, vault_name, &me)?;
+        if txn.read(&layout::principal(name))?.is_some() {
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!("a principal named {name:?} already exists; pick another name"),
+            ));
+        }
+        let principal = Principal {
+            kind: PrincipalKind::Agent,
+            recipients: vec![recipient.clone()],
+            signers: Vec::new(),
+            expires,
+            added: Some(Added {
+                by: me.clone(),
+                at: Stamp::now(),
+            }),
+        };
+        vault::write_yaml(txn, layout::principal(name), &principal)?;
+        vm.members_mut(Role::Reader).push(name.to_owned());
+        vm.members_mut(Role::Reader).sort();
+        vault::write_yaml(txn, layout::vault_meta(vault_name), &vm)?;
+        let r = access::rekey(txn, &meta.id, vault_name, &identity, false, false)?;
+        let until = expires
+            .map(|e| format!(", expires {e}"))
+            .unwrap_or_default();
+        Ok(Edit::new(
+            format!("agent create {name} (vault {vault_name}, reader{until})"),
+            r,
+        ))
+    })?;
+    let commit = outcome.commit().map(|c| c.to_string());
+    Ok(Report {
+        status: "created",
+        principal: name.to_owned(),
+        vault: vault_name.clone(),
+        recipient,
+        expires,
+        rekeyed: outcome.into_value(),
+        commit,
+        identity: secret,
+    })
+}

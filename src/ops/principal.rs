@@ -1,0 +1,236 @@
+//! `principal add` and `principal remove`: who may be given access, each change one commit that
+//! names the principal and its keys.
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::crypto::recipients;
+use crate::error::{Error, ErrorKind, Result};
+use crate::layout;
+use crate::model::names;
+use crate::model::state::{Added, Principal, PrincipalKind, Role};
+use crate::model::time::Stamp;
+use crate::store::{Edit, Txn};
+use crate::vault;
+
+use super::access::{self, Rekeyed};
+
+/// What `principal add` is given.
+#[derive(Debug, Clone)]
+pub struct AddRequest {
+    /// The new principal's name.
+    pub name: String,
+    /// Its age or SSH recipients.
+    pub recipients: Vec<String>,
+    /// Its SSH signing keys.
+    pub signers: Vec<String>,
+    /// Person, agent or CI.
+    pub kind: PrincipalKind,
+    /// When it stops being valid.
+    pub expires: Option<Stamp>,
+}
+
+/// What `principal add` did.
+#[derive(Debug, Serialize)]
+pub struct AddReport {
+    /// Always `added`.
+    pub status: &'static str,
+    /// The principal.
+    pub principal: String,
+    /// Its kind.
+    pub kind: PrincipalKind,
+    /// The fingerprints to compare out of band: short recipients, SHA256 of SSH keys.
+    pub fingerprints: Vec<String>,
+    /// The commit made.
+    pub commit: Option<String>,
+}
+
+/// A key as a person compares it: `age1qx…7z`, or `ssh SHA256:…` for an SSH key.
+pub fn fingerprint(key: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let key = key.trim();
+    if key.starts_with("ssh-")
+        && let Some(blob) = key.split_whitespace().nth(1)
+        && let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(blob)
+    {
+        let digest = sha2::Sha256::digest(&bytes);
+        return format!(
+            "ssh SHA256:{}",
+            base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest)
+        );
+    }
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() > 12 {
+        let head: String = chars[..8].iter().collect();
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("{head}…{tail}")
+    } else {
+        key.to_owned()
+    }
+}
+
+/// Checks the keys a principal is given: each parses, and none belongs to another principal.
+fn check_keys(txn: &Txn<'_>, name: &str, req: &AddRequest) -> Result<()> {
+    if req.recipients.is_empty() {
+        return Err(Error::usage(format!(
+            "principal {name:?} needs at least one recipient; pass --recipient age1... (or an ssh-ed25519 key)"
+        )));
+    }
+    for r in &req.recipients {
+        recipients::parse(r, "--recipient").map_err(|e| Error::usage(e.message()))?;
+    }
+    for k in &req.signers {
+        if !k.trim().starts_with("ssh-ed25519 ") {
+            return Err(Error::usage(format!(
+                "--signer takes an ssh-ed25519 public key (`ssh-ed25519 AAAA...`), not {:?}",
+                k.chars().take(20).collect::<String>()
+            )));
+        }
+        recipients::parse(k, "--signer").map_err(|e| Error::usage(e.message()))?;
+    }
+    for other in vault::principals(txn.base())? {
+        let p = vault::principal(txn, &other)?;
+        if let Some(r) = req.recipients.iter().find(|r| p.recipients.contains(r)) {
+            return Err(Error::usage(format!(
+                "the recipient {} already belongs to principal {other:?}; one key, one principal",
+                fingerprint(r)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Adds a principal. Only owners can.
+pub fn add(cx: &Context, req: &AddRequest) -> Result<AddReport> {
+    names::validate("principal", &req.name)?;
+    let store = cx.store()?;
+    let snap = store.snapshot()?;
+    let identity = cx.identity()?;
+    let me = access::acting_principal(&snap, &identity)?;
+    let name = req.name.clone();
+    let fingerprints: Vec<String> = req
+        .recipients
+        .iter()
+        .chain(&req.signers)
+        .map(|k| fingerprint(k))
+        .collect();
+    let outcome = store.transact(|txn| {
+        access::require_owner(&txn.base().meta()?, &me, "add principals")?;
+        if txn.read(&layout::principal(&name))?.is_some() {
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!("a principal named {name:?} already exists; pick another name, or `authsome principal rotate-key {name}`"),
+            ));
+        }
+        check_keys(txn, &name, req)?;
+        let principal = Principal {
+            kind: req.kind,
+            recipients: req.recipients.clone(),
+            signers: req.signers.clone(),
+            expires: req.expires,
+            added: Some(Added {
+                by: me.clone(),
+                at: Stamp::now(),
+            }),
+        };
+        vault::write_yaml(txn, layout::principal(&name), &principal)?;
+        Ok(Edit::new(
+            format!("principal add {name} ({})", fingerprints.join(", ")),
+            (),
+        ))
+    })?;
+    Ok(AddReport {
+        status: "added",
+        principal: name,
+        kind: req.kind,
+        fingerprints,
+        commit: outcome.commit().map(|c| c.to_string()),
+    })
+}
+
+/// What `principal remove` did.
+#[derive(Debug, Serialize)]
+pub struct RemoveReport {
+    /// Always `removed`.
+    pub status: &'static str,
+    /// The principal.
+    pub principal: String,
+    /// The vaults it had a role in.
+    pub vaults: Vec<String>,
+    /// The rekey of each vault it could read.
+    pub rekeyed: Vec<Rekeyed>,
+    /// Connections marked for rotation.
+    pub rotation_needed: usize,
+    /// The commit made.
+    pub commit: Option<String>,
+}
+
+/// Offboards a principal: out of every vault and role, its file deleted, the vaults it could
+/// read rekeyed and their credentials marked for rotation. Only owners can.
+pub fn remove(cx: &Context, name: &str) -> Result<RemoveReport> {
+    let store = cx.store()?;
+    let snap = store.snapshot()?;
+    let identity = cx.identity()?;
+    let me = access::acting_principal(&snap, &identity)?;
+    let outcome = store.transact(|txn| {
+        let mut meta = txn.base().meta()?;
+        access::require_owner(&meta, &me, "remove principals")?;
+        vault::principal(txn, name)?;
+        if meta.owners.iter().any(|o| o == name) {
+            if meta.owners.len() == 1 {
+                return Err(Error::usage(format!(
+                    "{name} is the store's last owner; make another principal an owner first"
+                )));
+            }
+            meta.owners.retain(|o| o != name);
+            vault::write_yaml(txn, layout::STORE_FILE.to_owned(), &meta)?;
+        }
+        let store_id = meta.id.clone();
+        let mut vaults = Vec::new();
+        let mut read = Vec::new();
+        for v in vault::vaults(txn.base())? {
+            let mut vm = vault::vault_meta(txn, &v)?;
+            let roles = vm.roles_of(name);
+            if roles.is_empty() {
+                continue;
+            }
+            for role in &roles {
+                vm.members_mut(*role).retain(|m| m != name);
+            }
+            access::keep_a_reader(&vm, &v)?;
+            vault::write_yaml(txn, layout::vault_meta(&v), &vm)?;
+            if roles.contains(&Role::Reader) {
+                read.push(v.clone());
+            }
+            vaults.push(v);
+        }
+        txn.delete(layout::principal(name));
+        let mut rekeyed = Vec::new();
+        let mut marked = 0;
+        for v in &read {
+            rekeyed.push(access::rekey(txn, &store_id, v, &identity, false, false)?);
+            marked += access::mark_for_rotation(txn, v, &format!("{name} was removed"))?;
+        }
+        let secrets: usize = rekeyed.iter().map(|r| r.rewritten).sum();
+        let message = if vaults.is_empty() {
+            format!("principal remove {name}")
+        } else {
+            format!(
+                "principal remove {name}: {}; {secrets} secrets re-encrypted; {marked} connections need rotation",
+                vaults.join(", ")
+            )
+        };
+        Ok(Edit::new(message, (vaults, rekeyed, marked)))
+    })?;
+    let commit = outcome.commit().map(|c| c.to_string());
+    let (vaults, rekeyed, rotation_needed) = outcome.into_value();
+    Ok(RemoveReport {
+        status: "removed",
+        principal: name.to_owned(),
+        vaults,
+        rekeyed,
+        rotation_needed,
+        commit,
+    })
+}

@@ -1,0 +1,152 @@
+//! `vault create` and `vault delete`: the store's vaults, each change one commit. Only owners
+//! can.
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::error::{Error, ErrorKind, Result};
+use crate::layout;
+use crate::model::names::VaultName;
+use crate::model::state::VaultMeta;
+use crate::store::Edit;
+use crate::vault;
+
+use super::access;
+
+/// Names no vault, provider or connection may take: the trust issue keeps files by them.
+pub const RESERVED: [&str; 2] = ["seal", "policy"];
+
+/// Refuses a reserved name.
+pub fn refuse_reserved(what: &str, name: &str) -> Result<()> {
+    if RESERVED.contains(&name) {
+        return Err(Error::usage(format!(
+            "{name:?} is reserved for authsome's own files; choose another {what} name"
+        )));
+    }
+    Ok(())
+}
+
+/// Who a new vault's members are.
+#[derive(Debug, Clone, Default)]
+pub struct Members {
+    /// Admins.
+    pub admins: Vec<String>,
+    /// Writers.
+    pub writers: Vec<String>,
+    /// Readers.
+    pub readers: Vec<String>,
+}
+
+/// What `vault create` did.
+#[derive(Debug, Serialize)]
+pub struct CreateReport {
+    /// Always `created`.
+    pub status: &'static str,
+    /// The vault.
+    pub vault: VaultName,
+    /// Its readers.
+    pub readers: Vec<String>,
+    /// Its writers.
+    pub writers: Vec<String>,
+    /// Its admins.
+    pub admins: Vec<String>,
+    /// The commit made.
+    pub commit: Option<String>,
+}
+
+/// Creates a vault. Without members named, the principal running it is its admin, writer and
+/// reader; without readers named, its admins and writers read it.
+pub fn create(cx: &Context, name: &VaultName, members: Members) -> Result<CreateReport> {
+    refuse_reserved("vault", name)?;
+    let store = cx.store()?;
+    let snap = store.snapshot()?;
+    let identity = cx.identity()?;
+    let me = access::acting_principal(&snap, &identity)?;
+    let Members {
+        mut admins,
+        mut writers,
+        mut readers,
+    } = members;
+    if admins.is_empty() && writers.is_empty() && readers.is_empty() {
+        admins.push(me.clone());
+        writers.push(me.clone());
+    }
+    if readers.is_empty() {
+        readers = admins.iter().chain(&writers).cloned().collect();
+    }
+    for list in [&mut admins, &mut writers, &mut readers] {
+        list.sort();
+        list.dedup();
+    }
+    let outcome = store.transact(|txn| {
+        let meta = txn.base().meta()?;
+        access::require_owner(&meta, &me, "create vaults")?;
+        if txn.read(&layout::vault_meta(name))?.is_some() {
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!("a vault named {name:?} already exists; see `authsome vault list`"),
+            ));
+        }
+        for p in admins.iter().chain(&writers).chain(&readers) {
+            vault::principal(txn, p)?;
+        }
+        let vm = VaultMeta {
+            readers: readers.clone(),
+            writers: writers.clone(),
+            admins: admins.clone(),
+            fingerprint_key: None,
+        };
+        vault::write_yaml(txn, layout::vault_meta(name), &vm)?;
+        crate::review::stage_setup(txn, &meta.id, name)?;
+        Ok(Edit::new(
+            format!("vault create {name} (admins: {})", admins.join(", ")),
+            (),
+        ))
+    })?;
+    Ok(CreateReport {
+        status: "created",
+        vault: name.clone(),
+        readers,
+        writers,
+        admins,
+        commit: outcome.commit().map(|c| c.to_string()),
+    })
+}
+
+/// What `vault delete` did.
+#[derive(Debug, Serialize)]
+pub struct DeleteReport {
+    /// Always `deleted`.
+    pub status: &'static str,
+    /// The vault.
+    pub vault: VaultName,
+    /// How many connections went with it.
+    pub connections: usize,
+    /// The commit made.
+    pub commit: Option<String>,
+}
+
+/// Deletes a vault and everything in it (history keeps it).
+pub fn delete(cx: &Context, name: &VaultName) -> Result<DeleteReport> {
+    let store = cx.store()?;
+    let snap = store.snapshot()?;
+    let identity = cx.identity()?;
+    let me = access::acting_principal(&snap, &identity)?;
+    let outcome = store.transact(|txn| {
+        access::require_owner(&txn.base().meta()?, &me, "delete vaults")?;
+        vault::vault_meta(txn, name)?;
+        let mut connections = 0;
+        for p in vault::providers(txn.base(), name)? {
+            connections += vault::connections(txn.base(), name, &p)?.len();
+        }
+        txn.delete_dir(&layout::vault(name))?;
+        Ok(Edit::new(format!("vault delete {name}"), connections))
+    })?;
+    let commit = outcome.commit().map(|c| c.to_string());
+    Ok(DeleteReport {
+        status: "deleted",
+        vault: name.clone(),
+        connections: outcome.into_value(),
+        commit,
+    })
+}

@@ -193,7 +193,7 @@ fn status_notices_a_store_rolled_back_since_it_last_looked() {
 }
 
 /// Gives `a`'s store a bare remote, syncs to it, and clones it as a second machine's store.
-fn second_machine(a: &User) -> std::path::PathBuf {
+pub(crate) fn second_machine(a: &User) -> std::path::PathBuf {
     let remote = a.home().join("remote.git");
     let bare = [
         "init",

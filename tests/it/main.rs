@@ -15,4 +15,5 @@ mod project;
 mod proxy;
 mod review;
 mod schema;
+mod teams;
 mod walkthrough;

@@ -1,0 +1,414 @@
+//! Teams: principals, vaults with roles, grant and revoke-access with selective rekey, rotation
+//! marks, agents that read one vault only, and the format upgrade. Three principals with keys of
+//! their own (made by the real `age-keygen`), checked with the real `age` and `git`.
+
+use std::path::{Path, PathBuf};
+
+use authsome::error::ErrorKind;
+
+use crate::common::{User, tool};
+
+/// A teammate's age identity file and recipient, made by `age-keygen`.
+struct Key {
+    file: PathBuf,
+    recipient: String,
+}
+
+fn keygen(u: &User, name: &str) -> Key {
+    let file = u.home().join(format!("{name}.key"));
+    tool("age-keygen", &["-o", file.to_str().unwrap()], None);
+    let recipient = String::from_utf8(tool("age-keygen", &["-y", file.to_str().unwrap()], None))
+        .unwrap()
+        .trim()
+        .to_owned();
+    Key { file, recipient }
+}
+
+/// Decrypts a secret file with stock `age`; the value is the envelope's last line.
+fn age_decrypt(key: &Path, file: &[u8]) -> Result<String, String> {
+    let mut c = std::process::Command::new("age");
+    c.args(["-d", "-i", key.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().expect("age is installed (scripts/test)");
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(file).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    if out.status.success() {
+        let text = String::from_utf8(out.stdout).unwrap();
+        Ok(text.lines().last().unwrap_or_default().to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// Every secret file under `dir` of the store, as committed at HEAD.
+fn secrets_under(u: &User, dir: &str) -> Vec<String> {
+    u.git(&["ls-files", dir])
+        .lines()
+        .filter(|p| p.ends_with(".age") && !p.ends_with("fingerprint_key.age"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// alice's store with carol and bob as principals, vaults `prod` and `dev`, a connection in each.
+fn team() -> (User, Key, Key) {
+    let u = User::initialized();
+    let carol = keygen(&u, "carol");
+    let bob = keygen(&u, "bob");
+    u.run(&["principal", "add", "carol", "--recipient", &carol.recipient])
+        .ok();
+    u.run(&["principal", "add", "bob", "--recipient", &bob.recipient])
+        .ok();
+    for v in ["prod", "dev"] {
+        u.run(&["vault", "create", v]).ok();
+        u.run_with(
+            &["--vault", v, "login", "openai", "--stdin"],
+            Some(&format!("sk-{v}-1")),
+        )
+        .ok();
+        u.run_with(
+            &["--vault", v, "login", "anthropic", "--stdin"],
+            Some(&format!("sk-ant-{v}-1")),
+        )
+        .ok();
+    }
+    (u, carol, bob)
+}
+
+#[test]
+fn grant_rekeys_only_the_vault_granted() {
+    let (u, carol, _) = team();
+    let prod_before = u.git(&["ls-tree", "-r", "HEAD", "vaults/prod"]);
+    u.run(&["grant", "carol", "dev"]).ok();
+    assert_eq!(
+        u.log()[0],
+        "grant carol dev (reader): 3 secrets re-encrypted",
+        "two connections and the fingerprint key"
+    );
+    assert_eq!(
+        u.git(&["ls-tree", "-r", "HEAD", "vaults/prod"]),
+        prod_before,
+        "no blob of prod changed"
+    );
+    let changed = u.git(&["diff", "--name-only", "HEAD~1", "HEAD"]);
+    assert!(
+        changed.lines().all(|p| p.starts_with("vaults/dev/")),
+        "{changed}"
+    );
+    for f in secrets_under(&u, "vaults/dev") {
+        let bytes = std::fs::read(u.store().join(&f)).unwrap();
+        let value = age_decrypt(&carol.file, &bytes).expect("carol reads dev");
+        assert!(value.ends_with("-dev-1"), "{f}: {value}");
+    }
+    for f in secrets_under(&u, "vaults/prod") {
+        let bytes = std::fs::read(u.store().join(&f)).unwrap();
+        assert!(age_decrypt(&carol.file, &bytes).is_err(), "carol reads {f}");
+    }
+    let dry = u.run(&["--json", "rekey", "--dry-run"]).ok();
+    let dry: serde_json::Value = serde_json::from_str(&dry.stdout).unwrap();
+    let stale: u64 = dry["vaults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["rewritten"].as_u64().unwrap())
+        .sum();
+    assert_eq!(stale, 0, "{dry}");
+    // Granting again changes nothing.
+    let head = u.git(&["rev-parse", "HEAD"]);
+    u.run(&["grant", "carol", "dev"]).ok();
+    assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
+    u.assert_git_clean();
+}
+
+#[test]
+fn revoke_access_rekeys_and_marks_credentials_for_rotation() {
+    let (u, _, bob) = team();
+    u.run(&["grant", "bob", "prod"]).ok();
+    let file = "vaults/prod/openai/default/api_key.age";
+    let before = std::fs::read(u.store().join(file)).unwrap();
+    assert_eq!(age_decrypt(&bob.file, &before).unwrap(), "sk-prod-1");
+
+    u.run(&["revoke-access", "bob", "prod"]).ok();
+    assert_eq!(
+        u.log()[0],
+        "revoke-access bob prod: 3 secrets re-encrypted, 2 connections need rotation"
+    );
+    for f in secrets_under(&u, "vaults/prod") {
+        let bytes = std::fs::read(u.store().join(&f)).unwrap();
+        assert!(
+            age_decrypt(&bob.file, &bytes).is_err(),
+            "bob still reads {f}"
+        );
+    }
+    // What bob could read stays readable in history: rotation is the cure.
+    let old = tool(
+        "git",
+        &[
+            "-C",
+            u.store().to_str().unwrap(),
+            "show",
+            &format!("HEAD~1:{file}"),
+        ],
+        None,
+    );
+    assert_eq!(age_decrypt(&bob.file, &old).unwrap(), "sk-prod-1");
+
+    let status = u.run(&["--vault", "prod", "--json", "status"]).ok();
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let rotation: Vec<&str> = status["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "rotation")
+        .map(|f| f["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(rotation, ["anthropic/default", "openai/default"]);
+    let warned = u.run(&["--vault", "prod", "get", "openai"]).ok();
+    assert!(
+        warned
+            .stderr
+            .contains("should be rotated (bob lost access to prod)"),
+        "{}",
+        warned.stderr
+    );
+
+    // A new key clears the mark; `rotation done` clears another.
+    u.run_with(
+        &["--vault", "prod", "login", "openai", "--force", "--stdin"],
+        Some("sk-prod-2"),
+    )
+    .ok();
+    u.run(&[
+        "--vault",
+        "prod",
+        "rotation",
+        "done",
+        "anthropic/default",
+        "--note",
+        "rotated in dashboard",
+    ])
+    .ok();
+    assert_eq!(
+        u.log()[0],
+        "rotation done anthropic/default (\"rotated in dashboard\")"
+    );
+    let list = u.run(&["rotation", "list"]).ok();
+    assert!(list.stdout.contains("Nothing to rotate"), "{}", list.stdout);
+    u.assert_git_clean();
+}
+
+#[test]
+fn a_rekey_that_cannot_decrypt_every_stale_file_writes_nothing() {
+    let (u, carol, _) = team();
+    // alice leaves vault `dev` to carol; then a teammate's commit adds bob as a reader.
+    u.run(&["grant", "carol", "dev"]).ok();
+    u.run(&["revoke-access", "tester", "dev"]).ok();
+    let secret = std::fs::read(u.store().join("vaults/dev/openai/default/api_key.age")).unwrap();
+    assert!(age_decrypt(&carol.file, &secret).is_ok());
+    let meta = u.store().join("vaults/dev/vault.yaml");
+    let text = std::fs::read_to_string(&meta).unwrap();
+    std::fs::write(&meta, text.replace("- carol", "- bob\n- carol")).unwrap();
+    u.git(&["commit", "-qam", "add bob to dev by hand"]);
+    let head = u.git(&["rev-parse", "HEAD"]);
+    let r = u.run(&["rekey", "dev"]).fails(
+        ErrorKind::Crypto,
+        "cannot decrypt 3 stale secrets of vault \"dev\"",
+    );
+    assert!(
+        r.stderr.contains("vaults/dev/openai/default/api_key.age"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
+    u.assert_git_clean();
+    // Writing into a vault this identity cannot read is refused, naming the fix.
+    u.run_with(
+        &["--vault", "dev", "login", "groq", "--stdin"],
+        Some("gsk_x"),
+    )
+    .fails(ErrorKind::Crypto, "authsome grant tester dev");
+    assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
+}
+
+#[test]
+fn an_agent_reads_its_one_vault_and_nothing_else() {
+    let (u, _, _) = team();
+    let key = u.home().join("bot.key");
+    u.run(&[
+        "agent",
+        "create",
+        "deploy-bot",
+        "--vault",
+        "dev",
+        "--expires",
+        "30d",
+        "--out",
+        key.to_str().unwrap(),
+    ])
+    .ok();
+    assert!(
+        u.log()[0].starts_with("agent create deploy-bot (vault dev, reader, expires "),
+        "{}",
+        u.log()[0]
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let as_agent = |args: &[&str]| {
+        let mut c = u.command();
+        c.env("AUTHSOME_IDENTITY", &key).args(args);
+        crate::common::finish(c, None)
+    };
+    let got = as_agent(&[
+        "--vault",
+        "dev",
+        "get",
+        "openai",
+        "--field",
+        "api_key",
+        "--show-secret",
+    ])
+    .ok();
+    assert_eq!(got.stdout.trim(), "sk-dev-1");
+    as_agent(&[
+        "--vault",
+        "prod",
+        "get",
+        "openai",
+        "--field",
+        "api_key",
+        "--show-secret",
+    ])
+    .fails(ErrorKind::Crypto, "not a recipient");
+    as_agent(&["--vault", "prod", "export", "openai"]).fails(ErrorKind::Crypto, "not a recipient");
+    for f in secrets_under(&u, "vaults/prod") {
+        let bytes = std::fs::read(u.store().join(&f)).unwrap();
+        assert!(age_decrypt(&key, &bytes).is_err(), "the agent reads {f}");
+    }
+    // An agent is no admin: it cannot widen its own access.
+    as_agent(&["grant", "deploy-bot", "prod"])
+        .fails(ErrorKind::Crypto, "not an admin of vault \"prod\"");
+}
+
+#[test]
+fn principal_remove_takes_every_role_in_one_commit() {
+    let (u, carol, bob) = team();
+    u.run(&["grant", "bob", "prod"]).ok();
+    u.run(&["grant", "bob", "dev", "--role", "writer"]).ok();
+    u.run(&["grant", "carol", "dev"]).ok();
+    let commits = u.log().len();
+    u.run(&["principal", "remove", "bob"]).ok();
+    assert_eq!(u.log().len(), commits + 1, "one commit");
+    assert_eq!(
+        u.log()[0],
+        "principal remove bob: dev, prod; 3 secrets re-encrypted; 2 connections need rotation"
+    );
+    assert!(!u.store().join("principals/bob.yaml").exists());
+    for v in ["prod", "dev"] {
+        let meta =
+            std::fs::read_to_string(u.store().join(format!("vaults/{v}/vault.yaml"))).unwrap();
+        assert!(!meta.contains("bob"), "{v}: {meta}");
+    }
+    for f in secrets_under(&u, "vaults/prod") {
+        let bytes = std::fs::read(u.store().join(&f)).unwrap();
+        assert!(age_decrypt(&bob.file, &bytes).is_err());
+    }
+    // Only prod, which bob read, was rekeyed and marked: dev kept carol's access and its blobs.
+    let dev = secrets_under(&u, "vaults/dev");
+    let bytes = std::fs::read(u.store().join(&dev[0])).unwrap();
+    assert!(age_decrypt(&carol.file, &bytes).is_ok());
+    u.assert_git_clean();
+}
+
+#[test]
+fn bad_membership_input_changes_nothing() {
+    let (u, _, _) = team();
+    let head = u.git(&["rev-parse", "HEAD"]);
+    u.run(&["grant", "nobody", "dev"])
+        .fails(ErrorKind::Usage, "no principal named \"nobody\"");
+    u.run(&["grant", "carol", "nope"])
+        .fails(ErrorKind::Store, "no vault named \"nope\"");
+    u.run(&["principal", "add", "carol", "--recipient", "age1x"])
+        .fails(ErrorKind::AlreadyExists, "already exists");
+    u.run(&["principal", "add", "dave"])
+        .fails(ErrorKind::Usage, "at least one recipient");
+    u.run(&["principal", "add", "dave", "--recipient", "age1notakey"])
+        .fails(ErrorKind::Usage, "invalid age recipient");
+    u.run(&["vault", "create", "seal"])
+        .fails(ErrorKind::Usage, "reserved");
+    u.run(&["vault", "create", "dev"])
+        .fails(ErrorKind::AlreadyExists, "already exists");
+    u.run(&["revoke-access", "tester", "default"])
+        .fails(ErrorKind::Usage, "without a reader");
+    u.run(&["principal", "remove", "tester"])
+        .fails(ErrorKind::Usage, "last owner");
+    u.run(&["revoke-access", "bob", "dev"])
+        .fails(ErrorKind::Usage, "bob has no role");
+    assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
+    u.assert_git_clean();
+}
+
+#[test]
+fn a_format_1_store_is_upgraded_in_one_commit_before_any_write() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    // Write the store back as format 1 had it.
+    let store_file = u.store().join("store.yaml");
+    let id = u.store_id();
+    std::fs::write(&store_file, format!("format: 1\nid: {id}\n")).unwrap();
+    std::fs::write(
+        u.store().join("vaults/default/vault.yaml"),
+        "principals:\n- tester\n",
+    )
+    .unwrap();
+    u.git(&["commit", "-qam", "as format 1 wrote it"]);
+    let head = u.git(&["rev-parse", "HEAD"]);
+    // Reads work; writes say what to do.
+    u.run(&["get", "openai"]).ok();
+    let r = u.run_with(&["login", "openai", "-c", "work", "--stdin"], Some("sk-2"));
+    r.fails(ErrorKind::Store, "run `authsome upgrade`");
+    assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
+
+    u.run(&["upgrade"]).ok();
+    assert_eq!(u.log()[0], "upgrade: format 2; owners tester");
+    let meta = std::fs::read_to_string(u.store().join("vaults/default/vault.yaml")).unwrap();
+    assert!(
+        meta.contains("readers:") && meta.contains("admins:"),
+        "{meta}"
+    );
+    assert!(!meta.contains("principals:"), "{meta}");
+    u.login("openai", "work", "sk-2").ok();
+    u.run(&["upgrade"]).ok();
+    assert_eq!(
+        u.log()[0],
+        "login openai/work",
+        "a second upgrade changes nothing"
+    );
+    u.assert_git_clean();
+}
+
+#[test]
+fn a_grant_synced_to_a_second_clone_is_read_with_the_new_members_identity() {
+    let (u, carol, _) = team();
+    let clone = crate::history::second_machine(&u);
+    u.run(&["grant", "carol", "dev"]).ok();
+    u.run(&["sync"]).ok();
+    tool(
+        "git",
+        &["-C", clone.to_str().unwrap(), "pull", "-q", "--rebase"],
+        None,
+    );
+    let mut c = u.command();
+    c.env("AUTHSOME_IDENTITY", &carol.file)
+        .env("AUTHSOME_STORE", &clone)
+        .args(["--vault", "dev", "export", "openai"]);
+    let r = crate::common::finish(c, None).ok();
+    assert_eq!(r.stdout.trim(), "OPENAI_API_KEY=sk-dev-1");
+}

@@ -127,6 +127,8 @@ pub enum Command {
     /// Create an identity for an AI agent or CI job that reads one vault only.
     #[command(subcommand)]
     Agent(commands::agent::Command),
+    /// Print a signed request to join this store, for an owner to add you.
+    JoinRequest(commands::join_request::Args),
     /// Migrate the store to the current format (1 -> 2: vaults with roles), in one commit.
     Upgrade,
 }
@@ -171,6 +173,7 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Rotation(c) => rotation::exec(&ctx, out, c),
         Command::Agent(c) => agent::exec(&ctx, out, c),
         Command::Upgrade => upgrade::exec(&ctx, out),
+        Command::JoinRequest(a) => join_request::exec(&ctx, out, a),
     }
 }
 

@@ -3,6 +3,8 @@
 pub mod envelope;
 mod error;
 pub mod identity;
+pub mod join;
 pub mod recipients;
+pub mod signing;
 
 pub use error::Error;

@@ -37,6 +37,11 @@ pub struct Report {
     /// The new identity (`AGE-SECRET-KEY-1...`), for the caller to hand out once.
     #[serde(skip)]
     pub identity: SecretString,
+    /// With `writer`: the new signing key (OpenSSH private key text), to hand out once.
+    #[serde(skip)]
+    pub signing_key: Option<zeroize::Zeroizing<String>>,
+    /// With `writer`: its public key.
+    pub signer: Option<String>,
 }
 
 /// Creates an agent that reads `vault` only. Only the vault's admins and the store's owners can.
@@ -44,6 +49,7 @@ pub fn create(
     cx: &Context,
     name: &str,
     vault_name: &VaultName,
+    writer: bool,
     expires: Option<Stamp>,
 ) -> Result<Report> {
     names::validate("principal", name)?;
@@ -54,6 +60,12 @@ pub fn create(
     let key = age::x25519::Identity::generate();
     let recipient = key.to_public().to_string();
     let secret = key.to_string();
+    let signing = if writer {
+        Some(crate::crypto::signing::generate_text()?)
+    } else {
+        None
+    };
+    let signer = signing.as_ref().map(|(_, public)| public.clone());
     let outcome = store.transact(|txn| {
         let meta = txn.base().meta()?;
         let mut vm = vault::vault_meta(txn, vault_name)?;
@@ -67,7 +79,7 @@ pub fn create(
         let principal = Principal {
             kind: PrincipalKind::Agent,
             recipients: vec![recipient.clone()],
-            signers: Vec::new(),
+            signers: signer.iter().cloned().collect(),
             expires,
             added: Some(Added {
                 by: me.clone(),
@@ -75,15 +87,25 @@ pub fn create(
             }),
         };
         vault::write_yaml(txn, layout::principal(name), &principal)?;
-        vm.members_mut(Role::Reader).push(name.to_owned());
-        vm.members_mut(Role::Reader).sort();
+        let roles: &[Role] = if writer {
+            &[Role::Reader, Role::Writer]
+        } else {
+            &[Role::Reader]
+        };
+        for role in roles {
+            vm.members_mut(*role).push(name.to_owned());
+            vm.members_mut(*role).sort();
+        }
         vault::write_yaml(txn, layout::vault_meta(vault_name), &vm)?;
         let r = access::rekey(txn, &meta.id, vault_name, &identity, false, false)?;
         let until = expires
             .map(|e| format!(", expires {e}"))
             .unwrap_or_default();
         Ok(Edit::new(
-            format!("agent create {name} (vault {vault_name}, reader{until})"),
+            format!(
+                "agent create {name} (vault {vault_name}, {}{until})",
+                if writer { "reader, writer" } else { "reader" }
+            ),
             r,
         ))
     })?;
@@ -97,5 +119,7 @@ pub fn create(
         rekeyed: outcome.into_value(),
         commit,
         identity: secret,
+        signing_key: signing.map(|(text, _)| text),
+        signer,
     })
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::crypto::identity::Identity;
+use crate::crypto::signing::SigningKey;
 use crate::error::{Error, Result};
 use crate::layout;
 use crate::layout::{GITATTRIBUTES, STORE_FILE};
@@ -49,6 +50,15 @@ pub fn init(ctx: &Context, project: bool) -> Result<Report> {
         let id = Identity::generate(&ctx.identity_path)?;
         created.push(format!("identity {}", ctx.identity_path.display()));
         id
+    };
+    // The key that signs for this principal (age keys cannot sign).
+    let signing_path = crate::crypto::signing::path()?;
+    let signer = if signing_path.exists() {
+        SigningKey::load(&signing_path)?.public()
+    } else {
+        let key = SigningKey::generate(&signing_path)?;
+        created.push(format!("signing key {}", signing_path.display()));
+        key.public()
     };
 
     // A project store is a folder of the repository around the current directory, named by
@@ -94,7 +104,7 @@ pub fn init(ctx: &Context, project: bool) -> Result<Report> {
             &Principal {
                 kind: PrincipalKind::Person,
                 recipients: vec![identity.recipient().to_owned()],
-                signers: Vec::new(),
+                signers: vec![signer.clone()],
                 expires: None,
                 added: None,
             },
@@ -234,7 +244,7 @@ fn refuse_identity_in_store(ctx: &Context, guarded: &std::path::Path) -> Result<
 }
 
 /// A principal name for this user, from `$USER`, made into a valid name.
-fn principal_name() -> String {
+pub fn principal_name() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_default();

@@ -81,13 +81,7 @@ fn check_keys(txn: &Txn<'_>, name: &str, req: &AddRequest) -> Result<()> {
         recipients::parse(r, "--recipient").map_err(|e| Error::usage(e.message()))?;
     }
     for k in &req.signers {
-        if !k.trim().starts_with("ssh-ed25519 ") {
-            return Err(Error::usage(format!(
-                "--signer takes an ssh-ed25519 public key (`ssh-ed25519 AAAA...`), not {:?}",
-                k.chars().take(20).collect::<String>()
-            )));
-        }
-        recipients::parse(k, "--signer").map_err(|e| Error::usage(e.message()))?;
+        crate::crypto::signing::parse_signer(k)?;
     }
     for other in vault::principals(txn.base())? {
         let p = vault::principal(txn, &other)?;
@@ -147,6 +141,29 @@ pub fn add(cx: &Context, req: &AddRequest) -> Result<AddReport> {
         fingerprints,
         commit: outcome.commit().map(|c| c.to_string()),
     })
+}
+
+/// Adds the principal a join request describes, after checking its signature and that it is
+/// for this store. The principal is named `name`, else as the request proposes.
+pub fn add_from_request(cx: &Context, name: Option<&str>, token: &str) -> Result<AddReport> {
+    let request = crate::crypto::join::verify(token)?;
+    let store_id = cx.store()?.snapshot()?.meta()?.id;
+    if request.store_id != store_id {
+        return Err(Error::usage(format!(
+            "that join request is for another store ({}), not this one ({store_id}); ask for one made in a clone of this store",
+            request.store_id
+        )));
+    }
+    add(
+        cx,
+        &AddRequest {
+            name: name.unwrap_or(&request.name).to_owned(),
+            recipients: vec![request.recipient],
+            signers: vec![request.signer],
+            kind: PrincipalKind::Person,
+            expires: None,
+        },
+    )
 }
 
 /// What `principal remove` did.

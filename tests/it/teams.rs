@@ -412,3 +412,153 @@ fn a_grant_synced_to_a_second_clone_is_read_with_the_new_members_identity() {
     let r = crate::common::finish(c, None).ok();
     assert_eq!(r.stdout.trim(), "OPENAI_API_KEY=sk-dev-1");
 }
+
+#[test]
+fn onboarding_by_a_signed_join_request() {
+    let alice = User::initialized();
+    let signing =
+        std::fs::read_to_string(alice.home().join(".config/authsome/signing_key")).unwrap();
+    assert!(
+        signing.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"),
+        "init makes a signing key"
+    );
+    let principal = std::fs::read_to_string(alice.store().join("principals/tester.yaml")).unwrap();
+    assert!(
+        principal.contains("signers:\n- ssh-ed25519 "),
+        "{principal}"
+    );
+
+    // carol: her own home, identity and signing key, and a clone of the store.
+    let carol = User::new();
+    let clone = carol.home().join("clone");
+    tool(
+        "git",
+        &[
+            "clone",
+            "-q",
+            alice.store().to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+        None,
+    );
+    let in_clone = |args: &[&str]| {
+        let mut c = carol.command();
+        c.env("AUTHSOME_STORE", &clone).args(args);
+        crate::common::finish(c, None)
+    };
+    let init = in_clone(&["init"]);
+    init.fails(ErrorKind::Crypto, "not a recipient of vault \"default\"");
+    let token = in_clone(&["join-request", "--name", "carol"])
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    assert!(
+        token.starts_with(&format!("authsome-join:1:{}:carol:age1", alice.store_id())),
+        "{token}"
+    );
+
+    // The signature is a standard SSHSIG: stock ssh-keygen verifies it.
+    let (body, sig) = token.rsplit_once(':').unwrap();
+    let signer = body.rsplit(':').next().unwrap();
+    use base64::Engine;
+    let pem = base64::engine::general_purpose::STANDARD
+        .decode(sig)
+        .unwrap();
+    let sig_file = carol.home().join("join.sig");
+    std::fs::write(&sig_file, pem).unwrap();
+    let allowed = carol.home().join("allowed_signers");
+    std::fs::write(&allowed, format!("carol {signer}\n")).unwrap();
+    tool(
+        "ssh-keygen",
+        &[
+            "-Y",
+            "verify",
+            "-f",
+            allowed.to_str().unwrap(),
+            "-I",
+            "carol",
+            "-n",
+            "authsome-join",
+            "-s",
+            sig_file.to_str().unwrap(),
+        ],
+        Some(body.as_bytes()),
+    );
+
+    // alice: a token changed in one character is refused; the real one adds carol.
+    let head = alice.git(&["rev-parse", "HEAD"]);
+    let tampered = token.replacen(":carol:", ":carlo:", 1);
+    alice
+        .run(&["principal", "add", "carlo", "--from-request", &tampered])
+        .fails(ErrorKind::Usage, "signature does not match");
+    assert_eq!(alice.git(&["rev-parse", "HEAD"]), head);
+    let added = alice
+        .run(&["principal", "add", "carol", "--from-request", &token])
+        .ok();
+    assert!(added.stdout.contains("ssh SHA256:"), "{}", added.stdout);
+    alice.run(&["grant", "carol", "default"]).ok();
+    alice.login("openai", "default", "sk-shared").ok();
+
+    // carol reads it from her clone with her own identity.
+    tool(
+        "git",
+        &["-C", clone.to_str().unwrap(), "pull", "-q", "--rebase"],
+        None,
+    );
+    let got = in_clone(&["get", "openai", "--field", "api_key", "--show-secret"]).ok();
+    assert_eq!(got.stdout.trim(), "sk-shared");
+}
+
+#[test]
+fn a_join_request_for_another_store_is_refused() {
+    let alice = User::initialized();
+    let other = User::initialized();
+    let token = other.run(&["join-request"]).ok().stdout.trim().to_owned();
+    alice
+        .run(&["principal", "add", "someone", "--from-request", &token])
+        .fails(ErrorKind::Usage, "is for another store");
+}
+
+#[test]
+fn a_writer_agent_gets_a_signing_key_of_its_own() {
+    let (u, _, _) = team();
+    let key = u.home().join("ci.key");
+    u.run(&["agent", "create", "ci", "--vault", "dev", "--writer"])
+        .fails(ErrorKind::Usage, "--out");
+    u.run(&[
+        "agent",
+        "create",
+        "ci",
+        "--vault",
+        "dev",
+        "--writer",
+        "--out",
+        key.to_str().unwrap(),
+    ])
+    .ok();
+    assert_eq!(u.log()[0], "agent create ci (vault dev, reader, writer)");
+    let signing = key.with_extension("key.signing");
+    for f in [&key, &signing] {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", f.display());
+        }
+    }
+    // The signing key is a real OpenSSH key, and the principal lists its public half.
+    let public = String::from_utf8(tool(
+        "ssh-keygen",
+        &["-y", "-f", signing.to_str().unwrap()],
+        None,
+    ))
+    .unwrap();
+    let principal = std::fs::read_to_string(u.store().join("principals/ci.yaml")).unwrap();
+    assert!(
+        principal.contains(public.split_whitespace().nth(1).unwrap()),
+        "{principal}"
+    );
+    let meta = std::fs::read_to_string(u.store().join("vaults/dev/vault.yaml")).unwrap();
+    assert!(meta.contains("writers:\n- ci\n"), "{meta}");
+}

@@ -22,7 +22,8 @@ pub enum Command {
         /// The one vault it reads.
         #[arg(long)]
         vault: VaultName,
-        /// Let it write too (needs a signing key, which comes with sealed stores).
+        /// Let it write the vault too: it also gets a signing key, written to FILE.signing
+        /// (give it as AUTHSOME_SIGNING_KEY).
         #[arg(long)]
         writer: bool,
         /// When it stops being valid: RFC 3339, a date, or an age from now (30d).
@@ -43,9 +44,9 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
         expires,
         out: file,
     } = cmd;
-    if writer {
+    if writer && file.is_none() {
         return Err(Error::usage(
-            "agents that write need a signing key, which this authsome does not make yet; create a reader agent, and let a person commit what it refreshes",
+            "an agent that writes gets two keys (an identity and a signing key); name the file with --out, and the signing key goes to FILE.signing",
         ));
     }
     if let Some(f) = &file
@@ -60,7 +61,7 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
         .as_deref()
         .map(super::principal::expiry)
         .transpose()?;
-    let report = agent::create(cx, &name, &vault, expires)?;
+    let report = agent::create(cx, &name, &vault, writer, expires)?;
     let key = format!(
         "# authsome agent {} (vault {})\n# public key: {}\n{}\n",
         report.principal,
@@ -71,6 +72,11 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
     match &file {
         Some(f) => authsome::private_files::write_private(f, key.as_bytes())?,
         None => out.raw_text(&key),
+    }
+    if let (Some(f), Some(signing)) = (&file, &report.signing_key) {
+        let mut path = f.as_os_str().to_owned();
+        path.push(".signing");
+        authsome::private_files::write_private(std::path::Path::new(&path), signing.as_bytes())?;
     }
     if out.json && file.is_some() {
         out.json(&report);

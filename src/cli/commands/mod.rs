@@ -12,6 +12,7 @@ pub mod git_setup;
 pub mod grant;
 pub mod init;
 pub mod inspect;
+pub mod join_request;
 pub mod list;
 pub mod log;
 pub mod login;

@@ -29,6 +29,10 @@ pub enum Command {
         /// When it stops being valid: RFC 3339, a date (2027-03-01) or an age from now (30d).
         #[arg(long, value_name = "WHEN")]
         expires: Option<String>,
+        /// Take the keys from a join request (`authsome join-request`), after checking its
+        /// signature and that it is for this store.
+        #[arg(long, value_name = "TOKEN", conflicts_with_all = ["recipients", "signers"])]
+        from_request: Option<String>,
     },
     /// List the principals, their kind and their vaults.
     List,
@@ -97,15 +101,21 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
             signers,
             kind,
             expires,
+            from_request,
         } => {
-            let req = AddRequest {
-                name,
-                recipients,
-                signers,
-                kind: kind.into(),
-                expires: expires.as_deref().map(expiry).transpose()?,
+            let report = match from_request {
+                Some(token) => ops::add_from_request(cx, Some(&name), &token)?,
+                None => ops::add(
+                    cx,
+                    &AddRequest {
+                        name,
+                        recipients,
+                        signers,
+                        kind: kind.into(),
+                        expires: expires.as_deref().map(expiry).transpose()?,
+                    },
+                )?,
             };
-            let report = ops::add(cx, &req)?;
             if out.json {
                 out.json(&report);
             } else {

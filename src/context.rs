@@ -19,6 +19,8 @@ pub struct Options {
     pub identity: Option<PathBuf>,
     /// The vault, when named (`--vault`, `AUTHSOME_VAULT`).
     pub vault: Option<VaultName>,
+    /// The signing key, when named (else `AUTHSOME_SIGNING_KEY`, else the default).
+    pub signing_key: Option<PathBuf>,
 }
 
 /// Resolved options: the store, identity and vault an operation works on.
@@ -32,6 +34,8 @@ pub struct Context {
     pub identity_path: PathBuf,
     /// Whether the identity path was chosen explicitly (flag or environment).
     pub identity_explicit: bool,
+    /// The signing key file.
+    pub signing_key_path: PathBuf,
     /// The vault.
     pub vault: VaultName,
     /// Connections pinned per provider by the project.
@@ -89,11 +93,16 @@ impl Context {
             Some(p) => p,
             None => identity::default_path()?,
         };
+        let signing_key_path = match options.signing_key {
+            Some(p) => p,
+            None => crate::crypto::signing::path()?,
+        };
         Ok(Context {
             location,
             store_path,
             identity_path,
             identity_explicit,
+            signing_key_path,
             vault,
             pins,
             project_file,

@@ -139,6 +139,7 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         store: cli.global.store,
         identity: cli.global.identity,
         vault: cli.global.vault,
+        signing_key: None,
     })?;
     use commands::*;
     match cli.command {

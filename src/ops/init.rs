@@ -52,11 +52,11 @@ pub fn init(ctx: &Context, project: bool) -> Result<Report> {
         id
     };
     // The key that signs for this principal (age keys cannot sign).
-    let signing_path = crate::crypto::signing::path()?;
+    let signing_path = &ctx.signing_key_path;
     let signer = if signing_path.exists() {
-        SigningKey::load(&signing_path)?.public()
+        SigningKey::load(signing_path)?.public()
     } else {
-        let key = SigningKey::generate(&signing_path)?;
+        let key = SigningKey::generate(signing_path)?;
         created.push(format!("signing key {}", signing_path.display()));
         key.public()
     };

@@ -50,6 +50,7 @@ fn store() -> (tempfile::TempDir, Context) {
         store: Some(dir.path().join("store")),
         identity: Some(dir.path().join("identity.txt")),
         vault: None,
+        signing_key: Some(dir.path().join("signing_key")),
     })
     .unwrap();
     let report = init::init(&cx, false).unwrap();

@@ -4,7 +4,7 @@
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::crypto::join;
-use authsome::crypto::signing::{self, SigningKey};
+use authsome::crypto::signing::SigningKey;
 use authsome::error::Result;
 
 /// Arguments of `join-request`.
@@ -20,7 +20,7 @@ pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
     let store = cx.store()?;
     let store_id = store.snapshot()?.meta()?.id;
     let identity = cx.identity()?;
-    let key = SigningKey::load(&signing::path()?)?;
+    let key = SigningKey::load(&cx.signing_key_path)?;
     let name = match args.name {
         Some(n) => n,
         None => authsome::ops::init::principal_name(),

@@ -7,6 +7,10 @@
 
 use crate::error::{Error, Result};
 
+/// Names no provider, connection or vault may take: the store keeps files by them (seals and
+/// request policies, with the trust and agents issues).
+pub const RESERVED: [&str; 2] = ["seal", "policy"];
+
 /// The longest name accepted.
 pub const MAX_NAME_LEN: usize = 64;
 
@@ -31,6 +35,10 @@ pub fn validate(what: &str, name: &str) -> Result<()> {
             .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_'))
             .map(|c| format!("contains {c:?}"))
     };
+    let problem = problem.or_else(|| {
+        (what != "principal" && RESERVED.contains(&name))
+            .then(|| "is reserved for authsome's own files".to_owned())
+    });
     match problem {
         None => Ok(()),
         Some(problem) => Err(Error::usage(format!(

@@ -83,7 +83,11 @@ fn check_keys(txn: &Txn<'_>, name: &str, req: &AddRequest) -> Result<()> {
     for k in &req.signers {
         crate::crypto::signing::parse_signer(k)?;
     }
+    // The principal's own old keys are being replaced, so only other principals' keys clash.
     for other in vault::principals(txn.base())? {
+        if other == name {
+            continue;
+        }
         let p = vault::principal(txn, &other)?;
         if let Some(r) = req.recipients.iter().find(|r| p.recipients.contains(r)) {
             return Err(Error::usage(format!(
@@ -246,6 +250,109 @@ pub fn remove(cx: &Context, name: &str) -> Result<RemoveReport> {
         status: "removed",
         principal: name.to_owned(),
         vaults,
+        rekeyed,
+        rotation_needed,
+        commit,
+    })
+}
+
+/// What `principal rotate-key` did.
+#[derive(Debug, Serialize)]
+pub struct RotateReport {
+    /// Always `rotated`.
+    pub status: &'static str,
+    /// The principal.
+    pub principal: String,
+    /// The new keys' fingerprints.
+    pub fingerprints: Vec<String>,
+    /// The rekey of each vault it reads.
+    pub rekeyed: Vec<Rekeyed>,
+    /// Connections marked for rotation (with `compromised`).
+    pub rotation_needed: usize,
+    /// The commit made.
+    pub commit: Option<String>,
+}
+
+/// Replaces a principal's recipients (and, when given, signers), rekeys the vaults it reads,
+/// and with `compromised` marks their credentials for rotation. Owners can do it for anyone; a
+/// principal can do it for itself.
+pub fn rotate_key(
+    cx: &Context,
+    name: &str,
+    new_recipients: &[String],
+    new_signers: &[String],
+    compromised: bool,
+) -> Result<RotateReport> {
+    let store = cx.store()?;
+    let snap = store.snapshot()?;
+    let identity = cx.identity()?;
+    let me = access::acting_principal(&snap, &identity)?;
+    if new_recipients.is_empty() && new_signers.is_empty() {
+        return Err(Error::usage(
+            "rotate-key needs the new keys: --recipient (and/or --signer)",
+        ));
+    }
+    let fingerprints: Vec<String> = new_recipients
+        .iter()
+        .chain(new_signers)
+        .map(|k| fingerprint(k))
+        .collect();
+    let outcome = store.transact(|txn| {
+        let meta = txn.base().meta()?;
+        if me != name {
+            access::require_owner(&meta, &me, "rotate other principals' keys")?;
+        }
+        let mut p = vault::principal(txn, name)?;
+        if !new_recipients.is_empty() {
+            let check = AddRequest {
+                name: name.to_owned(),
+                recipients: new_recipients.to_vec(),
+                signers: new_signers.to_vec(),
+                kind: p.kind,
+                expires: p.expires,
+            };
+            check_keys(txn, name, &check)?;
+            p.recipients = new_recipients.to_vec();
+        }
+        if !new_signers.is_empty() {
+            for k in new_signers {
+                crate::crypto::signing::parse_signer(k)?;
+            }
+            p.signers = new_signers.to_vec();
+        }
+        vault::write_yaml(txn, layout::principal(name), &p)?;
+        let mut rekeyed = Vec::new();
+        let mut marked = 0;
+        for v in vault::vaults(txn.base())? {
+            if !vault::vault_meta(txn, &v)?
+                .readers
+                .iter()
+                .any(|r| r == name)
+            {
+                continue;
+            }
+            rekeyed.push(access::rekey(txn, &meta.id, &v, &identity, false, false)?);
+            if compromised {
+                marked +=
+                    access::mark_for_rotation(txn, &v, &format!("{name}'s key was compromised"))?;
+            }
+        }
+        let secrets: usize = rekeyed.iter().map(|r| r.rewritten).sum();
+        let mut message = format!(
+            "principal rotate-key {name}: {} vaults, {secrets} secrets re-encrypted",
+            rekeyed.len()
+        );
+        if compromised {
+            message.push_str(&format!("; {marked} connections need rotation"));
+        }
+        Ok(Edit::new(message, (rekeyed, marked)))
+    })?;
+    let commit = outcome.commit().map(|c| c.to_string());
+    let (rekeyed, rotation_needed) = outcome.into_value();
+    Ok(RotateReport {
+        status: "rotated",
+        principal: name.to_owned(),
+        fingerprints,
         rekeyed,
         rotation_needed,
         commit,

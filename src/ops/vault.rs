@@ -13,19 +13,6 @@ use crate::vault;
 
 use super::access;
 
-/// Names no vault, provider or connection may take: the trust issue keeps files by them.
-pub const RESERVED: [&str; 2] = ["seal", "policy"];
-
-/// Refuses a reserved name.
-pub fn refuse_reserved(what: &str, name: &str) -> Result<()> {
-    if RESERVED.contains(&name) {
-        return Err(Error::usage(format!(
-            "{name:?} is reserved for authsome's own files; choose another {what} name"
-        )));
-    }
-    Ok(())
-}
-
 /// Who a new vault's members are.
 #[derive(Debug, Clone, Default)]
 pub struct Members {
@@ -57,7 +44,6 @@ pub struct CreateReport {
 /// Creates a vault. Without members named, the principal running it is its admin, writer and
 /// reader; without readers named, its admins and writers read it.
 pub fn create(cx: &Context, name: &VaultName, members: Members) -> Result<CreateReport> {
-    refuse_reserved("vault", name)?;
     let store = cx.store()?;
     let snap = store.snapshot()?;
     let identity = cx.identity()?;

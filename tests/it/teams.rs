@@ -562,3 +562,32 @@ fn a_writer_agent_gets_a_signing_key_of_its_own() {
     let meta = std::fs::read_to_string(u.store().join("vaults/dev/vault.yaml")).unwrap();
     assert!(meta.contains("writers:\n- ci\n"), "{meta}");
 }
+
+#[test]
+fn rotate_key_moves_a_principal_to_new_keys() {
+    let (u, carol, _) = team();
+    u.run(&["grant", "carol", "dev"]).ok();
+    let new = keygen(&u, "carol-new");
+    u.run(&[
+        "principal",
+        "rotate-key",
+        "carol",
+        "--recipient",
+        &new.recipient,
+        "--compromised",
+    ])
+    .ok();
+    assert_eq!(
+        u.log()[0],
+        "principal rotate-key carol: 1 vaults, 3 secrets re-encrypted; 2 connections need rotation"
+    );
+    for f in secrets_under(&u, "vaults/dev") {
+        let bytes = std::fs::read(u.store().join(&f)).unwrap();
+        assert!(age_decrypt(&new.file, &bytes).is_ok(), "{f}");
+        assert!(age_decrypt(&carol.file, &bytes).is_err(), "{f}");
+    }
+    let list = u.run(&["--json", "rotation", "list"]).ok();
+    let list: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
+    assert_eq!(list["rotation"].as_array().unwrap().len(), 2, "{list}");
+    u.assert_git_clean();
+}

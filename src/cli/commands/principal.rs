@@ -41,6 +41,20 @@ pub enum Command {
         /// The principal.
         name: String,
     },
+    /// Replace a principal's keys; the vaults it reads are rekeyed to the new ones.
+    RotateKey {
+        /// The principal.
+        name: String,
+        /// The new recipient (repeatable; replaces all the old ones).
+        #[arg(long = "recipient", value_name = "KEY")]
+        recipients: Vec<String>,
+        /// The new signer (repeatable; replaces all the old ones).
+        #[arg(long = "signer", value_name = "KEY")]
+        signers: Vec<String>,
+        /// The old key leaked: also mark the credentials it could read for rotation.
+        #[arg(long)]
+        compromised: bool,
+    },
     /// Offboard a principal: out of every vault, its vaults rekeyed, their credentials marked
     /// for rotation.
     Remove {
@@ -127,6 +141,34 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
                 for f in &report.fingerprints {
                     out.data(&format!("  {f}"));
                 }
+            }
+            Ok(())
+        }
+        Command::RotateKey {
+            name,
+            recipients,
+            signers,
+            compromised,
+        } => {
+            let report = ops::rotate_key(cx, &name, &recipients, &signers, compromised)?;
+            if out.json {
+                out.json(&report);
+            } else {
+                let secrets: usize = report.rekeyed.iter().map(|r| r.rewritten).sum();
+                out.info(&format!(
+                    "New keys for {} ({}); {} vaults, {secrets} secrets re-encrypted{}",
+                    report.principal,
+                    report.fingerprints.join(", "),
+                    report.rekeyed.len(),
+                    if compromised {
+                        format!(
+                            "; {} connections need rotation (see `authsome rotation list`)",
+                            report.rotation_needed
+                        )
+                    } else {
+                        String::new()
+                    }
+                ));
             }
             Ok(())
         }

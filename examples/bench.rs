@@ -8,6 +8,10 @@
 //! Each store spreads its connections over 50 bundled API-key providers and has at least 5,000
 //! commits of history (logins, then default switches). Every figure is the median wall-clock
 //! time of the release binary over repeated runs, process start included.
+//!
+//! Teams: `rekey --dry-run` at every size (beside a cold `list --json`: both parse every
+//! record), and at 1,000 connections `grant` and `revoke-access` of an eleventh reader on a
+//! vault of 1,000 connections with 2,000 secrets and 10 readers (each rewrites every secret).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -46,9 +50,10 @@ fn main() {
     );
 
     println!(
-        "| connections | commits | get --show-secret | export --format env | list --json | list --json, cold cache | login --stdin --force |"
+        "| connections | commits | get --show-secret | export --format env | list --json | list --json, cold cache | login --stdin --force | rekey --dry-run |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut team = None;
     for n in sizes {
         let home = tempfile::tempdir().unwrap();
         let build = Instant::now();
@@ -56,11 +61,6 @@ fn main() {
         // Let the kernel write back the freshly built store first, so timings measure authsome
         // rather than the page cache flushing underneath it.
         let _ = Command::new("sync").status();
-        if std::env::var_os("BENCH_KEEP").is_some() {
-            eprintln!("keeping the store: HOME={}", home.path().display());
-            std::mem::forget(home);
-            continue;
-        }
         eprintln!(
             "built a store of {n} connections and {commits} commits in {:.1?}",
             build.elapsed()
@@ -99,15 +99,102 @@ fn main() {
             &["login", "openai", "-c", "c0", "--force", "--stdin"],
             Some("sk-bench-"),
         );
+        let rekey = median(&bin, home.path(), &["rekey", "--dry-run"], None);
         println!(
-            "| {n} | {commits} | {} | {} | {} | {} | {} |",
+            "| {n} | {commits} | {} | {} | {} | {} | {} | {} |",
             ms(get),
             ms(export),
             ms(list),
             ms(cold),
-            ms(login)
+            ms(login),
+            ms(rekey)
+        );
+        if n == 1_000 {
+            team = Some(team_bench(&bin, home.path(), &providers));
+        }
+        if std::env::var_os("BENCH_KEEP").is_some() {
+            eprintln!("keeping the store: HOME={}", home.path().display());
+            std::mem::forget(home);
+        }
+    }
+    if let Some((grant, revoke)) = team {
+        println!();
+        println!(
+            "| vault | readers | grant (2,000 secrets rewritten) | revoke-access (2,000 secrets rewritten, 1,000 marked) |"
+        );
+        println!("|---|---:|---:|---:|");
+        println!(
+            "| 1,000 connections, 2,000 secrets | 10 | {} | {} |",
+            ms(grant),
+            ms(revoke)
         );
     }
+}
+
+/// Rounds of grant and revoke-access timed in [`team_bench`].
+const TEAM_ROUNDS: usize = 7;
+
+/// Builds vault `team` (1,000 connections with two secrets each, 10 readers) in the store at
+/// `home`, then times granting an eleventh reader and revoking it again, [`TEAM_ROUNDS`] times.
+fn team_bench(bin: &Path, home: &Path, providers: &[String]) -> (Duration, Duration) {
+    let run = |args: &[&str]| {
+        let out = command(bin, home, args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    for i in 1..=10 {
+        let key = age::x25519::Identity::generate().to_public().to_string();
+        run(&["principal", "add", &format!("p{i}"), "--recipient", &key]);
+    }
+    let readers: Vec<String> = std::iter::once("me".to_owned())
+        .chain((1..=9).map(|i| format!("p{i}")))
+        .collect();
+    let store = Store::open(&home.join(".authsome")).unwrap();
+    store
+        .transact(|txn| {
+            let meta = store.meta(txn.base())?;
+            let v = authsome::model::state::VaultMeta {
+                readers: readers.clone(),
+                writers: vec!["me".into()],
+                admins: vec!["me".into()],
+                fingerprint_key: None,
+            };
+            vault::write_yaml(txn, layout::vault_meta("team"), &v)?;
+            let recipients = vault::load_recipients(txn, "team")?;
+            let now = vault::now();
+            for i in 0..1_000 {
+                let provider = &providers[i % providers.len()];
+                let conn = format!("c{}", i / providers.len());
+                let mut record = ConnectionRecord::new(AuthType::ApiKey, None, now);
+                for field in ["api_key", "access_token"] {
+                    let place = vault::VaultRef::new(&meta.id, "team")
+                        .connection(provider, &conn)
+                        .place(field);
+                    let value = SecretString::from(format!("sk-team-{i}-{field}"));
+                    let info =
+                        vault::put_secret(txn, &place, &value, &recipients, None, None, now)?;
+                    record.secrets.insert(field.into(), info);
+                }
+                vault::write_yaml(txn, layout::record("team", provider, &conn), &record)?;
+            }
+            Ok(Edit::new("team vault", ()))
+        })
+        .unwrap();
+    let (mut grants, mut revokes) = (Vec::new(), Vec::new());
+    for _ in 0..TEAM_ROUNDS {
+        let start = Instant::now();
+        run(&["grant", "p10", "team"]);
+        grants.push(start.elapsed());
+        let start = Instant::now();
+        run(&["revoke-access", "p10", "team"]);
+        revokes.push(start.elapsed());
+    }
+    grants.sort();
+    revokes.sort();
+    (grants[TEAM_ROUNDS / 2], revokes[TEAM_ROUNDS / 2])
 }
 
 fn ms(d: Duration) -> String {
@@ -131,6 +218,8 @@ fn command(bin: &Path, home: &Path, args: &[&str]) -> Command {
         .env_remove("AUTHSOME_STORE")
         .env_remove("AUTHSOME_IDENTITY")
         .env_remove("XDG_CONFIG_HOME")
+        .env_remove("AUTHSOME_SIGNING_KEY")
+        .env("USER", "me")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     c

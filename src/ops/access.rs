@@ -4,6 +4,8 @@
 //! Roles are checked here against the committed state this identity reads; the seals of the trust
 //! issue make them binding for everyone else too.
 
+use std::collections::BTreeMap;
+
 use age::secrecy::SecretString;
 
 use crate::crypto::envelope;
@@ -171,15 +173,18 @@ pub fn rekey(
         report.rewritten = stale.len();
         return Ok(report);
     }
-    let mut opened = Vec::new();
-    let mut unreadable = Vec::new();
+    let mut inputs = Vec::with_capacity(stale.len());
     for f in &stale {
-        let bytes = txn.read(&f.path)?.unwrap_or_default();
-        match envelope::open(&f.place, &f.path, &bytes, identity) {
-            Ok(value) => opened.push((*f, value)),
-            Err(_) => unreadable.push(f.path.clone()),
-        }
+        inputs.push((*f, txn.read(&f.path)?.unwrap_or_default()));
     }
+    // Decrypting and re-encrypting is all the work: spread it over the cores, then stage.
+    let results = reencrypt_all(&inputs, identity, &recipients);
+    let unreadable: Vec<String> = results
+        .iter()
+        .zip(&inputs)
+        .filter(|(r, _)| r.is_err())
+        .map(|(_, (f, _))| f.path.clone())
+        .collect();
     if !unreadable.is_empty() {
         return Err(Error::new(
             ErrorKind::Crypto,
@@ -193,52 +198,98 @@ pub fn rekey(
         .with_hint("run the command as a reader of the vault who can read them"));
     }
     let now = Stamp::now();
-    for (f, value) in opened {
-        reseal(txn, name, f, &value, &recipients, now)?;
+    let mut written = Vec::with_capacity(inputs.len());
+    for ((f, _), sealed) in inputs.iter().zip(results) {
+        txn.write(f.path.clone(), sealed?);
+        written.push(*f);
     }
+    record_new_recipients(txn, name, &written, &recipients.fingerprint, now)?;
     Ok(report)
 }
 
-/// Writes one re-encrypted file and records its new recipients where its info lives.
-fn reseal(
+/// Opens each file with `identity` and seals its value again to `recipients`, in parallel.
+fn reencrypt_all(
+    inputs: &[(&SecretFile, Vec<u8>)],
+    identity: &Identity,
+    recipients: &Recipients,
+) -> Vec<Result<Vec<u8>>> {
+    let one = |(f, bytes): &(&SecretFile, Vec<u8>)| -> Result<Vec<u8>> {
+        let value: SecretString = envelope::open(&f.place, &f.path, bytes, identity)?;
+        envelope::seal(&f.place, &value, &recipients.parsed)
+    };
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    if threads < 2 || inputs.len() < 16 {
+        return inputs.iter().map(one).collect();
+    }
+    let chunk = inputs.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = inputs
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a rekey thread does not panic"))
+            .collect()
+    })
+}
+
+/// Records the new recipient fingerprint of every re-encrypted file where its info lives (the
+/// connection's record, the provider's state, the vault's metadata), each file written once.
+/// Values did not change, so `updated_at` is kept and `rekeyed_at` set.
+fn record_new_recipients(
     txn: &mut Txn<'_>,
     name: &str,
-    f: &SecretFile,
-    value: &SecretString,
-    recipients: &Recipients,
+    files: &[&SecretFile],
+    fingerprint: &str,
     now: Stamp,
 ) -> Result<()> {
-    txn.write(
-        f.path.clone(),
-        envelope::seal(&f.place, value, &recipients.parsed)?,
-    );
     let renew = |old: Option<&SecretInfo>| SecretInfo {
-        recipients: recipients.fingerprint.clone(),
+        recipients: fingerprint.to_owned(),
         updated_at: old.map_or(now, |i| i.updated_at),
         rekeyed_at: Some(now),
     };
-    let field = f.place.field.clone();
-    match (&f.place.connection, f.place.provider.is_empty()) {
-        (Some(conn), _) => {
-            let provider = &f.place.provider;
-            if let Some(mut record) = vault::record(txn, name, provider, conn)? {
+    let mut records: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut providers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut key = false;
+    for f in files {
+        let field = f.place.field.clone();
+        match (&f.place.connection, f.place.provider.is_empty()) {
+            (Some(conn), _) => records
+                .entry((f.place.provider.clone(), conn.clone()))
+                .or_default()
+                .push(field),
+            (None, true) => key = true,
+            (None, false) => providers
+                .entry(f.place.provider.clone())
+                .or_default()
+                .push(field),
+        }
+    }
+    for ((provider, conn), fields) in records {
+        if let Some(mut record) = vault::record(txn, name, &provider, &conn)? {
+            for field in fields {
                 let info = renew(record.secrets.get(&field));
                 record.secrets.insert(field, info);
-                vault::write_yaml(txn, layout::record(name, provider, conn), &record)?;
             }
+            vault::write_yaml(txn, layout::record(name, &provider, &conn), &record)?;
         }
-        (None, true) => {
-            let mut meta = vault::vault_meta(txn, name)?;
-            meta.fingerprint_key = Some(renew(meta.fingerprint_key.as_ref()));
-            vault::write_yaml(txn, layout::vault_meta(name), &meta)?;
-        }
-        (None, false) => {
-            let provider = &f.place.provider;
-            let mut state: ProviderState = vault::provider_state(txn, name, provider)?;
+    }
+    for (provider, fields) in providers {
+        let mut state: ProviderState = vault::provider_state(txn, name, &provider)?;
+        for field in fields {
             let info = renew(state.secrets.get(&field));
             state.secrets.insert(field, info);
-            vault::write_provider_state(txn, name, provider, &state)?;
         }
+        vault::write_provider_state(txn, name, &provider, &state)?;
+    }
+    if key {
+        let mut meta = vault::vault_meta(txn, name)?;
+        meta.fingerprint_key = Some(renew(meta.fingerprint_key.as_ref()));
+        vault::write_yaml(txn, layout::vault_meta(name), &meta)?;
     }
     Ok(())
 }

@@ -86,6 +86,9 @@ fn journal(store: &Store) -> std::path::PathBuf {
     store.repo.git_dir().join("authsome-sync")
 }
 
+/// Threads writing a large commit's files to the work tree.
+const WRITERS: usize = 8;
+
 /// Writes the touched files to the work tree and updates their index entries.
 pub(super) fn apply(store: &Store, edits: &BTreeMap<String, Option<Vec<u8>>>) -> Result<()> {
     let failed = |e: Error| {
@@ -97,22 +100,42 @@ pub(super) fn apply(store: &Store, edits: &BTreeMap<String, Option<Vec<u8>>>) ->
             paths.join(" ")
         ))
     };
-    let mut stats = BTreeMap::new();
+    let mut writes = Vec::new();
     for (rel, edit) in edits {
         let path = store.disk_path(rel);
         refuse_symlinks(&store.root, &path).map_err(failed)?;
         match edit {
-            Some(bytes) => {
-                write_atomic(&path, bytes).map_err(failed)?;
-                let meta = gix::index::fs::Metadata::from_path_no_follow(&path)
-                    .map_err(|e| failed(Error::io("stat", &path, e)))?;
-                let stat = Stat::from_fs(&meta).unwrap_or_default();
-                stats.insert(store.repo_path(rel), stat);
-            }
-            None => {
-                remove_file(&store.disk_path(""), &path).map_err(failed)?;
-            }
+            Some(bytes) => writes.push((store.repo_path(rel), path, bytes)),
+            None => remove_file(&store.disk_path(""), &path).map_err(failed)?,
         }
+    }
+    // Each write waits on the disk (temp file, fsync, rename); a rekey writes thousands, so
+    // they go out from several threads and the device can merge their flushes.
+    let write_one = |(repo_path, path, bytes): &(String, std::path::PathBuf, &Vec<u8>)| {
+        write_atomic(path, bytes)?;
+        let meta = gix::index::fs::Metadata::from_path_no_follow(path)
+            .map_err(|e| Error::io("stat", path, e))?;
+        Ok((repo_path.clone(), Stat::from_fs(&meta).unwrap_or_default()))
+    };
+    let results: Vec<Result<(String, Stat)>> = if writes.len() < 64 {
+        writes.iter().map(write_one).collect()
+    } else {
+        let chunk = writes.len().div_ceil(WRITERS);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = writes
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(write_one).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("a work-tree writer does not panic"))
+                .collect()
+        })
+    };
+    let mut stats = BTreeMap::new();
+    for r in results {
+        let (path, stat) = r.map_err(failed)?;
+        stats.insert(path, stat);
     }
     update_index(store, edits, &stats).map_err(failed)
 }

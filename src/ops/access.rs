@@ -333,3 +333,56 @@ pub fn mark_for_rotation(txn: &mut Txn<'_>, name: &str, reason: &str) -> Result<
     }
     Ok(marked)
 }
+
+/// Drops principals whose `expires` has passed from the vaults `me` administers (every vault
+/// for an owner), each in a commit of its own (`expire agent ci-deploy from ci`) with the vault
+/// rekeyed, before `me`'s own change. A vault the drop would leave without a reader keeps it
+/// (`status` still flags it). Returns what was dropped, as `principal/vault`.
+pub fn drop_expired(
+    store: &crate::store::Store,
+    identity: &Identity,
+    me: &str,
+) -> Result<Vec<String>> {
+    let snap = store.snapshot()?;
+    let meta = snap.meta()?;
+    let now = Stamp::now();
+    let mut expired = Vec::new();
+    for name in vault::principals(&snap)? {
+        let p = vault::principal(&snap, &name)?;
+        if p.expires.is_some_and(|at| at < now) {
+            expired.push((name, p.kind));
+        }
+    }
+    let mut dropped = Vec::new();
+    if expired.is_empty() {
+        return Ok(dropped);
+    }
+    let owner = meta.owners.iter().any(|o| o == me);
+    for v in vault::vaults(&snap)? {
+        let vm = vault::vault_meta(&snap, &v)?;
+        if !owner && !vm.admins.iter().any(|a| a == me) {
+            continue;
+        }
+        for (name, kind) in &expired {
+            let roles = vm.roles_of(name);
+            let keeps_a_reader = vm.readers.iter().any(|r| r != name);
+            if roles.is_empty() || !keeps_a_reader {
+                continue;
+            }
+            store.transact(|txn| {
+                let mut vm = vault::vault_meta(txn, &v)?;
+                for role in vm.roles_of(name) {
+                    vm.members_mut(role).retain(|m| m != name);
+                }
+                vault::write_yaml(txn, layout::vault_meta(&v), &vm)?;
+                rekey(txn, &meta.id, &v, identity, false, false)?;
+                Ok(crate::store::Edit::new(
+                    format!("expire {} {name} from {v}", kind.as_str()),
+                    (),
+                ))
+            })?;
+            dropped.push(format!("{name}/{v}"));
+        }
+    }
+    Ok(dropped)
+}

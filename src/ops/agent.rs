@@ -57,6 +57,7 @@ pub fn create(
     let snap = store.snapshot()?;
     let identity = cx.identity()?;
     let me = access::acting_principal(&snap, &identity)?;
+    access::drop_expired(&store, &identity, &me)?;
     let key = age::x25519::Identity::generate();
     let recipient = key.to_public().to_string();
     let secret = key.to_string();

@@ -39,6 +39,7 @@ pub fn grant(cx: &Context, principal: &str, name: &VaultName, role: Role) -> Res
     let snap = store.snapshot()?;
     let identity = cx.identity()?;
     let me = access::acting_principal(&snap, &identity)?;
+    access::drop_expired(&store, &identity, &me)?;
     let outcome = store.transact(|txn| {
         let meta = txn.base().meta()?;
         let mut vm = vault::vault_meta(txn, name)?;
@@ -84,6 +85,7 @@ pub fn revoke_access(cx: &Context, principal: &str, name: &VaultName) -> Result<
     let snap = store.snapshot()?;
     let identity = cx.identity()?;
     let me = access::acting_principal(&snap, &identity)?;
+    access::drop_expired(&store, &identity, &me)?;
     let outcome = store.transact(|txn| {
         let meta = txn.base().meta()?;
         let mut vm = vault::vault_meta(txn, name)?;

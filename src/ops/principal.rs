@@ -106,6 +106,7 @@ pub fn add(cx: &Context, req: &AddRequest) -> Result<AddReport> {
     let snap = store.snapshot()?;
     let identity = cx.identity()?;
     let me = access::acting_principal(&snap, &identity)?;
+    access::drop_expired(&store, &identity, &me)?;
     let name = req.name.clone();
     let fingerprints: Vec<String> = req
         .recipients
@@ -194,6 +195,7 @@ pub fn remove(cx: &Context, name: &str) -> Result<RemoveReport> {
     let snap = store.snapshot()?;
     let identity = cx.identity()?;
     let me = access::acting_principal(&snap, &identity)?;
+    access::drop_expired(&store, &identity, &me)?;
     let outcome = store.transact(|txn| {
         let mut meta = txn.base().meta()?;
         access::require_owner(&meta, &me, "remove principals")?;
@@ -287,6 +289,7 @@ pub fn rotate_key(
     let snap = store.snapshot()?;
     let identity = cx.identity()?;
     let me = access::acting_principal(&snap, &identity)?;
+    access::drop_expired(&store, &identity, &me)?;
     if new_recipients.is_empty() && new_signers.is_empty() {
         return Err(Error::usage(
             "rotate-key needs the new keys: --recipient (and/or --signer)",

@@ -28,6 +28,9 @@ pub struct Report {
 pub fn rekey(cx: &Context, vaults: &[VaultName], force: bool, dry_run: bool) -> Result<Report> {
     let store = cx.store()?;
     let identity = cx.identity()?;
+    if let Some(me) = vault::principal_of(&store.snapshot()?, identity.recipient())? {
+        access::drop_expired(&store, &identity, &me)?;
+    }
     let names: Vec<String> = if vaults.is_empty() {
         vault::vaults(&store.snapshot()?)?
     } else {

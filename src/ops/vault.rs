@@ -48,6 +48,7 @@ pub fn create(cx: &Context, name: &VaultName, members: Members) -> Result<Create
     let snap = store.snapshot()?;
     let identity = cx.identity()?;
     let me = access::acting_principal(&snap, &identity)?;
+    access::drop_expired(&store, &identity, &me)?;
     let Members {
         mut admins,
         mut writers,
@@ -118,6 +119,7 @@ pub fn delete(cx: &Context, name: &VaultName) -> Result<DeleteReport> {
     let snap = store.snapshot()?;
     let identity = cx.identity()?;
     let me = access::acting_principal(&snap, &identity)?;
+    access::drop_expired(&store, &identity, &me)?;
     let outcome = store.transact(|txn| {
         access::require_owner(&txn.base().meta()?, &me, "delete vaults")?;
         vault::vault_meta(txn, name)?;

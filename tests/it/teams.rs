@@ -591,3 +591,47 @@ fn rotate_key_moves_a_principal_to_new_keys() {
     assert_eq!(list["rotation"].as_array().unwrap().len(), 2, "{list}");
     u.assert_git_clean();
 }
+
+#[test]
+fn an_expired_agent_is_flagged_then_dropped_by_the_next_admin_write() {
+    let (u, _, _) = team();
+    let key = u.home().join("old.key");
+    u.run(&[
+        "agent",
+        "create",
+        "old-bot",
+        "--vault",
+        "dev",
+        "--expires",
+        "2020-01-01",
+        "--out",
+        key.to_str().unwrap(),
+    ])
+    .ok();
+    let status = u.run(&["--json", "status"]).ok();
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert!(
+        status["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "expired_principal" && f["subject"] == "principal old-bot"),
+        "{status}"
+    );
+    u.run(&["grant", "carol", "dev"]).ok();
+    let log = u.log();
+    assert_eq!(log[0], "grant carol dev (reader): 3 secrets re-encrypted");
+    assert_eq!(
+        log[1], "expire agent old-bot from dev",
+        "a commit of its own, first"
+    );
+    let meta = std::fs::read_to_string(u.store().join("vaults/dev/vault.yaml")).unwrap();
+    assert!(!meta.contains("old-bot"), "{meta}");
+    for f in secrets_under(&u, "vaults/dev") {
+        let bytes = std::fs::read(u.store().join(&f)).unwrap();
+        assert!(
+            age_decrypt(&key, &bytes).is_err(),
+            "the expired agent reads {f}"
+        );
+    }
+}

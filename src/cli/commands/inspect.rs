@@ -45,6 +45,7 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
             })
             .collect();
         out.json(&json!({
+            "vault": ctx.vault,
             "name": def.name,
             "source": source.as_str(),
             "default": state.default,
@@ -54,10 +55,11 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
         return Ok(());
     }
     out.data(&format!(
-        "{} ({}, {})",
+        "{} ({}, {}) in vault {}",
         out.bold(&def.display_name),
         def.name,
-        source.as_str()
+        source.as_str(),
+        ctx.vault
     ));
     let hosts: Vec<String> = def
         .hosts

@@ -68,6 +68,10 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
         return Ok(());
     }
 
+    // The seed's output stays as it was for the default vault; another vault is named first.
+    if ctx.vault.as_str() != authsome::vault::DEFAULT_VAULT {
+        out.info(&format!("vault {}", ctx.vault));
+    }
     if rows.is_empty() {
         out.info("No connections yet; log in with `authsome login PROVIDER` (see `authsome provider list`).");
         return Ok(());

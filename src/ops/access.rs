@@ -386,3 +386,36 @@ pub fn drop_expired(
     }
     Ok(dropped)
 }
+
+/// Refuses a change to a vault's connections by a principal who is not one of its writers (or
+/// an owner). An identity that is no principal of the store is left to the checks that follow
+/// (it cannot read the vault either).
+pub fn require_writer(snap: &Snapshot<'_>, identity: Option<&Identity>, name: &str) -> Result<()> {
+    let Some(identity) = identity else {
+        return Ok(());
+    };
+    let Some(me) = vault::principal_of(snap, identity.recipient())? else {
+        return Ok(());
+    };
+    let meta = snap.meta()?;
+    // Format 1 has no roles; its writes are refused anyway until `upgrade`.
+    if meta.format < crate::model::state::STORE_FORMAT {
+        return Ok(());
+    }
+    let vm = vault::vault_meta(snap, name)?;
+    if meta.owners.contains(&me) || vm.writers.contains(&me) {
+        return Ok(());
+    }
+    let kind = vault::principal(snap, &me)?.kind;
+    let hint = if kind == crate::model::state::PrincipalKind::Person {
+        format!("ask an admin of the vault to run `authsome grant {me} {name} --role writer`")
+    } else {
+        format!(
+            "an agent writes only when created with `authsome agent create {me} --vault {name} --writer`"
+        )
+    };
+    Err(Error::crypto(format!(
+        "{me} is not a writer of vault {name:?}, so it cannot change its connections"
+    ))
+    .with_hint(hint))
+}

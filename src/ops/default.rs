@@ -28,7 +28,9 @@ pub struct Report {
 /// Makes `connection` the default connection of `provider`.
 pub fn set_default(cx: &Context, provider: &str, connection: &ConnectionName) -> Result<Report> {
     let store = cx.store()?;
-    let name = Catalog::new(&store.snapshot()?).get(provider)?.def.name;
+    let snap = store.snapshot()?;
+    let name = Catalog::new(&snap).get(provider)?.def.name;
+    super::access::require_writer(&snap, cx.identity().ok().as_ref(), &cx.vault)?;
     let outcome = store.transact(|txn| {
         if vault::record(txn, &cx.vault, &name, connection)?.is_none() {
             return Err(vault::not_found(txn.base(), &cx.vault, &name, connection)?);

@@ -149,6 +149,7 @@ pub fn login(cx: &Context, ui: &dyn Ui, req: &Request) -> Result<Report> {
     }
     // Used only to recognise an unchanged secret, so a missing identity is not an error here.
     let identity = cx.identity().ok();
+    super::access::require_writer(&snap, identity.as_ref(), &cx.vault)?;
     // A login that this identity could not read back is refused before anything is asked.
     if let Some(id) = &identity
         && !readers.iter().any(|r| r == id.recipient())

@@ -45,6 +45,7 @@ pub fn logout(cx: &Context, provider: &str, connection: Option<&ConnectionName>)
     };
     let (conn, _) =
         vault::resolve_connection(&snap, &cx.vault, &name, connection.map(|c| c.as_str()))?;
+    super::access::require_writer(&snap, cx.identity().ok().as_ref(), &cx.vault)?;
     let outcome = store.transact(|txn| {
         if vault::record(txn, &cx.vault, &name, &conn)?.is_none() {
             return Err(vault::not_found(txn.base(), &cx.vault, &name, &conn)?);

@@ -48,6 +48,7 @@ pub fn restore(cx: &Context, target: &str, rev: &str) -> Result<Report> {
     let (dir, label) = target_dir(&cx.vault, target)?;
     let id = store.resolve(rev)?;
     let short = id.to_string()[..8].to_owned();
+    super::access::require_writer(&store.snapshot()?, cx.identity().ok().as_ref(), &cx.vault)?;
     let then = Snapshot::at_commit(&store, id)?;
     let files = then.files_under(&dir)?;
     if files.is_empty() {

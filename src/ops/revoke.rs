@@ -39,6 +39,7 @@ pub fn revoke(cx: &Context, provider: &str, connection: Option<&ConnectionName>)
     let snap = store.snapshot()?;
     let meta = snap.meta()?;
     let def = Catalog::new(&snap).get(provider)?.def;
+    super::access::require_writer(&snap, cx.identity().ok().as_ref(), &cx.vault)?;
     let name = def.name.clone();
     let targets: Vec<String> = match connection {
         Some(c) => vec![vault::resolve_connection(&snap, &cx.vault, &name, Some(c))?.0],

@@ -635,3 +635,35 @@ fn an_expired_agent_is_flagged_then_dropped_by_the_next_admin_write() {
         );
     }
 }
+
+#[test]
+fn only_writers_change_a_vaults_connections() {
+    let (u, _, _) = team();
+    let key = u.home().join("reader.key");
+    u.run(&[
+        "agent",
+        "create",
+        "reader-bot",
+        "--vault",
+        "dev",
+        "--out",
+        key.to_str().unwrap(),
+    ])
+    .ok();
+    let head = u.git(&["rev-parse", "HEAD"]);
+    let as_agent = |args: &[&str], stdin: Option<&str>| {
+        let mut c = u.command();
+        c.env("AUTHSOME_IDENTITY", &key).args(args);
+        crate::common::finish(c, stdin)
+    };
+    as_agent(
+        &["--vault", "dev", "login", "groq", "--stdin"],
+        Some("gsk_x"),
+    )
+    .fails(ErrorKind::Crypto, "--writer");
+    as_agent(&["--vault", "dev", "logout", "openai"], None)
+        .fails(ErrorKind::Crypto, "not a writer of vault \"dev\"");
+    as_agent(&["--vault", "dev", "default", "openai", "default"], None)
+        .fails(ErrorKind::Crypto, "not a writer");
+    assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
+}

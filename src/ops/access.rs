@@ -31,6 +31,30 @@ pub fn acting_principal(snap: &Snapshot<'_>, identity: &Identity) -> Result<Stri
     })
 }
 
+/// The principal making a membership change, with the store and identity it acts through.
+pub struct Actor {
+    /// The store.
+    pub store: crate::store::Store,
+    /// The identity that decrypts (for the rekey).
+    pub identity: Identity,
+    /// The principal this identity is.
+    pub me: String,
+}
+
+/// Opens the store as the principal this identity is, after dropping expired principals from
+/// the vaults it administers (each in a commit of its own).
+pub fn actor(cx: &crate::context::Context) -> Result<Actor> {
+    let store = cx.store()?;
+    let identity = cx.identity()?;
+    let me = acting_principal(&store.snapshot()?, &identity)?;
+    drop_expired(&store, &identity, &me)?;
+    Ok(Actor {
+        store,
+        identity,
+        me,
+    })
+}
+
 /// Refuses unless `who` is an owner of the store.
 pub fn require_owner(meta: &StoreMeta, who: &str, what: &str) -> Result<()> {
     if meta.owners.iter().any(|o| o == who) {

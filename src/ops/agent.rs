@@ -15,7 +15,7 @@ use crate::model::time::Stamp;
 use crate::store::Edit;
 use crate::vault;
 
-use super::access::{self, Rekeyed};
+use super::access::{self, Actor, Rekeyed};
 
 /// What `agent create` did. The identity itself is not part of the report.
 #[derive(Debug, Serialize)]
@@ -53,11 +53,11 @@ pub fn create(
     expires: Option<Stamp>,
 ) -> Result<Report> {
     names::validate("principal", name)?;
-    let store = cx.store()?;
-    let snap = store.snapshot()?;
-    let identity = cx.identity()?;
-    let me = access::acting_principal(&snap, &identity)?;
-    access::drop_expired(&store, &identity, &me)?;
+    let Actor {
+        store,
+        identity,
+        me,
+    } = access::actor(cx)?;
     let key = age::x25519::Identity::generate();
     let recipient = key.to_public().to_string();
     let secret = key.to_string();

@@ -12,7 +12,7 @@ use crate::model::state::Role;
 use crate::store::Edit;
 use crate::vault;
 
-use super::access::{self, Rekeyed};
+use super::access::{self, Actor, Rekeyed};
 
 /// What `grant` or `revoke-access` did.
 #[derive(Debug, Serialize)]
@@ -35,11 +35,11 @@ pub struct Report {
 
 /// Gives `principal` `role` in `vault`. Only the vault's admins and the store's owners can.
 pub fn grant(cx: &Context, principal: &str, name: &VaultName, role: Role) -> Result<Report> {
-    let store = cx.store()?;
-    let snap = store.snapshot()?;
-    let identity = cx.identity()?;
-    let me = access::acting_principal(&snap, &identity)?;
-    access::drop_expired(&store, &identity, &me)?;
+    let Actor {
+        store,
+        identity,
+        me,
+    } = access::actor(cx)?;
     let outcome = store.transact(|txn| {
         let meta = txn.base().meta()?;
         let mut vm = vault::vault_meta(txn, name)?;
@@ -81,11 +81,11 @@ pub fn grant(cx: &Context, principal: &str, name: &VaultName, role: Role) -> Res
 /// Takes every role in `vault` from `principal`; when it was a reader, the vault is rekeyed and
 /// its credentials marked for rotation.
 pub fn revoke_access(cx: &Context, principal: &str, name: &VaultName) -> Result<Report> {
-    let store = cx.store()?;
-    let snap = store.snapshot()?;
-    let identity = cx.identity()?;
-    let me = access::acting_principal(&snap, &identity)?;
-    access::drop_expired(&store, &identity, &me)?;
+    let Actor {
+        store,
+        identity,
+        me,
+    } = access::actor(cx)?;
     let outcome = store.transact(|txn| {
         let meta = txn.base().meta()?;
         let mut vm = vault::vault_meta(txn, name)?;

@@ -13,7 +13,7 @@ use crate::model::time::Stamp;
 use crate::store::{Edit, Txn};
 use crate::vault;
 
-use super::access::{self, Rekeyed};
+use super::access::{self, Actor, Rekeyed};
 
 /// What `principal add` is given.
 #[derive(Debug, Clone)]
@@ -102,11 +102,11 @@ fn check_keys(txn: &Txn<'_>, name: &str, req: &AddRequest) -> Result<()> {
 /// Adds a principal. Only owners can.
 pub fn add(cx: &Context, req: &AddRequest) -> Result<AddReport> {
     names::validate("principal", &req.name)?;
-    let store = cx.store()?;
-    let snap = store.snapshot()?;
-    let identity = cx.identity()?;
-    let me = access::acting_principal(&snap, &identity)?;
-    access::drop_expired(&store, &identity, &me)?;
+    let Actor {
+        store,
+        identity: _,
+        me,
+    } = access::actor(cx)?;
     let name = req.name.clone();
     let fingerprints: Vec<String> = req
         .recipients
@@ -191,11 +191,11 @@ pub struct RemoveReport {
 /// Offboards a principal: out of every vault and role, its file deleted, the vaults it could
 /// read rekeyed and their credentials marked for rotation. Only owners can.
 pub fn remove(cx: &Context, name: &str) -> Result<RemoveReport> {
-    let store = cx.store()?;
-    let snap = store.snapshot()?;
-    let identity = cx.identity()?;
-    let me = access::acting_principal(&snap, &identity)?;
-    access::drop_expired(&store, &identity, &me)?;
+    let Actor {
+        store,
+        identity,
+        me,
+    } = access::actor(cx)?;
     let outcome = store.transact(|txn| {
         let mut meta = txn.base().meta()?;
         access::require_owner(&meta, &me, "remove principals")?;
@@ -285,11 +285,11 @@ pub fn rotate_key(
     new_signers: &[String],
     compromised: bool,
 ) -> Result<RotateReport> {
-    let store = cx.store()?;
-    let snap = store.snapshot()?;
-    let identity = cx.identity()?;
-    let me = access::acting_principal(&snap, &identity)?;
-    access::drop_expired(&store, &identity, &me)?;
+    let Actor {
+        store,
+        identity,
+        me,
+    } = access::actor(cx)?;
     if new_recipients.is_empty() && new_signers.is_empty() {
         return Err(Error::usage(
             "rotate-key needs the new keys: --recipient (and/or --signer)",

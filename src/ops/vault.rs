@@ -11,7 +11,7 @@ use crate::model::state::VaultMeta;
 use crate::store::Edit;
 use crate::vault;
 
-use super::access;
+use super::access::{self, Actor};
 
 /// Who a new vault's members are.
 #[derive(Debug, Clone, Default)]
@@ -44,11 +44,11 @@ pub struct CreateReport {
 /// Creates a vault. Without members named, the principal running it is its admin, writer and
 /// reader; without readers named, its admins and writers read it.
 pub fn create(cx: &Context, name: &VaultName, members: Members) -> Result<CreateReport> {
-    let store = cx.store()?;
-    let snap = store.snapshot()?;
-    let identity = cx.identity()?;
-    let me = access::acting_principal(&snap, &identity)?;
-    access::drop_expired(&store, &identity, &me)?;
+    let Actor {
+        store,
+        identity: _,
+        me,
+    } = access::actor(cx)?;
     let Members {
         mut admins,
         mut writers,
@@ -115,11 +115,11 @@ pub struct DeleteReport {
 
 /// Deletes a vault and everything in it (history keeps it).
 pub fn delete(cx: &Context, name: &VaultName) -> Result<DeleteReport> {
-    let store = cx.store()?;
-    let snap = store.snapshot()?;
-    let identity = cx.identity()?;
-    let me = access::acting_principal(&snap, &identity)?;
-    access::drop_expired(&store, &identity, &me)?;
+    let Actor {
+        store,
+        identity: _,
+        me,
+    } = access::actor(cx)?;
     let outcome = store.transact(|txn| {
         access::require_owner(&txn.base().meta()?, &me, "delete vaults")?;
         vault::vault_meta(txn, name)?;

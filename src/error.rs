@@ -29,6 +29,9 @@ pub enum ErrorKind {
     Store,
     /// The identity is missing, unreadable or not a recipient, or a secret file fails its checks.
     Crypto,
+    /// A scope of the store is not sealed by someone its policy allows, or its seal does not
+    /// cover what is there.
+    Trust,
 }
 
 impl ErrorKind {
@@ -45,6 +48,7 @@ impl ErrorKind {
             ErrorKind::Endpoint => 8,
             ErrorKind::Store => 10,
             ErrorKind::Crypto => 11,
+            ErrorKind::Trust => 12,
         }
     }
 
@@ -61,6 +65,7 @@ impl ErrorKind {
             ErrorKind::Endpoint => "endpoint_unreachable",
             ErrorKind::Store => "store",
             ErrorKind::Crypto => "crypto",
+            ErrorKind::Trust => "trust",
         }
     }
 }

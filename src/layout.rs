@@ -6,6 +6,8 @@
 //! .gitattributes                               `* -text`, `*.age diff=authsome`
 //! principals/<principal>.yaml                  a principal's recipients
 //! providers/<provider>.yaml                    a custom provider definition
+//! seal                                         the store scope's seal (trust)
+//! vaults/<vault>/seal                          the vault's seal
 //! vaults/<vault>/vault.yaml                    the vault's principals
 //! vaults/<vault>/fingerprint_key.age           the key of redacted diff fingerprints
 //! vaults/<vault>/<provider>/provider.yaml      default connection, OAuth client id, base URL
@@ -39,6 +41,19 @@ pub const SECRET_EXT: &str = ".age";
 pub const YAML_EXT: &str = ".yaml";
 /// The field name of a vault's fingerprint key.
 pub const FINGERPRINT_KEY: &str = "fingerprint_key";
+
+/// The file name of a seal, in the folder of the scope it covers.
+pub const SEAL: &str = "seal";
+
+/// `seal`: the store scope's seal (store.yaml, principals/, providers/, the list of vaults).
+pub fn store_seal() -> String {
+    SEAL.to_owned()
+}
+
+/// `vaults/<vault>/seal`: a vault's seal (everything under its folder but the seal).
+pub fn vault_seal(vault: &str) -> String {
+    format!("{VAULTS}/{vault}/{SEAL}")
+}
 
 /// `principals/<name>.yaml`
 pub fn principal(name: &str) -> String {

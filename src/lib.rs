@@ -28,6 +28,7 @@ pub mod providers;
 pub mod proxy;
 pub mod review;
 pub mod store;
+pub mod trust;
 pub mod ui;
 pub mod vault;
 

@@ -127,6 +127,13 @@ pub enum Command {
     /// Create an identity for an AI agent or CI job that reads one vault only.
     #[command(subcommand)]
     Agent(commands::agent::Command),
+    /// Vouch for what scopes hold now: a new seal each, signed with your signing key.
+    Seal(commands::seal::Args),
+    /// Check every scope's seal: signed by someone allowed, naming the tree that is there.
+    Verify(commands::verify::Args),
+    /// The store's signers, for stock tools.
+    #[command(subcommand)]
+    Trust(commands::trust::Command),
     /// Print a signed request to join this store, for an owner to add you.
     JoinRequest(commands::join_request::Args),
     /// Migrate the store to the current format (1 -> 2: vaults with roles), in one commit.
@@ -175,6 +182,9 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Agent(c) => agent::exec(&ctx, out, c),
         Command::Upgrade => upgrade::exec(&ctx, out),
         Command::JoinRequest(a) => join_request::exec(&ctx, out, a),
+        Command::Seal(a) => seal::exec(&ctx, out, a),
+        Command::Verify(a) => verify::exec(&ctx, out, a),
+        Command::Trust(c) => trust::exec(&ctx, out, c),
     }
 }
 

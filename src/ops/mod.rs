@@ -21,6 +21,7 @@ pub mod rekey;
 pub mod restore;
 pub mod revoke;
 pub mod rotation;
+pub mod seal;
 pub mod sync;
 pub mod upgrade;
 pub mod vault;

@@ -169,6 +169,45 @@ impl<'s> Snapshot<'s> {
             .collect())
     }
 
+    /// The id of the store-relative folder `rel` (`""` is the store's own folder) as a tree
+    /// without the entries named in `without`: what a seal covers. Computed, never written.
+    /// `None` when the folder does not exist.
+    pub fn tree_id_without(&self, rel: &str, without: &[&str]) -> Result<Option<ObjectId>> {
+        let id = if rel.is_empty() && !self.store.is_project() {
+            Some(self.tree)
+        } else {
+            let path = self.store.repo_path(rel);
+            let tree = self
+                .store
+                .repo
+                .find_tree(self.tree)
+                .map_err(|e| Error::git("reading a tree", e))?;
+            tree.lookup_entry_by_path(path.trim_end_matches('/'))
+                .map_err(|e| Error::git("looking up a path", e))?
+                .filter(|e| e.mode().is_tree())
+                .map(|e| e.object_id())
+        };
+        let Some(id) = id else { return Ok(None) };
+        let tree = self
+            .store
+            .repo
+            .find_tree(id)
+            .map_err(|e| Error::git("reading a tree", e))?;
+        let mut decoded: gix::objs::Tree = tree
+            .decode()
+            .map_err(|e| Error::git("decoding a tree", e))?
+            .into();
+        decoded
+            .entries
+            .retain(|e| !without.iter().any(|w| e.filename == w.as_bytes()));
+        let mut data = Vec::new();
+        gix::objs::WriteTo::write_to(&decoded, &mut data)
+            .map_err(|e| Error::internal(format!("encoding a tree: {e}")))?;
+        gix::objs::compute_hash(self.store.repo.object_hash(), gix::objs::Kind::Tree, &data)
+            .map(Some)
+            .map_err(|e| Error::internal(format!("hashing a tree: {e}")))
+    }
+
     /// Every file below a store-relative folder, as store-relative paths.
     pub fn files_under(&self, rel: &str) -> Result<Vec<String>> {
         let mut out = Vec::new();

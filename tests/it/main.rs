@@ -16,4 +16,5 @@ mod proxy;
 mod review;
 mod schema;
 mod teams;
+mod trust;
 mod walkthrough;

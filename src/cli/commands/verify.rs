@@ -1,0 +1,65 @@
+//! `authsome verify`: check every scope's seal: signed by someone its policy allows, naming the
+//! tree that is there. Exit 12 when one fails.
+
+use serde_json::json;
+
+use crate::cli::output::Output;
+use authsome::context::Context;
+use authsome::error::{Error, ErrorKind, Result};
+use authsome::trust;
+
+/// Arguments of `verify`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Say for each scope who signed it.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+/// Runs `verify`.
+pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
+    let store = cx.store()?;
+    let snap = store.snapshot()?;
+    let mut checks = Vec::new();
+    for scope in trust::scopes(&snap)? {
+        checks.push(trust::check(&snap, &scope)?);
+    }
+    let failed: Vec<_> = checks.iter().filter(|c| !c.ok()).collect();
+    if out.json {
+        out.json(&json!({
+            "status": if failed.is_empty() { "verified" } else { "unverified" },
+            "scopes": checks,
+        }));
+    } else {
+        for c in &checks {
+            let seq = c.seq.map(|s| format!(" #{s}")).unwrap_or_default();
+            if c.ok() {
+                let who = if args.explain {
+                    format!(" (signed by {})", c.signed_by.join(", "))
+                } else {
+                    String::new()
+                };
+                out.info(&format!("{}  {}{seq}{who}", out.green("ok"), c.scope));
+            } else {
+                out.data(&format!(
+                    "FAIL  {}{seq}: {}",
+                    c.scope,
+                    c.detail.as_deref().unwrap_or(c.status)
+                ));
+            }
+        }
+    }
+    if let Some(first) = failed.first() {
+        let err = Error::new(
+            ErrorKind::Trust,
+            format!(
+                "{} of {} scopes did not verify: {}",
+                failed.len(),
+                checks.len(),
+                first.detail.as_deref().unwrap_or(first.status)
+            ),
+        );
+        return Err(if out.json { err.reported() } else { err });
+    }
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! `seal`: vouches for what scopes hold now, signing a new seal for each (`seq` one higher, `prev`
+//! naming the last), in one commit `seal store #3, vaults/prod #15`.
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::crypto::signing::SigningKey;
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::time::Stamp;
+use crate::store::Edit;
+use crate::trust::{self, seal::Scope, seal::Seal, seal::Statement};
+use crate::vault;
+
+/// What `seal` did.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// `sealed`, or `unchanged` when every scope named was sealed as it is.
+    pub status: &'static str,
+    /// Each new seal: scope and seq.
+    pub sealed: Vec<(String, u64)>,
+    /// The commit made, if any.
+    pub commit: Option<String>,
+}
+
+/// Seals `scopes` (every scope that is unsealed or changed, when empty) with this machine's
+/// signing key. The signer must be allowed to vouch for each scope by the policy at HEAD.
+pub fn seal(cx: &Context, scopes: &[Scope]) -> Result<Report> {
+    let store = cx.store()?;
+    let identity = cx.identity()?;
+    let key = SigningKey::load(&cx.signing_key_path)?;
+    let outcome = store.transact(|txn| {
+        let snap = txn.base();
+        let meta = snap.meta()?;
+        let me = vault::principal_of(snap, identity.recipient())?.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Trust,
+                "your identity is not a principal of this store, so it cannot seal",
+            )
+        })?;
+        let chosen = if scopes.is_empty() {
+            let mut out = Vec::new();
+            for s in trust::scopes(snap)? {
+                if !trust::check(snap, &s)?.ok() {
+                    out.push(s);
+                }
+            }
+            out
+        } else {
+            scopes.to_vec()
+        };
+        let mut sealed = Vec::new();
+        for scope in &chosen {
+            let (allowed, _) = trust::authorised(snap, scope)?;
+            let mine = allowed
+                .iter()
+                .find(|(n, _)| *n == me)
+                .is_some_and(|(_, keys)| keys.contains(&key.public()));
+            if !mine {
+                return Err(Error::new(
+                    ErrorKind::Trust,
+                    format!(
+                        "{me} (with the signing key {}) may not seal {}; {}",
+                        key.path().display(),
+                        scope.name(),
+                        match scope {
+                            Scope::Store => "only owners seal the store scope".to_owned(),
+                            Scope::Vault(v) =>
+                                format!("only writers, admins and owners of {v} seal it"),
+                        }
+                    ),
+                ));
+            }
+            let previous = trust::read_seal(snap, scope).ok().flatten();
+            let tree = scope
+                .tree(snap)?
+                .ok_or_else(|| Error::usage(format!("there is no {} to seal", scope.name())))?;
+            let statement = Statement {
+                store: meta.id.clone(),
+                scope: scope.clone(),
+                seq: previous.as_ref().map_or(1, |p| p.statement.seq + 1),
+                tree,
+                prev: previous.as_ref().map(|p| p.statement.digest()),
+                vaults: match scope {
+                    Scope::Store => Some(vault::vaults(snap)?),
+                    Scope::Vault(_) => None,
+                },
+                signer: me.clone(),
+                date: Stamp::now(),
+            };
+            let text = statement.render();
+            let signature = key.sign(trust::seal::NAMESPACE, text.as_bytes())?;
+            sealed.push((
+                scope.name(),
+                statement.seq,
+                scope.seal_path(),
+                Seal {
+                    statement,
+                    text,
+                    signatures: vec![signature],
+                },
+            ));
+        }
+        for (_, _, path, s) in &sealed {
+            txn.write(path.clone(), s.render());
+        }
+        let list: Vec<(String, u64)> = sealed.iter().map(|(n, q, _, _)| (n.clone(), *q)).collect();
+        let message = format!(
+            "seal {}",
+            list.iter()
+                .map(|(n, q)| format!("{n} #{q}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Ok(Edit::new(message, list))
+    })?;
+    let commit = outcome.commit().map(|c| c.to_string());
+    Ok(Report {
+        status: if commit.is_some() {
+            "sealed"
+        } else {
+            "unchanged"
+        },
+        sealed: outcome.into_value(),
+        commit,
+    })
+}

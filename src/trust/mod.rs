@@ -1,0 +1,192 @@
+//! Trust: seals, SSH-signed statements per scope kept in the tree, which say who vouched for
+//! what a scope holds (design: `docs/` and the trust issue).
+//!
+//! This first step writes seals (`authsome seal`) and checks them (`authsome verify`) against the
+//! policy at HEAD: the signer must be an owner (store scope) or a writer, admin or owner of the
+//! vault, and the seal must name the tree that is there. The local pin of the last verified policy,
+//! which stops someone with push access from adding themselves and signing, and the check on
+//! every read, come next.
+
+pub mod seal;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::store::Snapshot;
+use crate::vault;
+use seal::{Scope, Seal};
+
+/// Every scope of the store: the store scope, then each vault.
+pub fn scopes(snap: &Snapshot<'_>) -> Result<Vec<Scope>> {
+    let mut all = vec![Scope::Store];
+    all.extend(vault::vaults(snap)?.into_iter().map(Scope::Vault));
+    Ok(all)
+}
+
+/// The committed seal of a scope, if it has one.
+pub fn read_seal(snap: &Snapshot<'_>, scope: &Scope) -> Result<Option<Seal>> {
+    let path = scope.seal_path();
+    match snap.read(&path)? {
+        Some(bytes) => Seal::parse(&path, &bytes).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Principals with their signer keys.
+pub type Signers = Vec<(String, Vec<String>)>;
+
+/// The principals whose signatures count for a change to `scope`, with their signer keys, and
+/// how many distinct ones must sign.
+pub fn authorised(snap: &Snapshot<'_>, scope: &Scope) -> Result<(Signers, usize)> {
+    let meta = snap.meta()?;
+    let mut names: Vec<String> = meta.owners.clone();
+    let threshold = match scope {
+        Scope::Store => meta.owner_threshold.unwrap_or(1).max(1) as usize,
+        Scope::Vault(v) => {
+            let vm = vault::vault_meta(snap, v)?;
+            names.extend(vm.writers);
+            names.extend(vm.admins);
+            1
+        }
+    };
+    names.sort();
+    names.dedup();
+    let mut out = Vec::new();
+    for n in names {
+        if let Ok(p) = vault::principal(snap, &n) {
+            out.push((n, p.signers));
+        }
+    }
+    Ok((out, threshold))
+}
+
+/// How one scope stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScopeCheck {
+    /// `store` or `vaults/<name>`.
+    pub scope: String,
+    /// `verified`, `unsealed`, `changed` (the tree is not the one sealed), `unauthorised`,
+    /// `foreign` (another store's seal), `vaults` (the store seal lists other vaults) or
+    /// `malformed`.
+    pub status: &'static str,
+    /// The seal's sequence number.
+    pub seq: Option<u64>,
+    /// Who signed it, of those allowed.
+    pub signed_by: Vec<String>,
+    /// What is wrong, and what to do.
+    pub detail: Option<String>,
+}
+
+impl ScopeCheck {
+    /// Whether the scope verified.
+    pub fn ok(&self) -> bool {
+        self.status == "verified"
+    }
+}
+
+/// Checks one scope's seal against what HEAD holds and HEAD's policy.
+pub fn check(snap: &Snapshot<'_>, scope: &Scope) -> Result<ScopeCheck> {
+    let name = scope.name();
+    let mut out = ScopeCheck {
+        scope: name.clone(),
+        status: "verified",
+        seq: None,
+        signed_by: Vec::new(),
+        detail: None,
+    };
+    let fail = |mut out: ScopeCheck, status, detail: String| {
+        out.status = status;
+        out.detail = Some(detail);
+        Ok(out)
+    };
+    let seal = match read_seal(snap, scope) {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return fail(
+                out,
+                "unsealed",
+                format!(
+                    "{name} has no seal; an authorised member reviews it and runs `authsome seal {name}`"
+                ),
+            );
+        }
+        Err(e) => return fail(out, "malformed", e.message().to_owned()),
+    };
+    out.seq = Some(seal.statement.seq);
+    let meta = snap.meta()?;
+    if seal.statement.store != meta.id || seal.statement.scope != *scope {
+        return fail(
+            out,
+            "foreign",
+            format!("the seal of {name} was made for another store or scope; it was copied here"),
+        );
+    }
+    let tree = scope.tree(snap)?.unwrap_or_default();
+    if seal.statement.tree != tree {
+        return fail(
+            out,
+            "changed",
+            format!(
+                "{name} changed since its seal #{} (tree {} is not the sealed {}); review `authsome log`, then `authsome seal {name}` if the change is right, or `authsome restore` it",
+                seal.statement.seq,
+                short(&tree),
+                short(&seal.statement.tree)
+            ),
+        );
+    }
+    if let Scope::Store = scope {
+        let vaults = vault::vaults(snap)?;
+        if seal.statement.vaults.as_ref() != Some(&vaults) {
+            return fail(
+                out,
+                "vaults",
+                format!(
+                    "the store seal lists the vaults {}, but the store has {}",
+                    seal.statement.vaults.clone().unwrap_or_default().join(", "),
+                    vaults.join(", ")
+                ),
+            );
+        }
+    }
+    let (allowed, threshold) = authorised(snap, scope)?;
+    let signed: Vec<String> = seal
+        .signed_by(&allowed)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    out.signed_by = signed.clone();
+    if signed.len() < threshold {
+        let who = match scope {
+            Scope::Store => "owners".to_owned(),
+            Scope::Vault(v) => format!("writers, admins or owners of {v}"),
+        };
+        return fail(
+            out,
+            "unauthorised",
+            format!(
+                "the seal of {name} #{} is not signed by {threshold} of its {who}; have one of them review it and run `authsome seal {name}`",
+                seal.statement.seq
+            ),
+        );
+    }
+    Ok(out)
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}
+
+/// `name namespaces="authsome-seal" ssh-ed25519 AAAA...` for every signer of every principal, as
+/// `ssh-keygen -Y verify -f` reads them.
+pub fn allowed_signers(snap: &Snapshot<'_>) -> Result<String> {
+    let mut out = String::new();
+    for name in vault::principals(snap)? {
+        for key in vault::principal(snap, &name)?.signers {
+            out.push_str(&format!(
+                "{name} namespaces=\"{}\" {key}\n",
+                seal::NAMESPACE
+            ));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,145 @@
+//! Seals: written by `authsome seal`, checked by `authsome verify` and by stock `ssh-keygen` and
+//! `git mktree`; a change nobody allowed vouched for fails with exit code 12.
+
+use authsome::error::ErrorKind;
+
+use crate::common::{User, tool};
+
+/// The statement and the signature of a seal file, split as the README says.
+fn split(seal: &str) -> (String, String) {
+    let at = seal.find("-----BEGIN SSH SIGNATURE-----").unwrap();
+    (seal[..at].to_owned(), seal[at..].to_owned())
+}
+
+#[test]
+fn a_seal_is_checked_by_stock_ssh_keygen_and_git_mktree() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    u.run(&["verify"]).fails(ErrorKind::Trust, "has no seal");
+    u.run(&["seal"]).ok();
+    assert_eq!(u.log()[0], "seal store #1, vaults/default #1");
+    u.run(&["verify"]).ok();
+
+    let seal = std::fs::read_to_string(u.store().join("vaults/default/seal")).unwrap();
+    let (msg, sig) = split(&seal);
+    let dir = u.home();
+    std::fs::write(dir.join("msg"), &msg).unwrap();
+    std::fs::write(dir.join("sig"), &sig).unwrap();
+    let allowed = u.run(&["trust", "allowed-signers"]).ok().stdout;
+    std::fs::write(dir.join("allowed"), &allowed).unwrap();
+    let verify = |namespace: &str| {
+        std::process::Command::new("ssh-keygen")
+            .args([
+                "-Y",
+                "verify",
+                "-f",
+                dir.join("allowed").to_str().unwrap(),
+                "-I",
+                "tester",
+                "-n",
+                namespace,
+                "-s",
+                dir.join("sig").to_str().unwrap(),
+            ])
+            .stdin(std::fs::File::open(dir.join("msg")).unwrap())
+            .output()
+            .expect("ssh-keygen is installed (scripts/test)")
+    };
+    let good = verify("authsome-seal");
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert!(
+        !verify("git").status.success(),
+        "another namespace must not verify"
+    );
+
+    // The sealed tree is the vault's tree without its seal, as git computes it.
+    let listing = u.git(&["ls-tree", "HEAD:vaults/default"]);
+    let without: String = listing
+        .lines()
+        .filter(|l| !l.ends_with("\tseal"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let tree = String::from_utf8(tool(
+        "git",
+        &["-C", u.store().to_str().unwrap(), "mktree"],
+        Some(without.as_bytes()),
+    ))
+    .unwrap();
+    assert!(
+        msg.contains(&format!("tree: {}\n", tree.trim())),
+        "{msg}\n{tree}"
+    );
+    u.assert_git_clean();
+}
+
+#[test]
+fn a_change_nobody_sealed_fails_verify_until_an_allowed_member_seals_it() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    u.run(&["seal"]).ok();
+    // Someone with push access edits a provider's state with plain git.
+    let file = u.store().join("vaults/default/openai/provider.yaml");
+    std::fs::write(&file, "default: elsewhere\n").unwrap();
+    u.git(&["commit", "-qam", "by hand"]);
+    let r = u
+        .run(&["verify"])
+        .fails(ErrorKind::Trust, "vaults/default changed since its seal #1");
+    assert!(r.stdout.contains("ok  store #1"), "{}", r.stdout);
+    let json = u.run(&["--json", "verify"]);
+    assert_eq!(json.code, ErrorKind::Trust.exit_code());
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["scopes"][1]["status"], "changed", "{json}");
+    // An allowed member reviews it and vouches for it: a new seal, one higher, naming the last.
+    u.run(&["seal", "vaults/default"]).ok();
+    assert_eq!(u.log()[0], "seal vaults/default #2");
+    let seal = std::fs::read_to_string(u.store().join("vaults/default/seal")).unwrap();
+    assert!(
+        seal.contains("seq: 2\n") && seal.contains("prev: sha256:"),
+        "{seal}"
+    );
+    u.run(&["verify"]).ok();
+}
+
+#[test]
+fn a_seal_signed_by_an_outsiders_key_is_refused() {
+    let u = User::initialized();
+    u.run(&["seal"]).ok();
+    // mallory: a signing key of her own, not any principal's signer, and a seal made with it.
+    let mallory = User::new();
+    mallory.run(&["init"]).ok();
+    let key = mallory.home().join(".config/authsome/signing_key");
+    let seal_file = u.store().join("vaults/default/seal");
+    let seal = std::fs::read_to_string(&seal_file).unwrap();
+    let (msg, _) = split(&seal);
+    let msg_file = mallory.home().join("msg");
+    std::fs::write(&msg_file, &msg).unwrap();
+    tool(
+        "ssh-keygen",
+        &[
+            "-Y",
+            "sign",
+            "-f",
+            key.to_str().unwrap(),
+            "-n",
+            "authsome-seal",
+            msg_file.to_str().unwrap(),
+        ],
+        None,
+    );
+    let forged = std::fs::read_to_string(mallory.home().join("msg.sig")).unwrap();
+    std::fs::write(&seal_file, format!("{msg}{forged}")).unwrap();
+    u.git(&["commit", "-qam", "mallory's seal"]);
+    u.run(&["verify"]).fails(
+        ErrorKind::Trust,
+        "is not signed by 1 of its writers, admins or owners of default",
+    );
+    // And a signing key that is no writer's cannot seal through authsome either.
+    let mut c = u.command();
+    c.env("AUTHSOME_SIGNING_KEY", &key)
+        .args(["seal", "vaults/default"]);
+    crate::common::finish(c, None).fails(ErrorKind::Trust, "may not seal vaults/default");
+}

@@ -55,6 +55,11 @@ pub fn actor(cx: &crate::context::Context) -> Result<Actor> {
     })
 }
 
+/// Whether this identity may change the vault's connections (see [`require_writer`]).
+pub fn is_writer(snap: &Snapshot<'_>, identity: &Identity, name: &str) -> bool {
+    require_writer(snap, Some(identity), name).is_ok()
+}
+
 /// Refuses unless `who` is an owner of the store.
 pub fn require_owner(meta: &StoreMeta, who: &str, what: &str) -> Result<()> {
     if meta.owners.iter().any(|o| o == who) {
@@ -411,21 +416,20 @@ pub fn drop_expired(
     Ok(dropped)
 }
 
-/// Refuses a change to a vault's connections by a principal who is not one of its writers (or
-/// an owner). An identity that is no principal of the store is left to the checks that follow
-/// (it cannot read the vault either).
+/// Refuses a change to a vault's connections unless this identity is a principal who is one of
+/// its writers, or an owner. Fails closed: no identity, or one that is no principal, is refused.
 pub fn require_writer(snap: &Snapshot<'_>, identity: Option<&Identity>, name: &str) -> Result<()> {
-    let Some(identity) = identity else {
-        return Ok(());
-    };
-    let Some(me) = vault::principal_of(snap, identity.recipient())? else {
-        return Ok(());
-    };
     let meta = snap.meta()?;
     // Format 1 has no roles; its writes are refused anyway until `upgrade`.
     if meta.format < crate::model::state::STORE_FORMAT {
         return Ok(());
     }
+    let identity = identity.ok_or_else(|| {
+        Error::crypto(format!(
+            "changing vault {name:?} needs your identity, to know you are one of its writers; run `authsome init`, or pass --identity"
+        ))
+    })?;
+    let me = acting_principal(snap, identity)?;
     let vm = vault::vault_meta(snap, name)?;
     if meta.owners.contains(&me) || vm.writers.contains(&me) {
         return Ok(());
@@ -435,7 +439,7 @@ pub fn require_writer(snap: &Snapshot<'_>, identity: Option<&Identity>, name: &s
         format!("ask an admin of the vault to run `authsome grant {me} {name} --role writer`")
     } else {
         format!(
-            "an agent writes only when created with `authsome agent create {me} --vault {name} --writer`"
+            "an agent writes only when an owner creates it with `authsome agent create NAME --vault {name} --writer`"
         )
     };
     Err(Error::crypto(format!(

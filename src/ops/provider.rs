@@ -35,11 +35,24 @@ pub struct RemoveReport {
     pub commit: Option<String>,
 }
 
+/// Opens the store for a change of the store scope: in a store with owners, only they may
+/// (a provider's hosts decide where credentials are sent).
+fn owner_store(cx: &Context, what: &str) -> Result<crate::store::Store> {
+    let store = cx.store()?;
+    let snap = store.snapshot()?;
+    let meta = snap.meta()?;
+    if meta.format >= crate::model::state::STORE_FORMAT {
+        let me = super::access::acting_principal(&snap, &cx.identity()?)?;
+        super::access::require_owner(&meta, &me, what)?;
+    }
+    Ok(store)
+}
+
 /// Commits `def` as a custom provider; replacing a custom one or overriding a bundled one
 /// needs `force`.
 pub fn add(cx: &Context, def: &ProviderDef, force: bool) -> Result<AddReport> {
     let name = def.name.clone();
-    let store = cx.store()?;
+    let store = owner_store(cx, "change providers")?;
     let overrides_bundled = providers::bundled(&name).is_some();
     let outcome = store.transact(|txn| {
         let path = layout::custom_provider(&name);
@@ -73,7 +86,7 @@ pub fn add(cx: &Context, def: &ProviderDef, force: bool) -> Result<AddReport> {
 
 /// Removes the custom provider `name`, which must have no connections in any vault.
 pub fn remove(cx: &Context, name: &str) -> Result<RemoveReport> {
-    let store = cx.store()?;
+    let store = owner_store(cx, "change providers")?;
     let outcome = store.transact(|txn| {
         let path = layout::custom_provider(name);
         if txn.read(&path)?.is_none() {

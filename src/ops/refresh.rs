@@ -468,6 +468,9 @@ fn refresh_now(
 /// access token, or the connection's return to `connected`.
 fn commit_refresh(w: &Want<'_>, tokens: &oauth::TokenSet, rotated: bool) -> Result<()> {
     let name = &w.def.name;
+    // A reader (an agent without --writer) does not commit: the rotated token waits, parked in
+    // its local encrypted cache, for a writer.
+    super::access::require_writer(&w.store.snapshot()?, Some(w.identity), w.vault)?;
     w.store.transact(|txn| {
         let message = if rotated {
             format!("refresh {name}/{}", w.conn)
@@ -510,6 +513,7 @@ fn commit_refresh(w: &Want<'_>, tokens: &oauth::TokenSet, rotated: bool) -> Resu
 /// Records that the connection can no longer be refreshed.
 fn mark_failed(w: &Want<'_>) -> Result<()> {
     let name = &w.def.name;
+    super::access::require_writer(&w.store.snapshot()?, Some(w.identity), w.vault)?;
     w.store.transact(|txn| {
         let message = format!("status {name}/{}: refresh_failed", w.conn);
         let Some(mut record) = vault::record(txn, w.vault, name, w.conn)? else {

@@ -34,6 +34,7 @@ pub fn done(
         return Err(Error::usage("--note takes one line"));
     }
     let store = cx.store()?;
+    super::access::require_writer(&store.snapshot()?, cx.identity().ok().as_ref(), &cx.vault)?;
     let outcome = store.transact(|txn| {
         let Some(mut record) = vault::record(txn, &cx.vault, provider, connection)? else {
             return Err(vault::not_found(

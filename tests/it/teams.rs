@@ -665,5 +665,25 @@ fn only_writers_change_a_vaults_connections() {
         .fails(ErrorKind::Crypto, "not a writer of vault \"dev\"");
     as_agent(&["--vault", "dev", "default", "openai", "default"], None)
         .fails(ErrorKind::Crypto, "not a writer");
+    as_agent(
+        &["--vault", "dev", "rotation", "done", "openai/default"],
+        None,
+    )
+    .fails(ErrorKind::Crypto, "not a writer");
+    // A provider's hosts decide where credentials go: only owners change them.
+    let def = u.home().join("evil.yaml");
+    std::fs::write(&def, "schema_version: 1\nname: openai\ndisplay_name: Evil\nauth_type: api_key\nflow: api_key\nhosts:\n  - host: attacker.example\napi_key:\n  header_name: Authorization\n  header_prefix: Bearer\n").unwrap();
+    as_agent(&["provider", "add", "--force", def.to_str().unwrap()], None)
+        .fails(ErrorKind::Crypto, "only owners can change providers");
+    // No identity, or one that is no principal, is refused too: the check fails closed.
+    let mut c = u.command();
+    c.env("AUTHSOME_IDENTITY", u.home().join("missing.key"))
+        .args(["--vault", "dev", "logout", "openai"]);
+    crate::common::finish(c, None).fails(ErrorKind::Crypto, "needs your identity");
+    let stranger = keygen(&u, "stranger");
+    let mut c = u.command();
+    c.env("AUTHSOME_IDENTITY", &stranger.file)
+        .args(["--vault", "dev", "default", "openai", "default"]);
+    crate::common::finish(c, None).fails(ErrorKind::Crypto, "is not a principal of this store");
     assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
 }

@@ -15,7 +15,7 @@ use crate::model::time::Stamp;
 use crate::store::Edit;
 use crate::vault;
 
-use super::access::{self, Actor, Rekeyed};
+use super::access::{self, Rekeyed};
 
 /// What `agent create` did. The identity itself is not part of the report.
 #[derive(Debug, Serialize)]
@@ -53,11 +53,8 @@ pub fn create(
     expires: Option<Stamp>,
 ) -> Result<Report> {
     names::validate("principal", name)?;
-    let Actor {
-        store,
-        identity,
-        me,
-    } = access::actor(cx)?;
+    let actor = access::actor(cx)?;
+    let (store, identity, me) = (&actor.store, &actor.identity, &actor.me);
     let key = age::x25519::Identity::generate();
     let recipient = key.to_public().to_string();
     let secret = key.to_string();
@@ -70,7 +67,7 @@ pub fn create(
     let outcome = store.transact(|txn| {
         let meta = txn.base().meta()?;
         let mut vm = vault::vault_meta(txn, vault_name)?;
-        access::require_admin(&meta, &vm, vault_name, &me)?;
+        access::require_admin(&meta, &vm, vault_name, me)?;
         if txn.read(&layout::principal(name))?.is_some() {
             return Err(Error::new(
                 ErrorKind::AlreadyExists,
@@ -98,7 +95,7 @@ pub fn create(
             vm.members_mut(*role).sort();
         }
         vault::write_yaml(txn, layout::vault_meta(vault_name), &vm)?;
-        let r = access::rekey(txn, &meta.id, vault_name, &identity, false, false)?;
+        let r = access::rekey(txn, &meta.id, vault_name, identity, false, false)?;
         let until = expires
             .map(|e| format!(", expires {e}"))
             .unwrap_or_default();
@@ -111,6 +108,7 @@ pub fn create(
         ))
     })?;
     let commit = outcome.commit().map(|c| c.to_string());
+    actor.tidy();
     Ok(Report {
         status: "created",
         principal: name.to_owned(),

@@ -12,7 +12,7 @@ use crate::model::state::Role;
 use crate::store::Edit;
 use crate::vault;
 
-use super::access::{self, Actor, Rekeyed};
+use super::access::{self, Rekeyed};
 
 /// What `grant` or `revoke-access` did.
 #[derive(Debug, Serialize)]
@@ -35,15 +35,12 @@ pub struct Report {
 
 /// Gives `principal` `role` in `vault`. Only the vault's admins and the store's owners can.
 pub fn grant(cx: &Context, principal: &str, name: &VaultName, role: Role) -> Result<Report> {
-    let Actor {
-        store,
-        identity,
-        me,
-    } = access::actor(cx)?;
+    let actor = access::actor(cx)?;
+    let (store, identity, me) = (&actor.store, &actor.identity, &actor.me);
     let outcome = store.transact(|txn| {
         let meta = txn.base().meta()?;
         let mut vm = vault::vault_meta(txn, name)?;
-        access::require_admin(&meta, &vm, name, &me)?;
+        access::require_admin(&meta, &vm, name, me)?;
         vault::principal(txn, principal)?;
         let message = format!("grant {principal} {name} ({})", role.as_str());
         if vm.members(role).iter().any(|m| m == principal) {
@@ -55,7 +52,7 @@ pub fn grant(cx: &Context, principal: &str, name: &VaultName, role: Role) -> Res
         if role != Role::Reader {
             return Ok(Edit::new(message, Some(None)));
         }
-        let r = access::rekey(txn, &meta.id, name, &identity, false, false)?;
+        let r = access::rekey(txn, &meta.id, name, identity, false, false)?;
         Ok(Edit::new(
             format!("{message}: {} secrets re-encrypted", r.rewritten),
             Some(Some(r)),
@@ -63,6 +60,7 @@ pub fn grant(cx: &Context, principal: &str, name: &VaultName, role: Role) -> Res
     })?;
     let commit = outcome.commit().map(|c| c.to_string());
     let value = outcome.into_value();
+    actor.tidy();
     Ok(Report {
         status: if value.is_some() {
             "granted"
@@ -81,15 +79,12 @@ pub fn grant(cx: &Context, principal: &str, name: &VaultName, role: Role) -> Res
 /// Takes every role in `vault` from `principal`; when it was a reader, the vault is rekeyed and
 /// its credentials marked for rotation.
 pub fn revoke_access(cx: &Context, principal: &str, name: &VaultName) -> Result<Report> {
-    let Actor {
-        store,
-        identity,
-        me,
-    } = access::actor(cx)?;
+    let actor = access::actor(cx)?;
+    let (store, identity, me) = (&actor.store, &actor.identity, &actor.me);
     let outcome = store.transact(|txn| {
         let meta = txn.base().meta()?;
         let mut vm = vault::vault_meta(txn, name)?;
-        access::require_admin(&meta, &vm, name, &me)?;
+        access::require_admin(&meta, &vm, name, me)?;
         vault::principal(txn, principal)?;
         let roles = vm.roles_of(principal);
         if roles.is_empty() {
@@ -106,7 +101,7 @@ pub fn revoke_access(cx: &Context, principal: &str, name: &VaultName) -> Result<
         let mut rekeyed = None;
         let mut marked = 0;
         if roles.contains(&Role::Reader) {
-            let r = access::rekey(txn, &meta.id, name, &identity, false, false)?;
+            let r = access::rekey(txn, &meta.id, name, identity, false, false)?;
             marked = access::mark_for_rotation(
                 txn,
                 name,
@@ -122,6 +117,7 @@ pub fn revoke_access(cx: &Context, principal: &str, name: &VaultName) -> Result<
     })?;
     let commit = outcome.commit().map(|c| c.to_string());
     let (roles, rekeyed, rotation_needed) = outcome.into_value();
+    actor.tidy();
     Ok(Report {
         status: "revoked",
         principal: principal.to_owned(),

@@ -13,7 +13,7 @@ use crate::model::time::Stamp;
 use crate::store::{Edit, Txn};
 use crate::vault;
 
-use super::access::{self, Actor, Rekeyed};
+use super::access::{self, Rekeyed};
 
 /// What `principal add` is given.
 #[derive(Debug, Clone)]
@@ -102,11 +102,8 @@ fn check_keys(txn: &Txn<'_>, name: &str, req: &AddRequest) -> Result<()> {
 /// Adds a principal. Only owners can.
 pub fn add(cx: &Context, req: &AddRequest) -> Result<AddReport> {
     names::validate("principal", &req.name)?;
-    let Actor {
-        store,
-        identity: _,
-        me,
-    } = access::actor(cx)?;
+    let actor = access::actor(cx)?;
+    let (store, _identity, me) = (&actor.store, &actor.identity, &actor.me);
     let name = req.name.clone();
     let fingerprints: Vec<String> = req
         .recipients
@@ -115,7 +112,7 @@ pub fn add(cx: &Context, req: &AddRequest) -> Result<AddReport> {
         .map(|k| fingerprint(k))
         .collect();
     let outcome = store.transact(|txn| {
-        access::require_owner(&txn.base().meta()?, &me, "add principals")?;
+        access::require_owner(&txn.base().meta()?, me, "add principals")?;
         if txn.read(&layout::principal(&name))?.is_some() {
             return Err(Error::new(
                 ErrorKind::AlreadyExists,
@@ -139,6 +136,7 @@ pub fn add(cx: &Context, req: &AddRequest) -> Result<AddReport> {
             (),
         ))
     })?;
+    actor.tidy();
     Ok(AddReport {
         status: "added",
         principal: name,
@@ -191,14 +189,11 @@ pub struct RemoveReport {
 /// Offboards a principal: out of every vault and role, its file deleted, the vaults it could
 /// read rekeyed and their credentials marked for rotation. Only owners can.
 pub fn remove(cx: &Context, name: &str) -> Result<RemoveReport> {
-    let Actor {
-        store,
-        identity,
-        me,
-    } = access::actor(cx)?;
+    let actor = access::actor(cx)?;
+    let (store, identity, me) = (&actor.store, &actor.identity, &actor.me);
     let outcome = store.transact(|txn| {
         let mut meta = txn.base().meta()?;
-        access::require_owner(&meta, &me, "remove principals")?;
+        access::require_owner(&meta, me, "remove principals")?;
         vault::principal(txn, name)?;
         if meta.owners.iter().any(|o| o == name) {
             if meta.owners.len() == 1 {
@@ -232,7 +227,7 @@ pub fn remove(cx: &Context, name: &str) -> Result<RemoveReport> {
         let mut rekeyed = Vec::new();
         let mut marked = 0;
         for v in &read {
-            rekeyed.push(access::rekey(txn, &store_id, v, &identity, false, false)?);
+            rekeyed.push(access::rekey(txn, &store_id, v, identity, false, false)?);
             marked += access::mark_for_rotation(txn, v, &format!("{name} was removed"))?;
         }
         let secrets: usize = rekeyed.iter().map(|r| r.rewritten).sum();
@@ -248,6 +243,7 @@ pub fn remove(cx: &Context, name: &str) -> Result<RemoveReport> {
     })?;
     let commit = outcome.commit().map(|c| c.to_string());
     let (vaults, rekeyed, rotation_needed) = outcome.into_value();
+    actor.tidy();
     Ok(RemoveReport {
         status: "removed",
         principal: name.to_owned(),
@@ -285,11 +281,8 @@ pub fn rotate_key(
     new_signers: &[String],
     compromised: bool,
 ) -> Result<RotateReport> {
-    let Actor {
-        store,
-        identity,
-        me,
-    } = access::actor(cx)?;
+    let actor = access::actor(cx)?;
+    let (store, identity, me) = (&actor.store, &actor.identity, &actor.me);
     if new_recipients.is_empty() && new_signers.is_empty() {
         return Err(Error::usage(
             "rotate-key needs the new keys: --recipient (and/or --signer)",
@@ -303,7 +296,7 @@ pub fn rotate_key(
     let outcome = store.transact(|txn| {
         let meta = txn.base().meta()?;
         if me != name {
-            access::require_owner(&meta, &me, "rotate other principals' keys")?;
+            access::require_owner(&meta, me, "rotate other principals' keys")?;
         }
         let mut p = vault::principal(txn, name)?;
         if !new_recipients.is_empty() {
@@ -334,7 +327,7 @@ pub fn rotate_key(
             {
                 continue;
             }
-            rekeyed.push(access::rekey(txn, &meta.id, &v, &identity, false, false)?);
+            rekeyed.push(access::rekey(txn, &meta.id, &v, identity, false, false)?);
             if compromised {
                 marked +=
                     access::mark_for_rotation(txn, &v, &format!("{name}'s key was compromised"))?;
@@ -352,6 +345,7 @@ pub fn rotate_key(
     })?;
     let commit = outcome.commit().map(|c| c.to_string());
     let (rekeyed, rotation_needed) = outcome.into_value();
+    actor.tidy();
     Ok(RotateReport {
         status: "rotated",
         principal: name.to_owned(),

@@ -28,9 +28,6 @@ pub struct Report {
 pub fn rekey(cx: &Context, vaults: &[VaultName], force: bool, dry_run: bool) -> Result<Report> {
     let store = cx.store()?;
     let identity = cx.identity()?;
-    if let Some(me) = vault::principal_of(&store.snapshot()?, identity.recipient())? {
-        access::drop_expired(&store, &identity, &me)?;
-    }
     let names: Vec<String> = if vaults.is_empty() {
         vault::vaults(&store.snapshot()?)?
     } else {
@@ -67,6 +64,9 @@ pub fn rekey(cx: &Context, vaults: &[VaultName], force: bool, dry_run: bool) -> 
         Ok(Edit::new(message, done))
     })?;
     let commit = outcome.commit().map(|c| c.to_string());
+    if !dry_run && let Some(me) = vault::principal_of(&store.snapshot()?, identity.recipient())? {
+        let _ = access::drop_expired(&store, &identity, &me);
+    }
     Ok(Report {
         status: if dry_run {
             "dry_run"

@@ -11,7 +11,7 @@ use crate::model::state::VaultMeta;
 use crate::store::Edit;
 use crate::vault;
 
-use super::access::{self, Actor};
+use super::access;
 
 /// Who a new vault's members are.
 #[derive(Debug, Clone, Default)]
@@ -44,11 +44,8 @@ pub struct CreateReport {
 /// Creates a vault. Without members named, the principal running it is its admin, writer and
 /// reader; without readers named, its admins and writers read it.
 pub fn create(cx: &Context, name: &VaultName, members: Members) -> Result<CreateReport> {
-    let Actor {
-        store,
-        identity: _,
-        me,
-    } = access::actor(cx)?;
+    let actor = access::actor(cx)?;
+    let (store, _identity, me) = (&actor.store, &actor.identity, &actor.me);
     let Members {
         mut admins,
         mut writers,
@@ -67,7 +64,7 @@ pub fn create(cx: &Context, name: &VaultName, members: Members) -> Result<Create
     }
     let outcome = store.transact(|txn| {
         let meta = txn.base().meta()?;
-        access::require_owner(&meta, &me, "create vaults")?;
+        access::require_owner(&meta, me, "create vaults")?;
         if txn.read(&layout::vault_meta(name))?.is_some() {
             return Err(Error::new(
                 ErrorKind::AlreadyExists,
@@ -90,6 +87,7 @@ pub fn create(cx: &Context, name: &VaultName, members: Members) -> Result<Create
             (),
         ))
     })?;
+    actor.tidy();
     Ok(CreateReport {
         status: "created",
         vault: name.clone(),
@@ -115,13 +113,10 @@ pub struct DeleteReport {
 
 /// Deletes a vault and everything in it (history keeps it).
 pub fn delete(cx: &Context, name: &VaultName) -> Result<DeleteReport> {
-    let Actor {
-        store,
-        identity: _,
-        me,
-    } = access::actor(cx)?;
+    let actor = access::actor(cx)?;
+    let (store, _identity, me) = (&actor.store, &actor.identity, &actor.me);
     let outcome = store.transact(|txn| {
-        access::require_owner(&txn.base().meta()?, &me, "delete vaults")?;
+        access::require_owner(&txn.base().meta()?, me, "delete vaults")?;
         vault::vault_meta(txn, name)?;
         let mut connections = 0;
         for p in vault::providers(txn.base(), name)? {
@@ -131,6 +126,7 @@ pub fn delete(cx: &Context, name: &VaultName) -> Result<DeleteReport> {
         Ok(Edit::new(format!("vault delete {name}"), connections))
     })?;
     let commit = outcome.commit().map(|c| c.to_string());
+    actor.tidy();
     Ok(DeleteReport {
         status: "deleted",
         vault: name.clone(),

@@ -596,18 +596,35 @@ fn rotate_key_moves_a_principal_to_new_keys() {
 fn an_expired_agent_is_flagged_then_dropped_by_the_next_admin_write() {
     let (u, _, _) = team();
     let key = u.home().join("old.key");
-    u.run(&[
-        "agent",
-        "create",
-        "old-bot",
-        "--vault",
-        "dev",
-        "--expires",
-        "2020-01-01",
-        "--out",
-        key.to_str().unwrap(),
-    ])
-    .ok();
+    let create = |expires: &str| {
+        u.run(&[
+            "agent",
+            "create",
+            "old-bot",
+            "--vault",
+            "dev",
+            "--expires",
+            expires,
+            "--out",
+            key.to_str().unwrap(),
+        ])
+    };
+    create("2020-01-01").fails(ErrorKind::Usage, "already past");
+    create("30d").ok();
+    // Time passes: its expiry is behind us now.
+    let file = u.store().join("principals/old-bot.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let expires = text
+        .lines()
+        .find(|l| l.starts_with("expires:"))
+        .unwrap()
+        .to_owned();
+    std::fs::write(
+        &file,
+        text.replace(&expires, "expires: \"2020-01-01T00:00:00Z\""),
+    )
+    .unwrap();
+    u.git(&["commit", "-qam", "time passes"]);
     let status = u.run(&["--json", "status"]).ok();
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert!(
@@ -620,10 +637,10 @@ fn an_expired_agent_is_flagged_then_dropped_by_the_next_admin_write() {
     );
     u.run(&["grant", "carol", "dev"]).ok();
     let log = u.log();
-    assert_eq!(log[0], "grant carol dev (reader): 3 secrets re-encrypted");
+    assert_eq!(log[1], "grant carol dev (reader): 3 secrets re-encrypted");
     assert_eq!(
-        log[1], "expire agent old-bot from dev",
-        "a commit of its own, first"
+        log[0], "expire agent old-bot from dev",
+        "a commit of its own, after the admin's change"
     );
     let meta = std::fs::read_to_string(u.store().join("vaults/dev/vault.yaml")).unwrap();
     assert!(!meta.contains("old-bot"), "{meta}");

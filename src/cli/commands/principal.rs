@@ -84,8 +84,18 @@ impl From<KindArg> for PrincipalKind {
     }
 }
 
-/// Reads `--expires`: RFC 3339, a date, or an age from now.
+/// Reads `--expires`: RFC 3339, a date, or an age from now; a time already past is refused.
 pub fn expiry(text: &str) -> Result<Stamp> {
+    let at = parse_expiry(text)?;
+    if at <= Stamp::now() {
+        return Err(Error::usage(format!(
+            "--expires {text} is already past; give a time to come"
+        )));
+    }
+    Ok(at)
+}
+
+fn parse_expiry(text: &str) -> Result<Stamp> {
     if let Ok(s) = text.parse::<Stamp>() {
         return Ok(s);
     }

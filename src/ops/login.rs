@@ -263,6 +263,7 @@ fn stage(
             (record, secrets)
         }
     };
+    let mut new_value = false;
     for (field, value) in secrets {
         let prev = previous.as_ref().and_then(|p| p.secrets.get(field));
         let info = vault::put_secret(
@@ -274,7 +275,13 @@ fn stage(
             identity,
             now,
         )?;
+        // put_secret hands back the old info only when the value (and recipients) are the same.
+        new_value |= prev != Some(&info);
         record.secrets.insert(field.to_owned(), info);
+    }
+    // Only a new value is the rotation a mark asks for; the same key again leaves the mark.
+    if !new_value {
+        record.rotation = previous.as_ref().and_then(|p| p.rotation.clone());
     }
     // A re-login that changes nothing keeps the old timestamp, so it makes no commit.
     if let Some(prev) = &previous {

@@ -8,6 +8,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::layout;
 use crate::model::names;
+use crate::model::state::{ConnectionRecord, ProviderState};
 use crate::store::{Edit, Snapshot};
 
 /// What `restore` did.
@@ -42,6 +43,35 @@ pub fn target_dir(vault: &str, target: &str) -> Result<(String, String)> {
     }
 }
 
+/// A restored record or provider state keeps the rotation mark it has now: restoring an old
+/// value does not make a credential someone lost access to safe again.
+fn keep_rotation_mark(txn: &mut crate::store::Txn<'_>, path: &str) -> Result<()> {
+    let Some(name) = path.rsplit('/').next() else {
+        return Ok(());
+    };
+    let now = txn.base().read(path)?;
+    let then = txn.read(path)?;
+    let (Some(now), Some(then)) = (now, then) else {
+        return Ok(());
+    };
+    if name == crate::layout::CONNECTION_FILE {
+        let now: ConnectionRecord = crate::model::yaml::parse(path, &now)?;
+        let mut then: ConnectionRecord = crate::model::yaml::parse(path, &then)?;
+        if now.rotation.is_some() && then.rotation.is_none() {
+            then.rotation = now.rotation;
+            crate::vault::write_yaml(txn, path.to_owned(), &then)?;
+        }
+    } else if name == crate::layout::PROVIDER_FILE {
+        let now: ProviderState = crate::model::yaml::parse(path, &now)?;
+        let mut then: ProviderState = crate::model::yaml::parse(path, &then)?;
+        if now.rotation.is_some() && then.rotation.is_none() {
+            then.rotation = now.rotation;
+            crate::vault::write_yaml(txn, path.to_owned(), &then)?;
+        }
+    }
+    Ok(())
+}
+
 /// Restores `target` as it was at `rev`.
 pub fn restore(cx: &Context, target: &str, rev: &str) -> Result<Report> {
     let store = cx.store()?;
@@ -60,11 +90,18 @@ pub fn restore(cx: &Context, target: &str, rev: &str) -> Result<Report> {
     for f in &files {
         contents.push((f.clone(), then.read(f)?.unwrap_or_default()));
     }
+    let identity = cx.identity()?;
     let outcome = store.transact(|txn| {
+        let store_id = txn.base().meta()?.id;
         txn.delete_dir(&dir)?;
         for (path, bytes) in &contents {
             txn.write(path.clone(), bytes.clone());
+            keep_rotation_mark(txn, path)?;
         }
+        // The restored secrets were encrypted to the readers of then: re-encrypt them to the
+        // readers of now (all or nothing), so a restore neither drops a reader nor brings back
+        // one who left.
+        super::access::rekey(txn, &store_id, &cx.vault, &identity, false, false)?;
         Ok(Edit::new(format!("restore {label} to {short}"), ()))
     })?;
     let commit = outcome.commit().map(|c| c.to_string());

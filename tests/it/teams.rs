@@ -704,3 +704,55 @@ fn only_writers_change_a_vaults_connections() {
     crate::common::finish(c, None).fails(ErrorKind::Crypto, "is not a principal of this store");
     assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
 }
+
+#[test]
+fn restore_and_relogin_keep_what_membership_requires() {
+    let (u, carol, bob) = team();
+    u.run(&["grant", "bob", "prod"]).ok();
+    u.run(&["revoke-access", "bob", "prod"]).ok();
+    // The same key again is no rotation: the mark stays.
+    u.run_with(
+        &["--vault", "prod", "login", "openai", "--force", "--stdin"],
+        Some("sk-prod-1"),
+    )
+    .ok();
+    let marked = |u: &User| {
+        std::fs::read_to_string(u.store().join("vaults/prod/openai/default/connection.yaml"))
+            .unwrap()
+            .contains("rotation:")
+    };
+    assert!(marked(&u), "the same key cleared the mark");
+    // Restoring the connection as it was before bob left keeps the mark, and does not bring
+    // bob back as a recipient.
+    let before_grant = u.git(&["rev-list", "-n", "1", "HEAD~3"]);
+    u.run(&[
+        "--vault",
+        "prod",
+        "restore",
+        "openai/default",
+        "--to",
+        before_grant.trim(),
+    ])
+    .ok();
+    assert!(marked(&u), "restore erased the mark");
+    let file = std::fs::read(u.store().join("vaults/prod/openai/default/api_key.age")).unwrap();
+    assert!(
+        age_decrypt(&bob.file, &file).is_err(),
+        "restore gave bob the key back"
+    );
+    // Restoring after a grant re-encrypts to the new reader too.
+    u.run(&["grant", "carol", "prod"]).ok();
+    let before = u.git(&["rev-list", "-n", "1", "HEAD~1"]);
+    u.run(&[
+        "--vault",
+        "prod",
+        "restore",
+        "anthropic/default",
+        "--to",
+        before.trim(),
+    ])
+    .ok();
+    let file = std::fs::read(u.store().join("vaults/prod/anthropic/default/api_key.age")).unwrap();
+    assert_eq!(age_decrypt(&carol.file, &file).unwrap(), "sk-ant-prod-1");
+    u.assert_git_clean();
+}

@@ -139,11 +139,12 @@ pub fn principals(snap: &Snapshot<'_>) -> Result<Vec<String>> {
 
 /// The principal whose recipients include `recipient` (this identity's), if any.
 pub fn principal_of(snap: &Snapshot<'_>, recipient: &str) -> Result<Option<String>> {
+    let wanted = recipients::canonical(recipient);
     for name in principals(snap)? {
         if principal(snap, &name)?
             .recipients
             .iter()
-            .any(|r| r == recipient)
+            .any(|r| recipients::canonical(r) == wanted)
         {
             return Ok(Some(name));
         }
@@ -172,7 +173,7 @@ pub fn vault_recipients(r: &impl Reader, vault: &str) -> Result<Vec<String>> {
                 layout::vault_meta(vault)
             ))
         })?;
-        out.extend(p.recipients);
+        out.extend(p.recipients.iter().map(|r| recipients::canonical(r)));
     }
     if out.is_empty() {
         return Err(Error::store(format!(

@@ -39,6 +39,21 @@ pub fn parse(text: &str, source: &str) -> Result<BoxedRecipient> {
     )))
 }
 
+/// A recipient as authsome compares and stores it: an SSH key without its comment
+/// (`ssh-ed25519 AAAA...`), anything else trimmed. The same key with another comment is the
+/// same recipient.
+pub fn canonical(text: &str) -> String {
+    let text = text.trim();
+    if text.starts_with("ssh-") {
+        text.split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        text.to_owned()
+    }
+}
+
 /// A short fingerprint of a set of recipients, independent of order and duplicates.
 pub fn fingerprint<'a>(recipients: impl IntoIterator<Item = &'a str>) -> String {
     let mut all: Vec<&str> = recipients.into_iter().map(str::trim).collect();

@@ -80,6 +80,11 @@ fn check_keys(txn: &Txn<'_>, name: &str, req: &AddRequest) -> Result<()> {
     for r in &req.recipients {
         recipients::parse(r, "--recipient").map_err(|e| Error::usage(e.message()))?;
     }
+    let wanted: Vec<String> = req
+        .recipients
+        .iter()
+        .map(|r| recipients::canonical(r))
+        .collect();
     for k in &req.signers {
         crate::crypto::signing::parse_signer(k)?;
     }
@@ -89,7 +94,10 @@ fn check_keys(txn: &Txn<'_>, name: &str, req: &AddRequest) -> Result<()> {
             continue;
         }
         let p = vault::principal(txn, &other)?;
-        if let Some(r) = req.recipients.iter().find(|r| p.recipients.contains(r)) {
+        if let Some(r) = wanted
+            .iter()
+            .find(|r| p.recipients.iter().any(|k| recipients::canonical(k) == **r))
+        {
             return Err(Error::usage(format!(
                 "the recipient {} already belongs to principal {other:?}; one key, one principal",
                 fingerprint(r)
@@ -122,8 +130,8 @@ pub fn add(cx: &Context, req: &AddRequest) -> Result<AddReport> {
         check_keys(txn, &name, req)?;
         let principal = Principal {
             kind: req.kind,
-            recipients: req.recipients.clone(),
-            signers: req.signers.clone(),
+            recipients: req.recipients.iter().map(|r| recipients::canonical(r)).collect(),
+            signers: req.signers.iter().map(|k| recipients::canonical(k)).collect(),
             expires: req.expires,
             added: Some(Added {
                 by: me.clone(),
@@ -308,13 +316,19 @@ pub fn rotate_key(
                 expires: p.expires,
             };
             check_keys(txn, name, &check)?;
-            p.recipients = new_recipients.to_vec();
+            p.recipients = new_recipients
+                .iter()
+                .map(|r| recipients::canonical(r))
+                .collect();
         }
         if !new_signers.is_empty() {
             for k in new_signers {
                 crate::crypto::signing::parse_signer(k)?;
             }
-            p.signers = new_signers.to_vec();
+            p.signers = new_signers
+                .iter()
+                .map(|k| recipients::canonical(k))
+                .collect();
         }
         vault::write_yaml(txn, layout::principal(name), &p)?;
         let mut rekeyed = Vec::new();

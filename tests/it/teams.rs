@@ -756,3 +756,37 @@ fn restore_and_relogin_keep_what_membership_requires() {
     assert_eq!(age_decrypt(&carol.file, &file).unwrap(), "sk-ant-prod-1");
     u.assert_git_clean();
 }
+
+#[test]
+fn an_ssh_key_is_the_same_recipient_whatever_its_comment() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    let key = u.home().join("dave_ed25519");
+    tool(
+        "ssh-keygen",
+        &[
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "dave@laptop",
+            "-f",
+            key.to_str().unwrap(),
+        ],
+        None,
+    );
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    assert!(public.trim().ends_with("dave@laptop"));
+    u.run(&["principal", "add", "dave", "--recipient", public.trim()])
+        .ok();
+    u.run(&["grant", "dave", "default"]).ok();
+    let mut c = u.command();
+    c.env("AUTHSOME_IDENTITY", &key)
+        .args(["get", "openai", "--field", "api_key", "--show-secret"]);
+    assert_eq!(crate::common::finish(c, None).ok().stdout.trim(), "sk-1");
+    let other_comment = public.trim().replace("dave@laptop", "someone@else");
+    u.run(&["principal", "add", "eve", "--recipient", &other_comment])
+        .fails(ErrorKind::Usage, "already belongs to principal \"dave\"");
+}

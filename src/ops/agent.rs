@@ -44,7 +44,8 @@ pub struct Report {
     pub signer: Option<String>,
 }
 
-/// Creates an agent that reads `vault` only. Only the vault's admins and the store's owners can.
+/// Creates an agent that reads `vault` only (and with `writer`, writes it). Only owners can: an
+/// agent is a new principal.
 pub fn create(
     cx: &Context,
     name: &str,
@@ -67,7 +68,8 @@ pub fn create(
     let outcome = store.transact(|txn| {
         let meta = txn.base().meta()?;
         let mut vm = vault::vault_meta(txn, vault_name)?;
-        access::require_admin(&meta, &vm, vault_name, me)?;
+        // An agent is a new principal, and principals are the owners' to add.
+        access::require_owner(&meta, me, "create agents")?;
         if txn.read(&layout::principal(name))?.is_some() {
             return Err(Error::new(
                 ErrorKind::AlreadyExists,

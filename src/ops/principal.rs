@@ -156,7 +156,13 @@ pub fn add(cx: &Context, req: &AddRequest) -> Result<AddReport> {
 
 /// Adds the principal a join request describes, after checking its signature and that it is
 /// for this store. The principal is named `name`, else as the request proposes.
-pub fn add_from_request(cx: &Context, name: Option<&str>, token: &str) -> Result<AddReport> {
+pub fn add_from_request(
+    cx: &Context,
+    name: Option<&str>,
+    token: &str,
+    kind: PrincipalKind,
+    expires: Option<Stamp>,
+) -> Result<AddReport> {
     let request = crate::crypto::join::verify(token)?;
     let store_id = cx.store()?.snapshot()?.meta()?.id;
     if request.store_id != store_id {
@@ -171,8 +177,8 @@ pub fn add_from_request(cx: &Context, name: Option<&str>, token: &str) -> Result
             name: name.unwrap_or(&request.name).to_owned(),
             recipients: vec![request.recipient],
             signers: vec![request.signer],
-            kind: PrincipalKind::Person,
-            expires: None,
+            kind,
+            expires,
         },
     )
 }
@@ -303,10 +309,30 @@ pub fn rotate_key(
         .collect();
     let outcome = store.transact(|txn| {
         let meta = txn.base().meta()?;
+        let owner = meta.owners.iter().any(|o| o == me);
         if me != name {
             access::require_owner(&meta, me, "rotate other principals' keys")?;
         }
         let mut p = vault::principal(txn, name)?;
+        if !owner && p.expires.is_some_and(|at| at < Stamp::now()) {
+            return Err(Error::crypto(format!(
+                "{name} expired {}; an owner can renew it",
+                p.expires.map(|e| e.to_string()).unwrap_or_default()
+            )));
+        }
+        // A principal that is no person gets a signer only from an owner (agents read unless
+        // made writers), so it cannot give itself the power to vouch for changes.
+        if !owner && p.kind != PrincipalKind::Person && !new_signers.is_empty() {
+            return Err(Error::crypto(format!(
+                "{name} is a{} {}; only an owner can give it a signer",
+                if p.kind == PrincipalKind::Agent {
+                    "n"
+                } else {
+                    ""
+                },
+                p.kind.as_str()
+            )));
+        }
         if !new_recipients.is_empty() {
             let check = AddRequest {
                 name: name.to_owned(),
@@ -349,7 +375,8 @@ pub fn rotate_key(
         }
         let secrets: usize = rekeyed.iter().map(|r| r.rewritten).sum();
         let mut message = format!(
-            "principal rotate-key {name}: {} vaults, {secrets} secrets re-encrypted",
+            "principal rotate-key {name} ({}): {} vaults, {secrets} secrets re-encrypted",
+            fingerprints.join(", "),
             rekeyed.len()
         );
         if compromised {

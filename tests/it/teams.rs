@@ -577,9 +577,12 @@ fn rotate_key_moves_a_principal_to_new_keys() {
         "--compromised",
     ])
     .ok();
-    assert_eq!(
-        u.log()[0],
-        "principal rotate-key carol: 1 vaults, 3 secrets re-encrypted; 2 connections need rotation"
+    let message = &u.log()[0];
+    assert!(
+        message.starts_with("principal rotate-key carol (age1")
+            && message
+                .ends_with("): 1 vaults, 3 secrets re-encrypted; 2 connections need rotation"),
+        "{message}"
     );
     for f in secrets_under(&u, "vaults/dev") {
         let bytes = std::fs::read(u.store().join(&f)).unwrap();
@@ -789,4 +792,75 @@ fn an_ssh_key_is_the_same_recipient_whatever_its_comment() {
     let other_comment = public.trim().replace("dave@laptop", "someone@else");
     u.run(&["principal", "add", "eve", "--recipient", &other_comment])
         .fails(ErrorKind::Usage, "already belongs to principal \"dave\"");
+}
+
+#[test]
+fn agents_are_the_owners_to_create_and_cannot_give_themselves_signers() {
+    let (u, _, _) = team();
+    let head = u.git(&["rev-parse", "HEAD"]);
+    // A key file already there is never overwritten, and nothing is committed.
+    let key = u.home().join("ci.key");
+    std::fs::write(u.home().join("ci.key.signing"), "keep me").unwrap();
+    u.run(&[
+        "agent",
+        "create",
+        "ci",
+        "--vault",
+        "dev",
+        "--writer",
+        "--out",
+        key.to_str().unwrap(),
+    ])
+    .fails(ErrorKind::Usage, "cannot be made");
+    assert_eq!(
+        std::fs::read_to_string(u.home().join("ci.key.signing")).unwrap(),
+        "keep me"
+    );
+    assert!(!key.exists(), "the reserved identity file was left behind");
+    assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
+
+    let bot = u.home().join("bot.key");
+    u.run(&[
+        "agent",
+        "create",
+        "bot",
+        "--vault",
+        "dev",
+        "--out",
+        bot.to_str().unwrap(),
+    ])
+    .ok();
+    let signer = String::from_utf8(tool(
+        "ssh-keygen",
+        &[
+            "-y",
+            "-f",
+            u.home()
+                .join(".config/authsome/signing_key")
+                .to_str()
+                .unwrap(),
+        ],
+        None,
+    ))
+    .unwrap();
+    let mut c = u.command();
+    c.env("AUTHSOME_IDENTITY", &bot).args([
+        "principal",
+        "rotate-key",
+        "bot",
+        "--signer",
+        signer.trim(),
+    ]);
+    crate::common::finish(c, None).fails(ErrorKind::Crypto, "only an owner can give it a signer");
+    let mut c = u.command();
+    c.env("AUTHSOME_IDENTITY", &bot).args([
+        "agent",
+        "create",
+        "bot2",
+        "--vault",
+        "dev",
+        "--out",
+        u.home().join("bot2.key").to_str().unwrap(),
+    ]);
+    crate::common::finish(c, None).fails(ErrorKind::Crypto, "only owners can create agents");
 }

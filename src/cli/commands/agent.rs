@@ -49,19 +49,43 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
             "an agent that writes gets two keys (an identity and a signing key); name the file with --out, and the signing key goes to FILE.signing",
         ));
     }
-    if let Some(f) = &file
-        && f.exists()
-    {
-        return Err(Error::usage(format!(
-            "{} exists; choose another --out, so no key is overwritten",
-            f.display()
-        )));
-    }
     let expires = expires
         .as_deref()
         .map(super::principal::expiry)
         .transpose()?;
-    let report = agent::create(cx, &name, &vault, writer, expires)?;
+    // Both key files are made (empty, 0600, never over an existing file) before anything is
+    // committed, so a commit never stands without its keys.
+    let signing_file = file.as_ref().filter(|_| writer).map(|f| {
+        let mut p = f.as_os_str().to_owned();
+        p.push(".signing");
+        std::path::PathBuf::from(p)
+    });
+    let reserved: Vec<&std::path::Path> = file
+        .iter()
+        .chain(&signing_file)
+        .map(|p| p.as_path())
+        .collect();
+    for (i, f) in reserved.iter().enumerate() {
+        if let Err(e) = authsome::private_files::open_private_new(f) {
+            for made in &reserved[..i] {
+                let _ = std::fs::remove_file(made);
+            }
+            return Err(Error::usage(format!(
+                "{} cannot be made ({}); choose another --out, so no key is overwritten",
+                f.display(),
+                e.message()
+            )));
+        }
+    }
+    let report = match agent::create(cx, &name, &vault, writer, expires) {
+        Ok(r) => r,
+        Err(e) => {
+            for f in &reserved {
+                let _ = std::fs::remove_file(f);
+            }
+            return Err(e);
+        }
+    };
     let key = format!(
         "# authsome agent {} (vault {})\n# public key: {}\n{}\n",
         report.principal,
@@ -71,12 +95,18 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
     );
     match &file {
         Some(f) => authsome::private_files::write_private(f, key.as_bytes())?,
+        // Under --json the identity travels inside the JSON; else it is the output.
+        None if out.json => {
+            let mut value = serde_json::to_value(&report).expect("reports serialize");
+            value["identity"] =
+                serde_json::Value::String(report.identity.expose_secret().to_owned());
+            out.json(&value);
+            return Ok(());
+        }
         None => out.raw_text(&key),
     }
-    if let (Some(f), Some(signing)) = (&file, &report.signing_key) {
-        let mut path = f.as_os_str().to_owned();
-        path.push(".signing");
-        authsome::private_files::write_private(std::path::Path::new(&path), signing.as_bytes())?;
+    if let (Some(f), Some(signing)) = (&signing_file, &report.signing_key) {
+        authsome::private_files::write_private(f, signing.as_bytes())?;
     }
     if out.json && file.is_some() {
         out.json(&report);

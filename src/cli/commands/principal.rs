@@ -127,8 +127,11 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
             expires,
             from_request,
         } => {
+            let expires = expires.as_deref().map(expiry).transpose()?;
             let report = match from_request {
-                Some(token) => ops::add_from_request(cx, Some(&name), &token)?,
+                Some(token) => {
+                    ops::add_from_request(cx, Some(&name), &token, kind.into(), expires)?
+                }
                 None => ops::add(
                     cx,
                     &AddRequest {
@@ -136,7 +139,7 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
                         recipients,
                         signers,
                         kind: kind.into(),
-                        expires: expires.as_deref().map(expiry).transpose()?,
+                        expires,
                     },
                 )?,
             };

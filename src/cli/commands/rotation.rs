@@ -54,7 +54,18 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
 }
 
 /// What to do about one marked connection.
-pub(super) fn what_to_do(catalog: &Catalog<'_, '_>, provider: &str, conn: Option<&str>) -> String {
+pub(super) fn what_to_do(
+    catalog: &Catalog<'_, '_>,
+    vault: &str,
+    provider: &str,
+    conn: Option<&str>,
+) -> String {
+    // The commands name the vault unless it is the default one.
+    let authsome = if vault == authsome::vault::DEFAULT_VAULT {
+        "authsome".to_owned()
+    } else {
+        format!("authsome --vault {vault}")
+    };
     let revocable = catalog
         .get(provider)
         .ok()
@@ -62,13 +73,13 @@ pub(super) fn what_to_do(catalog: &Catalog<'_, '_>, provider: &str, conn: Option
         .is_some_and(|o| o.revocation_url.is_some());
     match (conn, revocable) {
         (Some(c), true) => format!(
-            "`authsome revoke {provider} -c {c}`, then log in again; or rotate it at the provider and `authsome rotation done {provider}/{c}`"
+            "`{authsome} revoke {provider} -c {c}`, then log in again; or rotate it at the provider and `{authsome} rotation done {provider}/{c}`"
         ),
         (Some(c), false) => format!(
-            "rotate it in the provider's settings, then `authsome login {provider} -c {c} --force`"
+            "rotate it in the provider's settings, then `{authsome} login {provider} -c {c} --force`"
         ),
         (None, _) => format!(
-            "replace the OAuth client secret in the provider's settings, then `authsome login {provider} --client-secret-stdin --force`"
+            "replace the OAuth client secret in the provider's settings, then `{authsome} login {provider} --client-secret-stdin --force`"
         ),
     }
 }
@@ -100,7 +111,7 @@ fn list(cx: &Context, out: &Output) -> Result<()> {
                     "connection": c,
                     "reason": r.reason,
                     "since": r.since,
-                    "what_to_do": what_to_do(&catalog, p, c.as_deref()),
+                    "what_to_do": what_to_do(&catalog, v, p, c.as_deref()),
                 })
             })
             .collect();
@@ -119,7 +130,7 @@ fn list(cx: &Context, out: &Output) -> Result<()> {
             "{v}: {what} ({}, since {}): {}",
             r.reason,
             r.since,
-            what_to_do(&catalog, p, c.as_deref())
+            what_to_do(&catalog, v, p, c.as_deref())
         ));
     }
     Ok(())

@@ -86,7 +86,7 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
                 what_to_do: format!(
                     "{}: {}",
                     r.reason,
-                    super::rotation::what_to_do(&catalog, &provider, None)
+                    super::rotation::what_to_do(&catalog, &ctx.vault, &provider, None)
                 ),
             });
         }
@@ -98,7 +98,7 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
                     what_to_do: format!(
                         "{}: {}",
                         r.reason,
-                        super::rotation::what_to_do(&catalog, &provider, Some(&conn))
+                        super::rotation::what_to_do(&catalog, &ctx.vault, &provider, Some(&conn))
                     ),
                 });
             }

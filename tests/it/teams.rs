@@ -261,11 +261,7 @@ fn an_agent_reads_its_one_vault_and_nothing_else() {
         let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
     }
-    let as_agent = |args: &[&str]| {
-        let mut c = u.command();
-        c.env("AUTHSOME_IDENTITY", &key).args(args);
-        crate::common::finish(c, None)
-    };
+    let as_agent = |args: &[&str]| u.run_as(&key, args, None);
     let got = as_agent(&[
         "--vault",
         "dev",
@@ -671,11 +667,7 @@ fn only_writers_change_a_vaults_connections() {
     ])
     .ok();
     let head = u.git(&["rev-parse", "HEAD"]);
-    let as_agent = |args: &[&str], stdin: Option<&str>| {
-        let mut c = u.command();
-        c.env("AUTHSOME_IDENTITY", &key).args(args);
-        crate::common::finish(c, stdin)
-    };
+    let as_agent = |args: &[&str], stdin: Option<&str>| u.run_as(&key, args, stdin);
     as_agent(
         &["--vault", "dev", "login", "groq", "--stdin"],
         Some("gsk_x"),
@@ -696,15 +688,19 @@ fn only_writers_change_a_vaults_connections() {
     as_agent(&["provider", "add", "--force", def.to_str().unwrap()], None)
         .fails(ErrorKind::Crypto, "only owners can change providers");
     // No identity, or one that is no principal, is refused too: the check fails closed.
-    let mut c = u.command();
-    c.env("AUTHSOME_IDENTITY", u.home().join("missing.key"))
-        .args(["--vault", "dev", "logout", "openai"]);
-    crate::common::finish(c, None).fails(ErrorKind::Crypto, "needs your identity");
+    u.run_as(
+        &u.home().join("missing.key"),
+        &["--vault", "dev", "logout", "openai"],
+        None,
+    )
+    .fails(ErrorKind::Crypto, "needs your identity");
     let stranger = keygen(&u, "stranger");
-    let mut c = u.command();
-    c.env("AUTHSOME_IDENTITY", &stranger.file)
-        .args(["--vault", "dev", "default", "openai", "default"]);
-    crate::common::finish(c, None).fails(ErrorKind::Crypto, "is not a principal of this store");
+    u.run_as(
+        &stranger.file,
+        &["--vault", "dev", "default", "openai", "default"],
+        None,
+    )
+    .fails(ErrorKind::Crypto, "is not a principal of this store");
     assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
 }
 
@@ -785,10 +781,12 @@ fn an_ssh_key_is_the_same_recipient_whatever_its_comment() {
     u.run(&["principal", "add", "dave", "--recipient", public.trim()])
         .ok();
     u.run(&["grant", "dave", "default"]).ok();
-    let mut c = u.command();
-    c.env("AUTHSOME_IDENTITY", &key)
-        .args(["get", "openai", "--field", "api_key", "--show-secret"]);
-    assert_eq!(crate::common::finish(c, None).ok().stdout.trim(), "sk-1");
+    let got = u.run_as(
+        &key,
+        &["get", "openai", "--field", "api_key", "--show-secret"],
+        None,
+    );
+    assert_eq!(got.ok().stdout.trim(), "sk-1");
     let other_comment = public.trim().replace("dave@laptop", "someone@else");
     u.run(&["principal", "add", "eve", "--recipient", &other_comment])
         .fails(ErrorKind::Usage, "already belongs to principal \"dave\"");
@@ -843,24 +841,24 @@ fn agents_are_the_owners_to_create_and_cannot_give_themselves_signers() {
         None,
     ))
     .unwrap();
-    let mut c = u.command();
-    c.env("AUTHSOME_IDENTITY", &bot).args([
-        "principal",
-        "rotate-key",
-        "bot",
-        "--signer",
-        signer.trim(),
-    ]);
-    crate::common::finish(c, None).fails(ErrorKind::Crypto, "only an owner can give it a signer");
-    let mut c = u.command();
-    c.env("AUTHSOME_IDENTITY", &bot).args([
-        "agent",
-        "create",
-        "bot2",
-        "--vault",
-        "dev",
-        "--out",
-        u.home().join("bot2.key").to_str().unwrap(),
-    ]);
-    crate::common::finish(c, None).fails(ErrorKind::Crypto, "only owners can create agents");
+    u.run_as(
+        &bot,
+        &["principal", "rotate-key", "bot", "--signer", signer.trim()],
+        None,
+    )
+    .fails(ErrorKind::Crypto, "only an owner can give it a signer");
+    u.run_as(
+        &bot,
+        &[
+            "agent",
+            "create",
+            "bot2",
+            "--vault",
+            "dev",
+            "--out",
+            u.home().join("bot2.key").to_str().unwrap(),
+        ],
+        None,
+    )
+    .fails(ErrorKind::Crypto, "only owners can create agents");
 }

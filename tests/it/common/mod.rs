@@ -106,6 +106,13 @@ impl User {
         c
     }
 
+    /// Runs authsome as someone else: with `identity` as `AUTHSOME_IDENTITY`.
+    pub fn run_as(&self, identity: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+        let mut c = self.command();
+        c.env("AUTHSOME_IDENTITY", identity).args(args);
+        finish(c, stdin)
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_with(args, None)
     }

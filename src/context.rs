@@ -109,9 +109,14 @@ impl Context {
         })
     }
 
-    /// Opens the store.
+    /// Opens the store; its writes are sealed with this context's signing key once the store
+    /// is sealed.
     pub fn store(&self) -> Result<Store> {
-        Store::open_at(&self.location)
+        let mut store = Store::open_at(&self.location)?;
+        store.set_sealer(std::sync::Arc::new(crate::trust::sealer::Sealer::new(
+            self.signing_key_path.clone(),
+        )));
+        Ok(store)
     }
 
     /// Loads the identity.

@@ -44,11 +44,17 @@ pub struct Settings {
     pub pins: BTreeMap<String, String>,
     /// Where warnings go while the child runs.
     pub ui: Arc<dyn Ui>,
+    /// The signing key that seals a refresh's commit in a sealed store.
+    pub signing_key: PathBuf,
 }
 
 impl Settings {
     fn open(&self) -> Result<Store> {
-        Store::open_at(&self.location)
+        let mut store = Store::open_at(&self.location)?;
+        store.set_sealer(Arc::new(crate::trust::sealer::Sealer::new(
+            self.signing_key.clone(),
+        )));
+        Ok(store)
     }
 }
 

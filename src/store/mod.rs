@@ -25,6 +25,14 @@ use crate::error::{Error as AnyError, Result};
 use crate::model::state::{STORE_FORMAT, StoreMeta};
 use crate::model::yaml;
 
+/// Something that vouches for a transaction's result before it is committed: it sees the
+/// pending edits and may add its own (trust's seals, written in the same commit). It runs on
+/// every attempt, so a retry after a lost race vouches for the new result.
+pub trait Sealer: Send + Sync {
+    /// Adds what vouches for `txn`'s result, or refuses the transaction.
+    fn seal(&self, txn: &mut Txn<'_>) -> Result<()>;
+}
+
 /// An opened store: a git repository, and the folder inside it that holds authsome's files.
 pub struct Store {
     repo: gix::Repository,
@@ -32,6 +40,8 @@ pub struct Store {
     /// Repository-relative folder of the store, with a trailing `/`; empty when the store is the
     /// whole repository (project stores named by `.authsome.yaml` use a sub-folder).
     prefix: String,
+    /// What vouches for each transaction's result before it is committed (trust's seals).
+    sealer: Option<std::sync::Arc<dyn Sealer>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -75,6 +85,7 @@ impl Store {
             repo,
             root,
             prefix: String::new(),
+            sealer: None,
         })
     }
 
@@ -92,6 +103,11 @@ impl Store {
             StoreLocation::Home(p) => Self::open(p),
             StoreLocation::Project { repo, folder } => Self::open_in(repo, folder),
         }
+    }
+
+    /// Has every transaction of this handle vouched for by `sealer` before it commits.
+    pub fn set_sealer(&mut self, sealer: std::sync::Arc<dyn Sealer>) {
+        self.sealer = Some(sealer);
     }
 
     /// Whether this store is a folder of a project repository.

@@ -79,6 +79,20 @@ impl<'s> Snapshot<'s> {
         }
     }
 
+    /// A snapshot of a tree that no commit names yet (a transaction's result).
+    pub(super) fn of_tree(store: &'s Store, tree: ObjectId) -> Self {
+        Snapshot {
+            store,
+            commit: None,
+            tree,
+        }
+    }
+
+    /// The store this snapshot reads.
+    pub(super) fn store(&self) -> &'s Store {
+        self.store
+    }
+
     /// The snapshot at `commit`.
     pub fn at_commit(store: &'s Store, commit: ObjectId) -> Result<Self> {
         let tree = store

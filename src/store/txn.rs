@@ -115,6 +115,34 @@ impl<'s> Txn<'s> {
         Ok(())
     }
 
+    /// The store-relative paths this transaction writes (adds or changes).
+    pub fn written_paths(&self) -> impl Iterator<Item = &str> {
+        self.edits
+            .iter()
+            .filter(|(_, e)| e.is_some())
+            .map(|(p, _)| p.as_str())
+    }
+
+    /// The store-relative paths this transaction changes (added, changed or deleted).
+    pub fn edited_paths(&self) -> impl Iterator<Item = &str> {
+        self.edits.keys().map(String::as_str)
+    }
+
+    /// Like [`Snapshot::tree_id_without`], for the tree this transaction would commit. Writes
+    /// the pending objects (the commit would write them anyway).
+    pub fn result_tree_id_without(&self, rel: &str, without: &[&str]) -> Result<Option<ObjectId>> {
+        let store = self.base.store();
+        let tree = store.write_tree(self)?;
+        Snapshot::of_tree(store, tree).tree_id_without(rel, without)
+    }
+
+    /// The entries of a folder in the tree this transaction would commit.
+    pub fn result_list(&self, rel: &str) -> Result<Vec<super::DirEntry>> {
+        let store = self.base.store();
+        let tree = store.write_tree(self)?;
+        Snapshot::of_tree(store, tree).list(rel)
+    }
+
     /// Drops edits that would leave a file as it is at the base.
     fn prune(&mut self) -> Result<()> {
         let mut unchanged = Vec::new();
@@ -178,6 +206,9 @@ impl Store {
             txn.prune()?;
             if txn.edits.is_empty() {
                 return Ok(Outcome::Unchanged(value));
+            }
+            if let Some(sealer) = &self.sealer {
+                sealer.seal(&mut txn)?;
             }
             worktree::check_clean(self, &txn.base, txn.edits.keys())?;
             if self.is_project() {

@@ -8,6 +8,7 @@
 //! every read, come next.
 
 pub mod seal;
+pub mod sealer;
 
 use serde::Serialize;
 
@@ -43,9 +44,11 @@ pub fn authorised(snap: &Snapshot<'_>, scope: &Scope) -> Result<(Signers, usize)
     let threshold = match scope {
         Scope::Store => meta.owner_threshold.unwrap_or(1).max(1) as usize,
         Scope::Vault(v) => {
-            let vm = vault::vault_meta(snap, v)?;
-            names.extend(vm.writers);
-            names.extend(vm.admins);
+            // A vault that does not exist yet is the owners' to create.
+            if let Ok(vm) = vault::vault_meta(snap, v) {
+                names.extend(vm.writers);
+                names.extend(vm.admins);
+            }
             1
         }
     };

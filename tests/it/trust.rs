@@ -143,3 +143,63 @@ fn a_seal_signed_by_an_outsiders_key_is_refused() {
         .args(["seal", "vaults/default"]);
     crate::common::finish(c, None).fails(ErrorKind::Trust, "may not seal vaults/default");
 }
+
+#[test]
+fn every_write_to_a_sealed_store_is_sealed_in_the_same_commit() {
+    let u = User::initialized();
+    u.run(&["seal"]).ok();
+    let carol = u.home().join("carol.key");
+    tool("age-keygen", &["-o", carol.to_str().unwrap()], None);
+    let recipient =
+        String::from_utf8(tool("age-keygen", &["-y", carol.to_str().unwrap()], None)).unwrap();
+    let steps: Vec<Vec<&str>> = vec![
+        vec!["principal", "add", "carol", "--recipient", recipient.trim()],
+        vec!["vault", "create", "prod"],
+        vec!["grant", "carol", "prod"],
+        vec!["default", "openai", "work"],
+        vec!["logout", "openai", "--connection", "work"],
+        vec!["revoke-access", "carol", "prod"],
+        vec!["vault", "delete", "prod"],
+    ];
+    u.login("openai", "default", "sk-1").ok();
+    u.run(&["verify"]).ok();
+    u.login("openai", "work", "sk-2").ok();
+    for args in steps {
+        let head = u.git(&["rev-parse", "HEAD"]);
+        u.run(&args).ok();
+        // One commit, and it carries its own seals: the store verifies after every step.
+        assert_eq!(
+            u.git(&["rev-list", "--count", &format!("{}..HEAD", head.trim())])
+                .trim(),
+            "1",
+            "{args:?}"
+        );
+        let v = u.run(&["verify"]);
+        assert_eq!(v.code, 0, "{args:?}: {}{}", v.stdout, v.stderr);
+    }
+    let seal = std::fs::read_to_string(u.store().join("seal")).unwrap();
+    assert!(
+        seal.contains("vaults: default\n"),
+        "the deleted vault left the list:\n{seal}"
+    );
+    u.assert_git_clean();
+}
+
+#[test]
+fn a_write_on_top_of_an_unvouched_change_is_refused() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    u.run(&["seal"]).ok();
+    let file = u.store().join("vaults/default/openai/provider.yaml");
+    std::fs::write(&file, "default: elsewhere\n").unwrap();
+    u.git(&["commit", "-qam", "by hand"]);
+    let head = u.git(&["rev-parse", "HEAD"]);
+    u.login("openai", "work", "sk-2")
+        .fails(ErrorKind::Trust, "vaults/default does not verify");
+    assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
+    // A writer without a signing key cannot write a sealed store.
+    let mut c = u.command();
+    c.env("AUTHSOME_SIGNING_KEY", u.home().join("nowhere"))
+        .args(["seal", "vaults/default"]);
+    crate::common::finish(c, None).fails(ErrorKind::Crypto, "no signing key");
+}

@@ -75,6 +75,7 @@ pub(super) fn under_proxy(
         overrides,
         pins: ctx.pins.clone(),
         ui: Arc::new(*out),
+        signing_key: ctx.signing_key_path.clone(),
     };
     let running = proxy::start(
         settings,

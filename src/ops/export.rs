@@ -31,6 +31,7 @@ pub fn export(
 ) -> Result<Variables> {
     let store = cx.store()?;
     let snap = store.snapshot()?;
+    crate::trust::gate_vault(&snap, &cx.vault)?;
     let meta = snap.meta()?;
     let identity = cx.identity()?;
     let Some(provider) = provider else {

@@ -7,6 +7,7 @@
 //! which stops someone with push access from adding themselves and signing, and the check on
 //! every read, come next.
 
+pub mod pin;
 pub mod seal;
 pub mod sealer;
 
@@ -192,4 +193,64 @@ pub fn allowed_signers(snap: &Snapshot<'_>) -> Result<String> {
         }
     }
     Ok(out)
+}
+
+/// The check on read: in a sealed store, each scope a command uses must verify, and must not go
+/// back from what this machine verified before (the pin); what verifies is pinned. An unsealed
+/// store is not checked (`authsome seal` seals it).
+pub fn gate(snap: &Snapshot<'_>, scopes: &[Scope]) -> Result<()> {
+    gate_inner(snap, scopes)
+}
+
+/// The scopes a command reading `vault` uses: the store scope (providers, principals) and the
+/// vault.
+pub fn gate_vault(snap: &Snapshot<'_>, vault: &str) -> Result<()> {
+    gate_inner(snap, &[Scope::Store, Scope::Vault(vault.to_owned())])
+}
+
+fn gate_inner(snap: &Snapshot<'_>, scopes: &[Scope]) -> Result<()> {
+    if snap.read(&crate::layout::store_seal())?.is_none() {
+        return Ok(());
+    }
+    let meta = snap.meta()?;
+    let mut pin = pin::load(&meta.id)?;
+    let mut changed = false;
+    for scope in scopes {
+        let name = scope.name();
+        let seal = read_seal(snap, scope)?;
+        if let Some(seal) = &seal {
+            let digest = seal.statement.digest();
+            let against = pin::compare(&pin, &name, seal.statement.seq, &digest)?;
+            // The pinned seal itself, still naming the tree that is there: nothing to verify.
+            if against == pin::Against::Same
+                && matches!(scope, Scope::Vault(_))
+                && scope.tree(snap)?.as_deref() == Some(seal.statement.tree.as_str())
+            {
+                continue;
+            }
+        }
+        let result = check(snap, scope)?;
+        if !result.ok() {
+            return Err(crate::error::Error::new(
+                crate::error::ErrorKind::Trust,
+                result
+                    .detail
+                    .unwrap_or_else(|| format!("{name} does not verify")),
+            ));
+        }
+        if let Some(seal) = seal {
+            pin.scopes.insert(
+                name,
+                pin::Pinned {
+                    seq: seal.statement.seq,
+                    seal: seal.statement.digest(),
+                },
+            );
+            changed = true;
+        }
+    }
+    if changed {
+        pin::save(&meta.id, &pin)?;
+    }
+    Ok(())
 }

@@ -78,6 +78,7 @@ impl crate::store::Sealer for Sealer {
         })?;
         let public = key.public();
         let meta = base.meta()?;
+        let pin = super::pin::load(&meta.id)?;
         let mut seals = Vec::new();
         for scope in scopes {
             let Some(tree) = txn.result_tree_id_without(
@@ -94,6 +95,10 @@ impl crate::store::Sealer for Sealer {
                 continue; // the scope is deleted with this write
             };
             let previous = super::read_seal(base, &scope).ok().flatten();
+            // A write never builds on a state older than this machine verified.
+            if let Some(p) = &previous {
+                super::pin::compare(&pin, &scope.name(), p.statement.seq, &p.statement.digest())?;
+            }
             if previous.is_some() {
                 let check = super::check(base, &scope)?;
                 if !check.ok() {

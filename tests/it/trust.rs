@@ -203,3 +203,38 @@ fn a_write_on_top_of_an_unvouched_change_is_refused() {
         .args(["seal", "vaults/default"]);
     crate::common::finish(c, None).fails(ErrorKind::Crypto, "no signing key");
 }
+
+#[test]
+fn reads_of_a_sealed_store_refuse_an_unvouched_change_and_a_rollback() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    u.run(&["seal"]).ok();
+    u.run(&["get", "openai"]).ok(); // verified, and pinned
+    let r = u.run_with(&["login", "openai", "--force", "--stdin"], Some("sk-2"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let export = u.run(&["export", "openai"]).ok();
+    assert_eq!(export.stdout.trim(), "OPENAI_API_KEY=sk-2");
+
+    // Someone with push access points the provider elsewhere with plain git: reads refuse.
+    let file = u.store().join("vaults/default/openai/provider.yaml");
+    let before = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, "default: other\n").unwrap();
+    u.git(&["commit", "-qam", "by hand"]);
+    for args in [
+        &["get", "openai"][..],
+        &["export", "openai"],
+        &["list"],
+        &["run", "--env", "--", "true"],
+    ] {
+        u.run(args)
+            .fails(ErrorKind::Trust, "changed since its seal");
+    }
+    std::fs::write(&file, before).unwrap();
+    u.git(&["commit", "-qam", "undo by hand"]);
+    u.run(&["get", "openai"]).ok();
+
+    // A rollback to the seal before the last login is refused, though that seal is valid.
+    u.git(&["reset", "-q", "--hard", "HEAD~3"]);
+    u.run(&["get", "openai"])
+        .fails(ErrorKind::Trust, "rolled back");
+}

@@ -65,6 +65,7 @@ pub(super) fn under_proxy(
     {
         let store = ctx.store()?;
         let snap = store.snapshot()?;
+        authsome::trust::gate_vault(&snap, &ctx.vault)?;
         check_overrides(ctx, &snap, &overrides)?;
         warn_rotation(ctx, out, &snap, &overrides)?;
     }
@@ -163,7 +164,9 @@ fn with_env(
     let snap = store.snapshot()?;
     let meta = snap.meta()?;
     let identity = ctx.identity()?;
+    authsome::trust::gate_vault(&snap, &ctx.vault)?;
     check_overrides(ctx, &snap, overrides)?;
+    warn_rotation(ctx, out, &snap, overrides)?;
     let vars = authsome::ops::export::every_default(
         ctx, out, &store, &snap, &meta.id, &identity, overrides,
     )?;

@@ -1,0 +1,95 @@
+//! The local pin: per store id, the last verified seal (seq and digest) of each scope, kept on
+//! this machine outside git and outside the cache (`$XDG_STATE_HOME/authsome/trust/<id>.yaml`,
+//! 0600). A scope whose seal goes back (a lower seq) is a rollback; the same seq with another
+//! digest is a fork; both are refused.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// What this machine last verified of one scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pinned {
+    /// The seal's sequence number.
+    pub seq: u64,
+    /// The seal statement's digest.
+    pub seal: String,
+}
+
+/// The pin of one store.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pin {
+    /// Scope name -> last verified seal.
+    #[serde(default)]
+    pub scopes: BTreeMap<String, Pinned>,
+}
+
+/// The pin file of a store.
+pub fn path(store_id: &str) -> Result<PathBuf> {
+    Ok(crate::dirs::state_dir()?
+        .join("trust")
+        .join(format!("{store_id}.yaml")))
+}
+
+/// Reads the pin of a store (empty when this machine has verified nothing of it yet).
+pub fn load(store_id: &str) -> Result<Pin> {
+    let path = path(store_id)?;
+    match std::fs::read(&path) {
+        Ok(bytes) => crate::model::yaml::parse(&path.display().to_string(), &bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Pin::default()),
+        Err(e) => Err(Error::io("read", &path, e)),
+    }
+}
+
+/// Writes the pin atomically, mode 0600.
+pub fn save(store_id: &str, pin: &Pin) -> Result<()> {
+    let text = crate::model::yaml::to_string(pin)?;
+    crate::private_files::write_private(&path(store_id)?, text.as_bytes())
+}
+
+/// How a scope's seal at HEAD compares with the pin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Against {
+    /// The pinned seal itself.
+    Same,
+    /// A later seal, to verify and then pin.
+    Newer,
+    /// Never pinned.
+    First,
+}
+
+/// Compares `seq`/`digest` of `scope` with the pin; a rollback or a fork is an error.
+pub fn compare(pin: &Pin, scope: &str, seq: u64, digest: &str) -> Result<Against> {
+    let Some(p) = pin.scopes.get(scope) else {
+        return Ok(Against::First);
+    };
+    if seq < p.seq {
+        return Err(Error::new(
+            ErrorKind::Trust,
+            format!(
+                "{scope} is at seal #{seq}, but this machine verified seal #{} of it: the store was rolled back (an old copy, a reset or a forced push)",
+                p.seq
+            ),
+        )
+        .with_hint("check `authsome log` and the remote; restore the newer state, or pull it"));
+    }
+    if seq == p.seq && digest != p.seal {
+        return Err(Error::new(
+            ErrorKind::Trust,
+            format!(
+                "{scope} has a seal #{seq} other than the one this machine verified: two histories claim the same seal (a fork)"
+            ),
+        )
+        .with_hint(format!(
+            "an authorised member reviews both and runs `authsome seal {scope}`"
+        )));
+    }
+    Ok(if seq == p.seq {
+        Against::Same
+    } else {
+        Against::Newer
+    })
+}

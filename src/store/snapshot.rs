@@ -89,7 +89,7 @@ impl<'s> Snapshot<'s> {
     }
 
     /// The store this snapshot reads.
-    pub(super) fn store(&self) -> &'s Store {
+    pub fn store(&self) -> &'s Store {
         self.store
     }
 

@@ -8,6 +8,7 @@
 //! every read, come next.
 
 pub mod pin;
+pub mod policy;
 pub mod seal;
 pub mod sealer;
 
@@ -16,6 +17,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::store::Snapshot;
 use crate::vault;
+pub use policy::{Signers, authorised};
 use seal::{Scope, Seal};
 
 /// Every scope of the store: the store scope, then each vault.
@@ -32,36 +34,6 @@ pub fn read_seal(snap: &Snapshot<'_>, scope: &Scope) -> Result<Option<Seal>> {
         Some(bytes) => Seal::parse(&path, &bytes).map(Some),
         None => Ok(None),
     }
-}
-
-/// Principals with their signer keys.
-pub type Signers = Vec<(String, Vec<String>)>;
-
-/// The principals whose signatures count for a change to `scope`, with their signer keys, and
-/// how many distinct ones must sign.
-pub fn authorised(snap: &Snapshot<'_>, scope: &Scope) -> Result<(Signers, usize)> {
-    let meta = snap.meta()?;
-    let mut names: Vec<String> = meta.owners.clone();
-    let threshold = match scope {
-        Scope::Store => meta.owner_threshold.unwrap_or(1).max(1) as usize,
-        Scope::Vault(v) => {
-            // A vault that does not exist yet is the owners' to create.
-            if let Ok(vm) = vault::vault_meta(snap, v) {
-                names.extend(vm.writers);
-                names.extend(vm.admins);
-            }
-            1
-        }
-    };
-    names.sort();
-    names.dedup();
-    let mut out = Vec::new();
-    for n in names {
-        if let Ok(p) = vault::principal(snap, &n) {
-            out.push((n, p.signers));
-        }
-    }
-    Ok((out, threshold))
 }
 
 /// How one scope stands.
@@ -90,6 +62,16 @@ impl ScopeCheck {
 
 /// Checks one scope's seal against what HEAD holds and HEAD's policy.
 pub fn check(snap: &Snapshot<'_>, scope: &Scope) -> Result<ScopeCheck> {
+    check_with(snap, scope, None)
+}
+
+/// [`check`], authorising the signers of `policy` (the policy this machine last verified)
+/// instead of the policy at `snap`, which whoever wrote the change could have edited.
+pub fn check_with(
+    snap: &Snapshot<'_>,
+    scope: &Scope,
+    policy: Option<&policy::Policy>,
+) -> Result<ScopeCheck> {
     let name = scope.name();
     let mut out = ScopeCheck {
         scope: name.clone(),
@@ -152,7 +134,10 @@ pub fn check(snap: &Snapshot<'_>, scope: &Scope) -> Result<ScopeCheck> {
             );
         }
     }
-    let (allowed, threshold) = authorised(snap, scope)?;
+    let (allowed, threshold) = match policy {
+        Some(p) => (p.signers.clone(), p.threshold),
+        None => authorised(snap, scope)?,
+    };
     let signed: Vec<String> = seal
         .signed_by(&allowed)
         .into_iter()
@@ -218,6 +203,7 @@ fn gate_inner(snap: &Snapshot<'_>, scopes: &[Scope]) -> Result<()> {
     for scope in scopes {
         let name = scope.name();
         let seal = read_seal(snap, scope)?;
+        let mut policy = pin.scopes.get(&name).and_then(|p| p.policy.clone());
         if let Some(seal) = &seal {
             let digest = seal.statement.digest();
             let against = pin::compare(&pin, &name, seal.statement.seq, &digest)?;
@@ -228,8 +214,30 @@ fn gate_inner(snap: &Snapshot<'_>, scopes: &[Scope]) -> Result<()> {
             {
                 continue;
             }
+            // Seals between the pinned one and HEAD's are verified in order, each by the policy
+            // the step before established (a member granted at one seal may sign the next).
+            if against == pin::Against::Newer
+                && let Some(pinned) = pin.scopes.get(&name)
+            {
+                for (commit, step) in replay(snap, scope, &pinned.seal, seal)? {
+                    let then = Snapshot::at_commit(snap.store(), commit)?;
+                    let result = check_with(&then, scope, policy.as_ref())?;
+                    if !result.ok() {
+                        return Err(crate::error::Error::new(
+                            crate::error::ErrorKind::Trust,
+                            format!(
+                                "{name}'s seal #{} in commit {} does not verify: {}",
+                                step.statement.seq,
+                                &commit.to_string()[..8],
+                                result.detail.unwrap_or_default()
+                            ),
+                        ));
+                    }
+                    policy = Some(policy::Policy::of(&then, scope)?);
+                }
+            }
         }
-        let result = check(snap, scope)?;
+        let result = check_with(snap, scope, policy.as_ref())?;
         if !result.ok() {
             return Err(crate::error::Error::new(
                 crate::error::ErrorKind::Trust,
@@ -244,6 +252,7 @@ fn gate_inner(snap: &Snapshot<'_>, scopes: &[Scope]) -> Result<()> {
                 pin::Pinned {
                     seq: seal.statement.seq,
                     seal: seal.statement.digest(),
+                    policy: Some(policy::Policy::of(snap, scope)?),
                 },
             );
             changed = true;
@@ -253,4 +262,58 @@ fn gate_inner(snap: &Snapshot<'_>, scopes: &[Scope]) -> Result<()> {
         pin::save(&meta.id, &pin)?;
     }
     Ok(())
+}
+
+/// The seals of `scope` after the one whose digest is `pinned` and before `head`, oldest first,
+/// each with a commit that holds it, found by following `prev` back from `head` through the
+/// history. Empty when the chain is not in history (a squash merge collapsed it): then `head` is
+/// judged by the pinned policy alone.
+fn replay(
+    snap: &Snapshot<'_>,
+    scope: &Scope,
+    pinned: &str,
+    head: &Seal,
+) -> Result<Vec<(gix::ObjectId, Seal)>> {
+    /// A jump of more than this many seals is refused rather than replayed.
+    const MAX_JUMP: u64 = 10_000;
+    let Some(tip) = snap.commit() else {
+        return Ok(Vec::new());
+    };
+    let store = snap.store();
+    let mut by_digest: std::collections::HashMap<String, (gix::ObjectId, Seal)> =
+        std::collections::HashMap::new();
+    let mut chain = Vec::new();
+    let mut want = head.statement.prev.clone();
+    for commit in store.walk(tip)? {
+        match want.as_deref() {
+            None => break,
+            Some(d) if d == pinned => break,
+            Some(_) => {}
+        }
+        let then = Snapshot::at_commit(store, commit)?;
+        if let Ok(Some(seal)) = read_seal(&then, scope) {
+            if head.statement.seq.saturating_sub(seal.statement.seq) > MAX_JUMP {
+                break;
+            }
+            by_digest.insert(seal.statement.digest(), (commit, seal));
+        }
+        // Follow `prev` as far as the seals found so far reach.
+        while let Some(d) = want.clone() {
+            if d == pinned {
+                break;
+            }
+            match by_digest.remove(&d) {
+                Some(found) => {
+                    want = found.1.statement.prev.clone();
+                    chain.push(found);
+                }
+                None => break,
+            }
+        }
+    }
+    if want.as_deref() == Some(pinned) {
+        chain.reverse();
+        return Ok(chain);
+    }
+    Ok(Vec::new())
 }

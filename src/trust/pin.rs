@@ -17,6 +17,9 @@ pub struct Pinned {
     pub seq: u64,
     /// The seal statement's digest.
     pub seal: String,
+    /// Who could vouch for the scope's next change, as of that seal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<super::policy::Policy>,
 }
 
 /// The pin of one store.

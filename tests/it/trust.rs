@@ -238,3 +238,126 @@ fn reads_of_a_sealed_store_refuse_an_unvouched_change_and_a_rollback() {
     u.run(&["get", "openai"])
         .fails(ErrorKind::Trust, "rolled back");
 }
+
+/// A teammate's keys: an age identity and an ssh-ed25519 signing key, made by the real tools.
+fn member(u: &User, name: &str) -> (std::path::PathBuf, String, std::path::PathBuf, String) {
+    let age_key = u.home().join(format!("{name}.age"));
+    tool("age-keygen", &["-o", age_key.to_str().unwrap()], None);
+    let recipient =
+        String::from_utf8(tool("age-keygen", &["-y", age_key.to_str().unwrap()], None)).unwrap();
+    let ssh_key = u.home().join(format!("{name}.ssh"));
+    tool(
+        "ssh-keygen",
+        &[
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-f",
+            ssh_key.to_str().unwrap(),
+        ],
+        None,
+    );
+    let signer = std::fs::read_to_string(ssh_key.with_extension("ssh.pub")).unwrap();
+    (
+        age_key,
+        recipient.trim().to_owned(),
+        ssh_key,
+        signer.trim().to_owned(),
+    )
+}
+
+fn as_member(
+    u: &User,
+    age_key: &std::path::Path,
+    ssh_key: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> crate::common::Run {
+    let mut c = u.command();
+    c.env("AUTHSOME_IDENTITY", age_key)
+        .env("AUTHSOME_SIGNING_KEY", ssh_key)
+        .args(args);
+    crate::common::finish(c, stdin)
+}
+
+#[test]
+fn seals_are_judged_by_the_policy_this_machine_verified_not_by_the_new_one() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    u.run(&["seal"]).ok();
+    u.run(&["get", "openai"]).ok(); // pinned
+    // mallory, with push access, makes herself an owner and a writer by hand, then seals.
+    let (m_age, m_recipient, m_ssh, m_signer) = member(&u, "mallory");
+    std::fs::write(
+        u.store().join("principals/mallory.yaml"),
+        format!("kind: person\nrecipients:\n- {m_recipient}\nsigners:\n- {m_signer}\n"),
+    )
+    .unwrap();
+    let store_yaml = u.store().join("store.yaml");
+    let text = std::fs::read_to_string(&store_yaml).unwrap();
+    std::fs::write(
+        &store_yaml,
+        text.replace("owners:\n- tester", "owners:\n- mallory\n- tester"),
+    )
+    .unwrap();
+    let vault_yaml = u.store().join("vaults/default/vault.yaml");
+    let text = std::fs::read_to_string(&vault_yaml).unwrap();
+    std::fs::write(
+        &vault_yaml,
+        text.replace("writers:\n- tester", "writers:\n- mallory\n- tester"),
+    )
+    .unwrap();
+    u.git(&["add", "-A"]);
+    u.git(&["commit", "-qm", "mallory joins"]);
+    as_member(&u, &m_age, &m_ssh, &["seal"], None).ok();
+    // Her seals verify against the policy she wrote, but not against the one this machine
+    // verified: reads refuse.
+    u.run(&["verify"]).ok();
+    u.run(&["get", "openai"]).fails(ErrorKind::Trust, "store");
+}
+
+#[test]
+fn a_member_granted_at_one_seal_may_sign_the_next() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    u.run(&["seal"]).ok();
+    u.run(&["get", "openai"]).ok(); // pinned before carol exists
+    let (c_age, c_recipient, c_ssh, c_signer) = member(&u, "carol");
+    u.run(&[
+        "principal",
+        "add",
+        "carol",
+        "--recipient",
+        &c_recipient,
+        "--signer",
+        &c_signer,
+    ])
+    .ok();
+    u.run(&["grant", "carol", "default"]).ok();
+    u.run(&["grant", "carol", "default", "--role", "writer"])
+        .ok();
+    as_member(
+        &u,
+        &c_age,
+        &c_ssh,
+        &["login", "openai", "--connection", "carol", "--stdin"],
+        Some("sk-carol"),
+    )
+    .ok();
+    assert!(u.log()[0].starts_with("login openai/carol"));
+    // This machine replays the seals in order: alice's grants, then carol's write.
+    let got = u
+        .run(&[
+            "get",
+            "openai",
+            "--connection",
+            "carol",
+            "--field",
+            "api_key",
+            "--show-secret",
+        ])
+        .ok();
+    assert_eq!(got.stdout.trim(), "sk-carol");
+}

@@ -42,6 +42,8 @@ pub struct ScopeCheck {
     /// `store` or `vaults/<name>`.
     pub scope: String,
     /// `verified`, `unsealed`, `changed` (the tree is not the one sealed), `unauthorised`,
+    /// `unverified` (refused by what this machine verified before: the pinned policy, a
+    /// rollback, a fork),
     /// `foreign` (another store's seal), `vaults` (the store seal lists other vaults) or
     /// `malformed`.
     pub status: &'static str,

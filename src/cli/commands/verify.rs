@@ -22,7 +22,15 @@ pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
     let snap = store.snapshot()?;
     let mut checks = Vec::new();
     for scope in trust::scopes(&snap)? {
-        checks.push(trust::check(&snap, &scope)?);
+        let mut c = trust::check(&snap, &scope)?;
+        // What this machine verified before decides too: the pinned policy, rollbacks, forks.
+        if c.ok()
+            && let Err(e) = trust::gate(&snap, std::slice::from_ref(&scope))
+        {
+            c.status = "unverified";
+            c.detail = Some(e.message().to_owned());
+        }
+        checks.push(c);
     }
     let failed: Vec<_> = checks.iter().filter(|c| !c.ok()).collect();
     if out.json {

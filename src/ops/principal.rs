@@ -45,30 +45,7 @@ pub struct AddReport {
     pub commit: Option<String>,
 }
 
-/// A key as a person compares it: `age1qx…7z`, or `ssh SHA256:…` for an SSH key.
-pub fn fingerprint(key: &str) -> String {
-    use base64::Engine;
-    use sha2::Digest;
-    let key = key.trim();
-    if key.starts_with("ssh-")
-        && let Some(blob) = key.split_whitespace().nth(1)
-        && let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(blob)
-    {
-        let digest = sha2::Sha256::digest(&bytes);
-        return format!(
-            "ssh SHA256:{}",
-            base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest)
-        );
-    }
-    let chars: Vec<char> = key.chars().collect();
-    if chars.len() > 12 {
-        let head: String = chars[..8].iter().collect();
-        let tail: String = chars[chars.len() - 4..].iter().collect();
-        format!("{head}…{tail}")
-    } else {
-        key.to_owned()
-    }
-}
+pub use crate::crypto::recipients::key_fingerprint as fingerprint;
 
 /// Checks the keys a principal is given: each parses, and none belongs to another principal.
 fn check_keys(txn: &Txn<'_>, name: &str, req: &AddRequest) -> Result<()> {

@@ -201,6 +201,9 @@ fn gate_inner(snap: &Snapshot<'_>, scopes: &[Scope]) -> Result<()> {
     }
     let meta = snap.meta()?;
     let mut pin = pin::load(&meta.id)?;
+    if !pin.scopes.contains_key(&Scope::Store.name()) {
+        first_use(snap, &mut pin)?;
+    }
     let mut changed = false;
     for scope in scopes {
         let name = scope.name();
@@ -264,6 +267,97 @@ fn gate_inner(snap: &Snapshot<'_>, scopes: &[Scope]) -> Result<()> {
         pin::save(&meta.id, &pin)?;
     }
     Ok(())
+}
+
+/// `SHA256:...` of an SSH public key, as `ssh-keygen -l` prints it.
+pub fn key_fingerprint(key: &str) -> String {
+    crate::crypto::recipients::key_fingerprint(key)
+        .trim_start_matches("ssh ")
+        .to_owned()
+}
+
+/// The store's owners with their signer fingerprints, as the store seal at `snap` names them.
+pub fn owners(snap: &Snapshot<'_>) -> Result<Vec<(String, Vec<String>)>> {
+    let (owners, _) = authorised(snap, &Scope::Store)?;
+    Ok(owners
+        .into_iter()
+        .map(|(n, keys)| (n, keys.iter().map(|k| key_fingerprint(k)).collect()))
+        .collect())
+}
+
+/// First use of a sealed store on this machine: nothing is trusted until the store scope is
+/// accepted, by `authsome trust accept` or by `AUTHSOME_TRUST_ROOT` naming an owner's key
+/// (`SHA256:...[,SHA256:...]`), which the store seal must be signed by.
+fn first_use(snap: &Snapshot<'_>, pin: &mut pin::Pin) -> Result<()> {
+    let roots: Vec<String> = std::env::var("AUTHSOME_TRUST_ROOT")
+        .unwrap_or_default()
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| s.starts_with("SHA256:"))
+        .collect();
+    if roots.is_empty() {
+        return Err(crate::error::Error::new(
+            crate::error::ErrorKind::Trust,
+            "this machine has not trusted this sealed store yet, so nothing in it is used",
+        )
+        .with_hint(
+            "check its owners with `authsome trust show`, compare their key fingerprints with them over another channel, then `authsome trust accept` (or set AUTHSOME_TRUST_ROOT=SHA256:...)",
+        ));
+    }
+    accept(snap, pin, Some(&roots))
+}
+
+/// Trusts the store as it is at `snap`: its store seal must verify against its own policy and,
+/// with `roots`, be signed by a key among them; then every scope that verifies is pinned.
+pub fn accept(snap: &Snapshot<'_>, pin: &mut pin::Pin, roots: Option<&[String]>) -> Result<()> {
+    let store = check(snap, &Scope::Store)?;
+    if !store.ok() {
+        return Err(crate::error::Error::new(
+            crate::error::ErrorKind::Trust,
+            store
+                .detail
+                .unwrap_or_else(|| "the store scope does not verify".to_owned()),
+        ));
+    }
+    if let Some(roots) = roots {
+        let seal = read_seal(snap, &Scope::Store)?.expect("a verified scope has a seal");
+        let (owners, _) = authorised(snap, &Scope::Store)?;
+        let rooted: Vec<(String, Vec<String>)> = owners
+            .into_iter()
+            .map(|(n, keys)| {
+                let keys = keys
+                    .into_iter()
+                    .filter(|k| roots.contains(&key_fingerprint(k)))
+                    .collect();
+                (n, keys)
+            })
+            .collect();
+        if seal.signed_by(&rooted).is_empty() {
+            return Err(crate::error::Error::new(
+                crate::error::ErrorKind::Trust,
+                format!(
+                    "the store seal is not signed by a key of the trust root ({})",
+                    roots.join(", ")
+                ),
+            )
+            .with_hint("check the fingerprint you were given, and `authsome trust show`"));
+        }
+    }
+    for scope in scopes(snap)? {
+        if check(snap, &scope)?.ok()
+            && let Some(seal) = read_seal(snap, &scope)?
+        {
+            pin.scopes.insert(
+                scope.name(),
+                pin::Pinned {
+                    seq: seal.statement.seq,
+                    seal: seal.statement.digest(),
+                    policy: Some(policy::Policy::of(snap, &scope)?),
+                },
+            );
+        }
+    }
+    pin::save(&snap.meta()?.id, pin)
 }
 
 /// The seals of `scope` after the one whose digest is `pinned` and before `head`, oldest first,

@@ -278,6 +278,8 @@ fn as_member(
     let mut c = u.command();
     c.env("AUTHSOME_IDENTITY", age_key)
         .env("AUTHSOME_SIGNING_KEY", ssh_key)
+        // Another person, another machine: a pin of their own.
+        .env("XDG_STATE_HOME", age_key.with_extension("state"))
         .args(args);
     crate::common::finish(c, stdin)
 }
@@ -314,7 +316,8 @@ fn seals_are_judged_by_the_policy_this_machine_verified_not_by_the_new_one() {
     as_member(&u, &m_age, &m_ssh, &["seal"], None).ok();
     // Her seals verify against the policy she wrote, but not against the one this machine
     // verified: verify and reads refuse.
-    u.run(&["verify"]).fails(ErrorKind::Trust, "not signed by 1 of its owners");
+    u.run(&["verify"])
+        .fails(ErrorKind::Trust, "not signed by 1 of its owners");
     u.run(&["get", "openai"]).fails(ErrorKind::Trust, "store");
 }
 
@@ -360,4 +363,55 @@ fn a_member_granted_at_one_seal_may_sign_the_next() {
         ])
         .ok();
     assert_eq!(got.stdout.trim(), "sk-carol");
+}
+
+#[test]
+fn first_use_of_a_sealed_store_needs_a_trust_root_or_an_accept() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    u.run(&["seal"]).ok();
+    // Another machine (no pin yet) reading the same store.
+    let elsewhere = u.home().join("other-state");
+    let on_other = |args: &[&str], root: Option<&str>| {
+        let mut c = u.command();
+        c.env("XDG_STATE_HOME", &elsewhere).args(args);
+        if let Some(r) = root {
+            c.env("AUTHSOME_TRUST_ROOT", r);
+        }
+        crate::common::finish(c, None)
+    };
+    on_other(&["get", "openai"], None)
+        .fails(ErrorKind::Trust, "has not trusted this sealed store yet");
+    let show = on_other(&["--json", "trust", "show"], None).ok();
+    let show: serde_json::Value = serde_json::from_str(&show.stdout).unwrap();
+    let fpr = show["owners"][0]["signers"][0].as_str().unwrap().to_owned();
+    assert!(fpr.starts_with("SHA256:"), "{show}");
+    // The fingerprint is the one ssh-keygen prints for the owner's key.
+    let listed = String::from_utf8(tool(
+        "ssh-keygen",
+        &[
+            "-l",
+            "-f",
+            u.home()
+                .join(".config/authsome/signing_key")
+                .to_str()
+                .unwrap(),
+        ],
+        None,
+    ))
+    .unwrap();
+    assert!(listed.contains(&fpr), "{listed} vs {fpr}");
+    on_other(
+        &["get", "openai"],
+        Some("SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+    )
+    .fails(ErrorKind::Trust, "not signed by a key of the trust root");
+    on_other(&["get", "openai"], Some(&fpr)).ok();
+    // Once trusted, the pin is used; accept pins another machine just the same.
+    on_other(&["get", "openai"], None).ok();
+    let third = u.home().join("third-state");
+    let mut c = u.command();
+    c.env("XDG_STATE_HOME", &third)
+        .args(["trust", "accept", "--root", &fpr]);
+    crate::common::finish(c, None).ok();
 }

@@ -1,12 +1,24 @@
-//! `authsome trust allowed-signers`: the store's signers for stock `ssh-keygen -Y verify`.
+//! `authsome trust show|accept|allowed-signers`: what this machine trusts of a sealed store.
+
+use serde_json::json;
 
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::Result;
+use authsome::trust::{self, pin};
 
 /// `trust` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
+    /// Show the store's owners and their key fingerprints, and what this machine pinned.
+    Show,
+    /// Trust the store as it is: pin every scope that verifies (first use of a clone).
+    Accept {
+        /// Accept only if the store seal is signed by this owner key (`SHA256:...`,
+        /// repeatable), as given to you over another channel.
+        #[arg(long = "root", value_name = "FPR")]
+        roots: Vec<String>,
+    },
     /// Print an allowed_signers file of the store's signers (namespace authsome-seal), for
     /// `ssh-keygen -Y verify -n authsome-seal -f FILE`.
     AllowedSigners,
@@ -14,12 +26,49 @@ pub enum Command {
 
 /// Runs a `trust` subcommand.
 pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
+    let store = cx.store()?;
+    let snap = store.snapshot()?;
     match cmd {
         Command::AllowedSigners => {
-            let store = cx.store()?;
-            let snap = store.snapshot()?;
-            out.raw_text(&authsome::trust::allowed_signers(&snap)?);
-            Ok(())
+            out.raw_text(&trust::allowed_signers(&snap)?);
+        }
+        Command::Show => {
+            let meta = snap.meta()?;
+            let owners = trust::owners(&snap)?;
+            let pinned = pin::load(&meta.id)?;
+            if out.json {
+                out.json(&json!({
+                    "store": meta.id,
+                    "owners": owners.iter().map(|(n, k)| json!({"name": n, "signers": k})).collect::<Vec<_>>(),
+                    "pinned": pinned.scopes.iter().map(|(s, p)| json!({"scope": s, "seq": p.seq, "seal": p.seal})).collect::<Vec<_>>(),
+                }));
+                return Ok(());
+            }
+            out.data(&format!("store {}", meta.id));
+            for (name, keys) in &owners {
+                out.data(&format!("owner {name}: {}", keys.join(", ")));
+            }
+            if pinned.scopes.is_empty() {
+                out.data("this machine has not trusted this store yet (`authsome trust accept`)");
+            }
+            for (scope, p) in &pinned.scopes {
+                out.data(&format!("pinned {scope} #{}", p.seq));
+            }
+        }
+        Command::Accept { roots } => {
+            let meta = snap.meta()?;
+            let mut pinned = pin::load(&meta.id)?;
+            let roots = (!roots.is_empty()).then_some(roots);
+            trust::accept(&snap, &mut pinned, roots.as_deref())?;
+            if out.json {
+                out.json(&json!({"status": "accepted", "pinned": pinned.scopes.len()}));
+            } else {
+                out.info(&format!(
+                    "Trusted: {} scopes pinned on this machine",
+                    pinned.scopes.len()
+                ));
+            }
         }
     }
+    Ok(())
 }

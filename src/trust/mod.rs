@@ -214,8 +214,12 @@ fn gate_inner(snap: &Snapshot<'_>, scopes: &[Scope]) -> Result<()> {
             let against = pin::compare(&pin, &name, seal.statement.seq, &digest)?;
             // The pinned seal itself, still naming the tree that is there: nothing to verify.
             if against == pin::Against::Same
-                && matches!(scope, Scope::Vault(_))
                 && scope.tree(snap)?.as_deref() == Some(seal.statement.tree.as_str())
+                && match scope {
+                    // The list of vaults is outside the store scope's tree: compare it too.
+                    Scope::Store => seal.statement.vaults.as_ref() == Some(&vault::vaults(snap)?),
+                    Scope::Vault(_) => true,
+                }
             {
                 continue;
             }

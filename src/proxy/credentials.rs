@@ -59,7 +59,7 @@ impl Settings {
 }
 
 /// A provider that has connections, as of one commit.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ProviderView {
     /// The definition.
     pub def: Arc<ProviderDef>,
@@ -73,7 +73,7 @@ pub struct ProviderView {
 }
 
 /// The committed state the proxy routes by.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct View {
     /// `HEAD` and the ref it points to, as read from disk.
     fingerprint: Vec<u8>,
@@ -166,12 +166,33 @@ impl Resolver {
             }
         }
         let settings = self.settings.clone();
+        let at = now.clone();
         let fresh = blocking(move || {
             let store = settings.open()?;
-            load_view(&settings, &store, now)
+            // A new HEAD is used only once it verifies; until then the last verified state
+            // serves (its hosts, its connections).
+            crate::trust::gate_vault(&store.snapshot()?, &settings.vault)?;
+            load_view(&settings, &store, at)
         })
-        .await?;
-        let fresh = Arc::new(fresh);
+        .await;
+        let fresh = match fresh {
+            Ok(v) => Arc::new(v),
+            Err(e) if e.kind() == crate::error::ErrorKind::Trust => {
+                let mut view = self.view.lock().unwrap_or_else(|e| e.into_inner());
+                // Said once per refused state: the same HEAD is not checked again.
+                let kept = Arc::new(View {
+                    fingerprint: now,
+                    ..(**view).clone()
+                });
+                self.settings.ui.message(&format!(
+                    "authsome: the store changed to a state that does not verify ({}); the proxy keeps serving the last verified one",
+                    e.message()
+                ));
+                *view = kept.clone();
+                return Ok(kept);
+            }
+            Err(e) => return Err(e),
+        };
         *self.view.lock().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
         // Credentials read at another commit may be gone or replaced.
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).clear();

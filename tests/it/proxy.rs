@@ -864,3 +864,31 @@ fn an_oauth_token_the_upstream_rejects_is_refreshed_once_and_the_request_retried
     assert_eq!(r.stdout, "401");
     assert_eq!(echo.seen("/status/401").len(), 2);
 }
+
+#[test]
+fn a_running_proxy_keeps_the_last_verified_state_of_a_sealed_store() {
+    let (u, echo) = setup("127.0.0.2");
+    let url = &echo.url;
+    u.run(&["seal"]).ok();
+    let store = u.store();
+    let state = store.join("vaults/default/echo/provider.yaml");
+    // Mid-run, someone switches the default by hand (no seal): the proxy does not follow.
+    let script = format!(
+        "curl -sS {url}/before && printf 'default: work\\n' > {} && git -C {} -c user.name=m -c user.email=m@x commit -qam 'by hand' && \
+         curl -sS {url}/unverified",
+        state.display(),
+        store.display()
+    );
+    let r = run_sh(&u, &echo, &[], &script).ok();
+    assert_eq!(echo.auth("/before"), format!("Bearer {KEY}"));
+    assert_eq!(
+        echo.auth("/unverified"),
+        format!("Bearer {KEY}"),
+        "it followed an unsealed change"
+    );
+    assert!(
+        r.stderr.contains("keeps serving the last verified one"),
+        "{}",
+        r.stderr
+    );
+}

@@ -7,6 +7,7 @@
 //! which stops someone with push access from adding themselves and signing, and the check on
 //! every read, come next.
 
+pub mod headers;
 pub mod pin;
 pub mod policy;
 pub mod seal;
@@ -44,8 +45,8 @@ pub struct ScopeCheck {
     /// `verified`, `unsealed`, `changed` (the tree is not the one sealed), `unauthorised`,
     /// `unverified` (refused by what this machine verified before: the pinned policy, a
     /// rollback, a fork),
-    /// `foreign` (another store's seal), `vaults` (the store seal lists other vaults) or
-    /// `malformed`.
+    /// `foreign` (another store's seal), `vaults` (the store seal lists other vaults),
+    /// `headers` (a secret's age header does not match its vault's readers) or `malformed`.
     pub status: &'static str,
     /// The seal's sequence number.
     pub seq: Option<u64>,

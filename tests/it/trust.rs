@@ -415,3 +415,44 @@ fn first_use_of_a_sealed_store_needs_a_trust_root_or_an_accept() {
         .args(["trust", "accept", "--root", &fpr]);
     crate::common::finish(c, None).ok();
 }
+
+#[test]
+fn verify_finds_a_secret_encrypted_to_an_extra_recipient() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    u.run(&["seal"]).ok();
+    u.run(&["verify"]).ok();
+    // A writer re-encrypts a secret with stock age to the reader and to an outsider, keeping
+    // the recorded recipient fingerprint, and seals it.
+    let file = u.store().join("vaults/default/openai/default/api_key.age");
+    let plain = tool(
+        "age",
+        &[
+            "-d",
+            "-i",
+            u.identity().to_str().unwrap(),
+            file.to_str().unwrap(),
+        ],
+        None,
+    );
+    let outsider = u.home().join("outsider.key");
+    tool("age-keygen", &["-o", outsider.to_str().unwrap()], None);
+    let outsider_r = String::from_utf8(tool(
+        "age-keygen",
+        &["-y", outsider.to_str().unwrap()],
+        None,
+    ))
+    .unwrap();
+    let widened = tool(
+        "age",
+        &["-a", "-r", &u.recipient(), "-r", outsider_r.trim()],
+        Some(&plain),
+    );
+    std::fs::write(&file, widened).unwrap();
+    u.git(&["commit", "-qam", "widened by hand"]);
+    u.run(&["seal", "vaults/default"]).ok();
+    u.run(&["verify"]).fails(
+        ErrorKind::Trust,
+        "is encrypted to 2 recipients, but its vault has 1 readers' keys",
+    );
+}

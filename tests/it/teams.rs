@@ -16,11 +16,7 @@ struct Key {
 
 fn keygen(u: &User, name: &str) -> Key {
     let file = u.home().join(format!("{name}.key"));
-    tool("age-keygen", &["-o", file.to_str().unwrap()], None);
-    let recipient = String::from_utf8(tool("age-keygen", &["-y", file.to_str().unwrap()], None))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let recipient = crate::common::age_keygen(&file);
     Key { file, recipient }
 }
 
@@ -761,22 +757,7 @@ fn an_ssh_key_is_the_same_recipient_whatever_its_comment() {
     let u = User::initialized();
     u.login("openai", "default", "sk-1").ok();
     let key = u.home().join("dave_ed25519");
-    tool(
-        "ssh-keygen",
-        &[
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            "dave@laptop",
-            "-f",
-            key.to_str().unwrap(),
-        ],
-        None,
-    );
-    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    let public = crate::common::ssh_keygen(&key, "dave@laptop");
     assert!(public.trim().ends_with("dave@laptop"));
     u.run(&["principal", "add", "dave", "--recipient", public.trim()])
         .ok();

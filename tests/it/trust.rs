@@ -242,30 +242,10 @@ fn reads_of_a_sealed_store_refuse_an_unvouched_change_and_a_rollback() {
 /// A teammate's keys: an age identity and an ssh-ed25519 signing key, made by the real tools.
 fn member(u: &User, name: &str) -> (std::path::PathBuf, String, std::path::PathBuf, String) {
     let age_key = u.home().join(format!("{name}.age"));
-    tool("age-keygen", &["-o", age_key.to_str().unwrap()], None);
-    let recipient =
-        String::from_utf8(tool("age-keygen", &["-y", age_key.to_str().unwrap()], None)).unwrap();
+    let recipient = crate::common::age_keygen(&age_key);
     let ssh_key = u.home().join(format!("{name}.ssh"));
-    tool(
-        "ssh-keygen",
-        &[
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-f",
-            ssh_key.to_str().unwrap(),
-        ],
-        None,
-    );
-    let signer = std::fs::read_to_string(ssh_key.with_extension("ssh.pub")).unwrap();
-    (
-        age_key,
-        recipient.trim().to_owned(),
-        ssh_key,
-        signer.trim().to_owned(),
-    )
+    let signer = crate::common::ssh_keygen(&ssh_key, name);
+    (age_key, recipient, ssh_key, signer)
 }
 
 fn as_member(

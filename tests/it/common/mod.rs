@@ -234,6 +234,28 @@ pub fn finish(mut c: Command, stdin: Option<&str>) -> Run {
     }
 }
 
+/// Makes an age identity at `path` with the real `age-keygen`; returns its recipient.
+pub fn age_keygen(path: &Path) -> String {
+    tool("age-keygen", &["-o", path.to_str().unwrap()], None);
+    let recipient = tool("age-keygen", &["-y", path.to_str().unwrap()], None);
+    String::from_utf8(recipient).unwrap().trim().to_owned()
+}
+
+/// Makes an unencrypted ssh-ed25519 key at `path` with the real `ssh-keygen`; returns the
+/// public key line (with `comment`).
+pub fn ssh_keygen(path: &Path, comment: &str) -> String {
+    let key = path.to_str().unwrap();
+    tool(
+        "ssh-keygen",
+        &["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", key],
+        None,
+    );
+    std::fs::read_to_string(format!("{key}.pub"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
 /// Runs a command-line tool and returns its stdout, panicking on failure.
 pub fn tool(program: &str, args: &[&str], stdin: Option<&[u8]>) -> Vec<u8> {
     let mut c = Command::new(program);

@@ -156,6 +156,26 @@ fn open_browser(url: &str) {
         .spawn();
 }
 
+/// The trust check for a command that reveals no secret (`list`, `inspect`): with
+/// `AUTHSOME_TRUST=warn` a state that does not verify is shown with a warning instead of refused.
+/// Commands that reveal or use secrets never take this path.
+pub fn gate_reveals_nothing(
+    out: &Output,
+    snap: &authsome::store::Snapshot<'_>,
+    vault: &str,
+) -> authsome::error::Result<()> {
+    match authsome::trust::gate_vault(snap, vault) {
+        Err(e)
+            if e.kind() == authsome::error::ErrorKind::Trust
+                && std::env::var("AUTHSOME_TRUST").is_ok_and(|v| v == "warn") =>
+        {
+            out.warn(&format!("showing a state that does not verify: {e}"));
+            Ok(())
+        }
+        other => other,
+    }
+}
+
 /// Pads `s` to `width` characters.
 pub fn pad(s: &str, width: usize) -> String {
     format!("{s:<width$}")

@@ -237,6 +237,31 @@ fn reads_of_a_sealed_store_refuse_an_unvouched_change_and_a_rollback() {
     u.git(&["reset", "-q", "--hard", "HEAD~3"]);
     u.run(&["get", "openai"])
         .fails(ErrorKind::Trust, "rolled back");
+    // Writes refuse on it too: they would seal the old state over the newer one.
+    let head = u.git(&["rev-parse", "HEAD"]);
+    u.login("openai", "work", "sk-3")
+        .fails(ErrorKind::Trust, "rolled back");
+    assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
+    // Showing what does not verify is allowed when asked for; using it never is.
+    let mut c = u.command();
+    c.env("AUTHSOME_TRUST", "warn").args(["list"]);
+    let shown = crate::common::finish(c, None).ok();
+    assert!(
+        shown
+            .stderr
+            .contains("showing a state that does not verify"),
+        "{}",
+        shown.stderr
+    );
+    let mut c = u.command();
+    c.env("AUTHSOME_TRUST", "warn").args(["get", "openai"]);
+    crate::common::finish(c, None).fails(ErrorKind::Trust, "rolled back");
+    // A deliberate reset trusts the state as it is now.
+    u.run(&["trust", "reset"])
+        .fails(ErrorKind::Usage, "--to-current");
+    u.run(&["trust", "reset", "--to-current", "--i-understand"])
+        .ok();
+    u.run(&["get", "openai"]).ok();
 }
 
 /// A teammate's keys: an age identity and an ssh-ed25519 signing key, made by the real tools.
@@ -434,5 +459,14 @@ fn verify_finds_a_secret_encrypted_to_an_extra_recipient() {
     u.run(&["verify"]).fails(
         ErrorKind::Trust,
         "is encrypted to 2 recipients, but its vault has 1 readers' keys",
+    );
+    // doctor says it too, without decrypting.
+    let d = u
+        .run(&["doctor"])
+        .fails(ErrorKind::Internal, "doctor found problems");
+    assert!(
+        d.stdout.contains("is encrypted to 2 recipients"),
+        "{}",
+        d.stdout
     );
 }

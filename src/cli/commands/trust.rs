@@ -19,6 +19,16 @@ pub enum Command {
         #[arg(long = "root", value_name = "FPR")]
         roots: Vec<String>,
     },
+    /// Forget what this machine pinned and trust the store as it is now (after a sole owner
+    /// lost their key, or a history rewritten on purpose). Needs both flags.
+    Reset {
+        /// Trust the current state.
+        #[arg(long, required = true)]
+        to_current: bool,
+        /// Say you checked the current state by other means.
+        #[arg(long, required = true)]
+        i_understand: bool,
+    },
     /// Print an allowed_signers file of the store's signers (namespace authsome-seal), for
     /// `ssh-keygen -Y verify -n authsome-seal -f FILE`.
     AllowedSigners,
@@ -53,6 +63,21 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
             }
             for (scope, p) in &pinned.scopes {
                 out.data(&format!("pinned {scope} #{}", p.seq));
+            }
+        }
+        Command::Reset { .. } => {
+            let meta = snap.meta()?;
+            let mut fresh = pin::Pin::default();
+            trust::accept(&snap, &mut fresh, None)?;
+            if out.json {
+                out.json(
+                    &json!({"status": "reset", "pinned": fresh.scopes.len(), "store": meta.id}),
+                );
+            } else {
+                out.info(&format!(
+                    "Forgot the old pin; trusted the store as it is now ({} scopes pinned)",
+                    fresh.scopes.len()
+                ));
             }
         }
         Command::Accept { roots } => {

@@ -128,19 +128,11 @@ impl<'s> Txn<'s> {
         self.edits.keys().map(String::as_str)
     }
 
-    /// Like [`Snapshot::tree_id_without`], for the tree this transaction would commit. Writes
-    /// the pending objects (the commit would write them anyway).
-    pub fn result_tree_id_without(&self, rel: &str, without: &[&str]) -> Result<Option<ObjectId>> {
+    /// A snapshot of the tree this transaction would commit, to read its result as a whole
+    /// (what a seal covers). Writes the pending objects once (the commit would write them anyway).
+    pub fn result(&self) -> Result<Snapshot<'s>> {
         let store = self.base.store();
-        let tree = store.write_tree(self)?;
-        Snapshot::of_tree(store, tree).tree_id_without(rel, without)
-    }
-
-    /// The entries of a folder in the tree this transaction would commit.
-    pub fn result_list(&self, rel: &str) -> Result<Vec<super::DirEntry>> {
-        let store = self.base.store();
-        let tree = store.write_tree(self)?;
-        Snapshot::of_tree(store, tree).list(rel)
+        Ok(Snapshot::of_tree(store, store.write_tree(self)?))
     }
 
     /// Drops edits that would leave a file as it is at the base.

@@ -89,6 +89,28 @@ pub fn check(file: &[u8], readers: &[String]) -> Option<String> {
     None
 }
 
+/// Every secret file of `vault` whose header does not match the vault's readers, with what is
+/// wrong and what to do.
+pub fn check_vault(
+    snap: &crate::store::Snapshot<'_>,
+    vault: &str,
+) -> crate::error::Result<Vec<String>> {
+    let readers = crate::vault::vault_recipients(snap, vault).unwrap_or_default();
+    let mut problems = Vec::new();
+    for path in snap.files_under(&crate::layout::vault(vault))? {
+        if !crate::layout::is_secret(&path) {
+            continue;
+        }
+        let bytes = snap.read(&path)?.unwrap_or_default();
+        if let Some(problem) = check(&bytes, &readers) {
+            problems.push(format!(
+                "{path} {problem}; re-encrypt it with `authsome rekey {vault} --all`"
+            ));
+        }
+    }
+    Ok(problems)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

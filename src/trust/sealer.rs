@@ -54,12 +54,8 @@ impl crate::store::Sealer for Sealer {
             return Ok(());
         }
         let mut scopes: BTreeSet<Scope> = txn.edited_paths().filter_map(scope_of).collect();
-        let vaults_now: Vec<String> = txn
-            .result_list(layout::VAULTS)?
-            .into_iter()
-            .filter(|e| e.is_dir)
-            .map(|e| e.name)
-            .collect();
+        let result = txn.result()?;
+        let vaults_now = vault::vaults(&result)?;
         // A vault created or deleted changes the store seal's list of vaults.
         if vaults_now != vault::vaults(base)? {
             scopes.insert(Scope::Store);
@@ -81,17 +77,7 @@ impl crate::store::Sealer for Sealer {
         let pin = super::pin::load(&meta.id)?;
         let mut seals = Vec::new();
         for scope in scopes {
-            let Some(tree) = txn.result_tree_id_without(
-                &match &scope {
-                    Scope::Store => String::new(),
-                    Scope::Vault(v) => layout::vault(v),
-                },
-                &match &scope {
-                    Scope::Store => vec![layout::SEAL, layout::VAULTS],
-                    Scope::Vault(_) => vec![layout::SEAL],
-                },
-            )?
-            else {
+            let Some(tree) = scope.tree(&result)? else {
                 continue; // the scope is deleted with this write
             };
             let previous = super::read_seal(base, &scope).ok().flatten();

@@ -76,15 +76,21 @@ fn a_seal_is_checked_by_stock_ssh_keygen_and_git_mktree() {
     u.assert_git_clean();
 }
 
-#[test]
-fn a_change_nobody_sealed_fails_verify_until_an_allowed_member_seals_it() {
+/// A sealed store with a connection, then a provider's state edited with plain git by someone
+/// with push access: a change nobody vouched for.
+fn sealed_then_edited_by_hand() -> User {
     let u = User::initialized();
     u.login("openai", "default", "sk-1").ok();
     u.run(&["seal"]).ok();
-    // Someone with push access edits a provider's state with plain git.
     let file = u.store().join("vaults/default/openai/provider.yaml");
     std::fs::write(&file, "default: elsewhere\n").unwrap();
     u.git(&["commit", "-qam", "by hand"]);
+    u
+}
+
+#[test]
+fn a_change_nobody_sealed_fails_verify_until_an_allowed_member_seals_it() {
+    let u = sealed_then_edited_by_hand();
     let r = u
         .run(&["verify"])
         .fails(ErrorKind::Trust, "vaults/default changed since its seal #1");
@@ -187,12 +193,7 @@ fn every_write_to_a_sealed_store_is_sealed_in_the_same_commit() {
 
 #[test]
 fn a_write_on_top_of_an_unvouched_change_is_refused() {
-    let u = User::initialized();
-    u.login("openai", "default", "sk-1").ok();
-    u.run(&["seal"]).ok();
-    let file = u.store().join("vaults/default/openai/provider.yaml");
-    std::fs::write(&file, "default: elsewhere\n").unwrap();
-    u.git(&["commit", "-qam", "by hand"]);
+    let u = sealed_then_edited_by_hand();
     let head = u.git(&["rev-parse", "HEAD"]);
     u.login("openai", "work", "sk-2")
         .fails(ErrorKind::Trust, "vaults/default does not verify");

@@ -141,18 +141,7 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
                 }
             }
             // Headers, without decrypting: one stanza per reader key, no stranger's SSH key.
-            for path in snap.files_under(&authsome::layout::vault(&ctx.vault))? {
-                if !authsome::layout::is_secret(&path) {
-                    continue;
-                }
-                let bytes = snap.read(&path)?.unwrap_or_default();
-                if let Some(problem) = authsome::trust::headers::check(&bytes, &recipients) {
-                    bad.push(format!(
-                        "{path} {problem}; re-encrypt it with `authsome rekey {} --all`",
-                        ctx.vault
-                    ));
-                }
-            }
+            bad.extend(authsome::trust::headers::check_vault(&snap, &ctx.vault)?);
             if bad.is_empty() {
                 push(
                     "secrets",

@@ -34,23 +34,14 @@ pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
     }
     // Every secret's header: one stanza per reader key, no SSH key of a stranger.
     for v in authsome::vault::vaults(&snap)? {
-        let readers = authsome::vault::vault_recipients(&snap, &v).unwrap_or_default();
-        for path in snap.files_under(&authsome::layout::vault(&v))? {
-            if !authsome::layout::is_secret(&path) {
-                continue;
-            }
-            let bytes = snap.read(&path)?.unwrap_or_default();
-            if let Some(problem) = trust::headers::check(&bytes, &readers) {
-                checks.push(trust::ScopeCheck {
-                    scope: path.clone(),
-                    status: "headers",
-                    seq: None,
-                    signed_by: Vec::new(),
-                    detail: Some(format!(
-                        "{path} {problem}; re-encrypt it with `authsome rekey {v} --all`"
-                    )),
-                });
-            }
+        for detail in trust::headers::check_vault(&snap, &v)? {
+            checks.push(trust::ScopeCheck {
+                scope: authsome::layout::vault(&v),
+                status: "headers",
+                seq: None,
+                signed_by: Vec::new(),
+                detail: Some(detail),
+            });
         }
     }
     let failed: Vec<_> = checks.iter().filter(|c| !c.ok()).collect();

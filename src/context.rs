@@ -109,14 +109,19 @@ impl Context {
         })
     }
 
-    /// Opens the store; its writes are sealed with this context's signing key once the store
-    /// is sealed.
+    /// Opens the store; its writes are sealed with this context's signing key (a store of
+    /// format 3 is sealed).
     pub fn store(&self) -> Result<Store> {
         let mut store = Store::open_at(&self.location)?;
+        self.attach_sealer(&mut store);
+        Ok(store)
+    }
+
+    /// Seals `store`'s writes with this context's signing key.
+    pub fn attach_sealer(&self, store: &mut Store) {
         store.set_sealer(std::sync::Arc::new(crate::trust::sealer::Sealer::new(
             self.signing_key_path.clone(),
         )));
-        Ok(store)
     }
 
     /// Loads the identity.

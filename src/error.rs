@@ -106,6 +106,12 @@ impl Error {
         self
     }
 
+    /// The same error said differently (with context the caller knows), keeping kind and hint.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
     /// Keeps the lower-level error this one came from, for [`std::error::Error::source`].
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));

@@ -62,7 +62,8 @@ pub fn open_private_new(path: &Path) -> Result<fs::File> {
 }
 
 /// Writes `bytes` to `path` through a private temporary file and a rename, creating the folder
-/// (mode 0700) where needed; the result has mode 0600.
+/// (mode 0700) where needed; the result has mode 0600. The data reaches the disk before the
+/// rename, so a crash leaves the old file or the new one, never an empty one.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
         .parent()
@@ -72,6 +73,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = open_private_new(&tmp)?;
     let result = file
         .write_all(bytes)
+        .and_then(|_| file.sync_all())
         .and_then(|_| std::fs::rename(&tmp, path));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);

@@ -8,8 +8,13 @@ use schemars::JsonSchema;
 use crate::model::time::Stamp;
 use serde::{Deserialize, Serialize};
 
-/// The current format version of the store: 2, vaults with roles and owners of the store.
-pub const STORE_FORMAT: u32 = 2;
+/// The current format version of the store: 3, sealed (format 2: vaults with roles and owners
+/// of the store; format 1: vaults with principals).
+pub const STORE_FORMAT: u32 = 3;
+
+/// The first format whose every scope is sealed: a store of this format without seals has had
+/// them removed.
+pub const SEALED_FORMAT: u32 = 3;
 
 /// `store.yaml`: identifies a store, and (format 2) names its owners.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -78,6 +78,10 @@ pub fn init(ctx: &Context, project: bool) -> Result<Report> {
         s
     };
 
+    // The first commit holds every scope's first seal, signed with the key above.
+    let mut store = store;
+    ctx.attach_sealer(&mut store);
+
     let principal = principal_name();
     let message = if project {
         "init project store"

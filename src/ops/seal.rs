@@ -6,9 +6,8 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::crypto::signing::SigningKey;
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::time::Stamp;
 use crate::store::Edit;
-use crate::trust::{self, seal::Scope, seal::Seal, seal::Statement};
+use crate::trust::{self, seal::Scope};
 use crate::vault;
 
 /// What `seal` did.
@@ -30,7 +29,6 @@ pub fn seal(cx: &Context, scopes: &[Scope]) -> Result<Report> {
     let key = SigningKey::load(&cx.signing_key_path)?;
     let outcome = store.transact(|txn| {
         let snap = txn.base();
-        let meta = snap.meta()?;
         let me = vault::principal_of(snap, identity.recipient())?.ok_or_else(|| {
             Error::new(
                 ErrorKind::Trust,
@@ -71,34 +69,9 @@ pub fn seal(cx: &Context, scopes: &[Scope]) -> Result<Report> {
                 ));
             }
             let previous = trust::read_seal(snap, scope).ok().flatten();
-            let tree = scope
-                .tree(snap)?
+            let seal = trust::sealer::sign(snap, scope, previous.as_ref(), &key, &me)?
                 .ok_or_else(|| Error::usage(format!("there is no {} to seal", scope.name())))?;
-            let statement = Statement {
-                store: meta.id.clone(),
-                scope: scope.clone(),
-                seq: previous.as_ref().map_or(1, |p| p.statement.seq + 1),
-                tree,
-                prev: previous.as_ref().map(|p| p.statement.digest()),
-                vaults: match scope {
-                    Scope::Store => Some(vault::vaults(snap)?),
-                    Scope::Vault(_) => None,
-                },
-                signer: me.clone(),
-                date: Stamp::now(),
-            };
-            let text = statement.render();
-            let signature = key.sign(trust::seal::NAMESPACE, text.as_bytes())?;
-            sealed.push((
-                scope.name(),
-                statement.seq,
-                scope.seal_path(),
-                Seal {
-                    statement,
-                    text,
-                    signatures: vec![signature],
-                },
-            ));
+            sealed.push((scope.name(), seal.statement.seq, scope.seal_path(), seal));
         }
         for (_, _, path, s) in &sealed {
             txn.write(path.clone(), s.render());
@@ -113,13 +86,8 @@ pub fn seal(cx: &Context, scopes: &[Scope]) -> Result<Report> {
         );
         Ok(Edit::new(message, list))
     })?;
+    // The store's sealer pins what this commit sealed: this machine vouched for it.
     let commit = outcome.commit().map(|c| c.to_string());
-    // This machine vouched for these seals: it trusts them (the first seal of a store included).
-    if commit.is_some() {
-        let snap = store.snapshot()?;
-        let mut pin = trust::pin::load(&snap.meta()?.id)?;
-        trust::accept(&snap, &mut pin, None)?;
-    }
     Ok(Report {
         status: if commit.is_some() {
             "sealed"

@@ -3,11 +3,14 @@
 //! Format 1 -> 2: `store.yaml` names the store's owners (the principal running the upgrade), and
 //! each vault's `principals:` become `readers:`, with every person among them also a writer and an
 //! admin, so nobody loses what they could do.
+//!
+//! Format 2 -> 3: every scope gets its first seal, signed by the owner running the upgrade (the
+//! store's sealer writes them in the same commit), and this machine pins them.
 
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::layout;
 use crate::model::state::{PrincipalKind, STORE_FORMAT};
 use crate::store::Edit;
@@ -53,11 +56,31 @@ pub fn upgrade(cx: &Context) -> Result<Report> {
                 "another process upgraded the store meanwhile; nothing to do",
             ));
         }
+        let from = meta.format;
         meta.format = STORE_FORMAT;
         if meta.owners.is_empty() {
             meta.owners = vec![me.clone()];
         }
+        // The first seals are an owner's: who else could vouch for the whole store?
+        if !meta.owners.contains(&me) {
+            return Err(Error::new(
+                ErrorKind::Trust,
+                format!(
+                    "{me} is not an owner of this store, and format {STORE_FORMAT} starts with seals by an owner"
+                ),
+            )
+            .with_hint(format!(
+                "ask an owner ({}) to run `authsome upgrade`",
+                meta.owners.join(", ")
+            )));
+        }
         vault::write_yaml(txn, layout::STORE_FILE.to_owned(), &meta)?;
+        if from >= 2 {
+            return Ok(Edit::new(
+                format!("upgrade: format {STORE_FORMAT}; sealed by {me}"),
+                meta.owners,
+            ));
+        }
         for name in vault::vaults(txn.base())? {
             let mut v = vault::vault_meta(txn, &name)?;
             for reader in v.readers.clone() {

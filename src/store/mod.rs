@@ -31,6 +31,9 @@ use crate::model::yaml;
 pub trait Sealer: Send + Sync {
     /// Adds what vouches for `txn`'s result, or refuses the transaction.
     fn seal(&self, txn: &mut Txn<'_>) -> Result<()>;
+
+    /// Told after the commit at `snap` landed, with the paths it wrote; cannot fail the write.
+    fn committed(&self, _snap: &Snapshot<'_>, _written: &[String]) {}
 }
 
 /// An opened store: a git repository, and the folder inside it that holds authsome's files.

@@ -222,6 +222,12 @@ impl Store {
                 Ok(commit) => {
                     worktree::apply(self, &txn.edits)?;
                     worktree::end(self);
+                    if let Some(sealer) = &self.sealer {
+                        let written: Vec<String> = txn.edits.keys().cloned().collect();
+                        if let Ok(snap) = Snapshot::at_commit(self, commit) {
+                            sealer.committed(&snap, &written);
+                        }
+                    }
                     return Ok(Outcome::Committed { commit, value });
                 }
                 Err(err) => {

@@ -15,7 +15,8 @@ pub mod sealer;
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::state::SEALED_FORMAT;
 use crate::store::Snapshot;
 use crate::vault;
 pub use policy::{Signers, authorised};
@@ -197,14 +198,46 @@ pub fn gate_vault(snap: &Snapshot<'_>, vault: &str) -> Result<()> {
 }
 
 fn gate_inner(snap: &Snapshot<'_>, scopes: &[Scope]) -> Result<()> {
-    if snap.read(&crate::layout::store_seal())?.is_none() {
+    let meta = snap.meta()?;
+    let sealed = snap.read(&crate::layout::store_seal())?.is_some();
+    if meta.format < SEALED_FORMAT || !sealed {
+        // A store this machine trusted before, now without seals or at a lower format, had
+        // them taken away: the oldest way around a check is to remove it.
+        if meta.format >= SEALED_FORMAT || pin::indexed(&meta.id)? {
+            return Err(Error::new(
+                ErrorKind::Trust,
+                format!(
+                    "the store {} is format {} {}, but {}: its seals were removed (a downgrade)",
+                    meta.id,
+                    meta.format,
+                    if sealed { "with seals" } else { "without seals" },
+                    if meta.format >= SEALED_FORMAT {
+                        "a store of format 3 is sealed from its first commit"
+                    } else {
+                        "this machine verified it sealed before"
+                    }
+                ),
+            )
+            .with_hint(
+                "check `authsome log` for the commit that removed them and restore it (`authsome restore`), or pull the sealed state",
+            ));
+        }
+        // A format 2 store is not sealed; `authsome upgrade` seals it.
         return Ok(());
     }
-    let meta = snap.meta()?;
     let mut pin = pin::load(&meta.id)?;
     if !pin.scopes.contains_key(&Scope::Store.name()) {
         first_use(snap, &mut pin)?;
     }
+    if verify_against(snap, scopes, &mut pin)? {
+        pin::save(&meta.id, &pin)?;
+    }
+    Ok(())
+}
+
+/// Verifies `scopes` of `snap` against `pin` (what was verified before), moving each entry up
+/// to what verifies; whether any entry moved.
+fn verify_against(snap: &Snapshot<'_>, scopes: &[Scope], pin: &mut pin::Pin) -> Result<bool> {
     let mut changed = false;
     for scope in scopes {
         let name = scope.name();
@@ -212,7 +245,7 @@ fn gate_inner(snap: &Snapshot<'_>, scopes: &[Scope]) -> Result<()> {
         let mut policy = pin.scopes.get(&name).and_then(|p| p.policy.clone());
         if let Some(seal) = &seal {
             let digest = seal.statement.digest();
-            let against = pin::compare(&pin, &name, seal.statement.seq, &digest)?;
+            let against = pin::compare(pin, &name, seal.statement.seq, &digest)?;
             // The pinned seal itself, still naming the tree that is there: nothing to verify.
             if against == pin::Against::Same
                 && scope.tree(snap)?.as_deref() == Some(seal.statement.tree.as_str())
@@ -233,8 +266,8 @@ fn gate_inner(snap: &Snapshot<'_>, scopes: &[Scope]) -> Result<()> {
                     let then = Snapshot::at_commit(snap.store(), commit)?;
                     let result = check_with(&then, scope, policy.as_ref())?;
                     if !result.ok() {
-                        return Err(crate::error::Error::new(
-                            crate::error::ErrorKind::Trust,
+                        return Err(Error::new(
+                            ErrorKind::Trust,
                             format!(
                                 "{name}'s seal #{} in commit {} does not verify: {}",
                                 step.statement.seq,
@@ -249,8 +282,8 @@ fn gate_inner(snap: &Snapshot<'_>, scopes: &[Scope]) -> Result<()> {
         }
         let result = check_with(snap, scope, policy.as_ref())?;
         if !result.ok() {
-            return Err(crate::error::Error::new(
-                crate::error::ErrorKind::Trust,
+            return Err(Error::new(
+                ErrorKind::Trust,
                 result
                     .detail
                     .unwrap_or_else(|| format!("{name} does not verify")),
@@ -263,6 +296,88 @@ fn gate_inner(snap: &Snapshot<'_>, scopes: &[Scope]) -> Result<()> {
                     seq: seal.statement.seq,
                     seal: seal.statement.digest(),
                     policy: Some(policy::Policy::of(snap, scope)?),
+                },
+            );
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
+/// Verifies a fetched remote tip (`incoming`) before anything of it is used: each scope's seal
+/// must go forward from what this clone last saw of the remote (`seen`: its remote-tracking
+/// branch, or the last commit both share), and be authorised by the policy this machine
+/// verified. A remote that went back (a forced push of an older state) or forked is refused.
+/// Nothing is pinned: the pin moves once the result of the sync verifies.
+pub fn verify_incoming(incoming: &Snapshot<'_>, seen: Option<&Snapshot<'_>>) -> Result<()> {
+    let meta = incoming.meta()?;
+    if meta.format < SEALED_FORMAT && !pin::indexed(&meta.id)? {
+        return Ok(());
+    }
+    if incoming.read(&crate::layout::store_seal())?.is_none() {
+        return gate_inner(incoming, &[Scope::Store]);
+    }
+    let mut pin = pin::load(&meta.id)?;
+    if !pin.scopes.contains_key(&Scope::Store.name()) {
+        first_use(incoming, &mut pin)?;
+    }
+    if let Some(seen) = seen
+        && seen.read(&crate::layout::store_seal())?.is_some()
+    {
+        let mut from_seen = pin::Pin::default();
+        for scope in scopes(seen)? {
+            if let Some(seal) = read_seal(seen, &scope)? {
+                let policy = match pin.scopes.get(&scope.name()) {
+                    Some(p) => p.policy.clone(),
+                    None => Some(policy::Policy::of(seen, &scope)?),
+                };
+                from_seen.scopes.insert(
+                    scope.name(),
+                    pin::Pinned {
+                        seq: seal.statement.seq,
+                        seal: seal.statement.digest(),
+                        policy,
+                    },
+                );
+            }
+        }
+        pin = from_seen;
+    }
+    verify_against(incoming, &scopes(incoming)?, &mut pin).map(|_| ())
+}
+
+/// Pins the seals a write of this machine just committed (`written` holds the paths it wrote):
+/// it verified the state they build on and signed them, so they need no check on the next read.
+pub fn pin_written(snap: &Snapshot<'_>, written: &[String]) -> Result<()> {
+    let meta = snap.meta()?;
+    let mut pin = pin::load_any(&meta.id)?;
+    let mut changed = false;
+    for path in written {
+        let scope = match path.strip_suffix(crate::layout::SEAL) {
+            Some("") => Scope::Store,
+            Some(dir) => match dir
+                .strip_prefix("vaults/")
+                .and_then(|d| d.strip_suffix('/'))
+            {
+                Some(v) => Scope::Vault(v.to_owned()),
+                None => continue,
+            },
+            None => continue,
+        };
+        let Some(seal) = read_seal(snap, &scope)? else {
+            continue;
+        };
+        let newer = pin
+            .scopes
+            .get(&scope.name())
+            .is_none_or(|p| p.seq < seal.statement.seq);
+        if newer {
+            pin.scopes.insert(
+                scope.name(),
+                pin::Pinned {
+                    seq: seal.statement.seq,
+                    seal: seal.statement.digest(),
+                    policy: Some(policy::Policy::of(snap, &scope)?),
                 },
             );
             changed = true;
@@ -301,8 +416,8 @@ fn first_use(snap: &Snapshot<'_>, pin: &mut pin::Pin) -> Result<()> {
         .filter(|s| s.starts_with("SHA256:"))
         .collect();
     if roots.is_empty() {
-        return Err(crate::error::Error::new(
-            crate::error::ErrorKind::Trust,
+        return Err(Error::new(
+            ErrorKind::Trust,
             "this machine has not trusted this sealed store yet, so nothing in it is used",
         )
         .with_hint(
@@ -317,8 +432,8 @@ fn first_use(snap: &Snapshot<'_>, pin: &mut pin::Pin) -> Result<()> {
 pub fn accept(snap: &Snapshot<'_>, pin: &mut pin::Pin, roots: Option<&[String]>) -> Result<()> {
     let store = check(snap, &Scope::Store)?;
     if !store.ok() {
-        return Err(crate::error::Error::new(
-            crate::error::ErrorKind::Trust,
+        return Err(Error::new(
+            ErrorKind::Trust,
             store
                 .detail
                 .unwrap_or_else(|| "the store scope does not verify".to_owned()),
@@ -338,8 +453,8 @@ pub fn accept(snap: &Snapshot<'_>, pin: &mut pin::Pin, roots: Option<&[String]>)
             })
             .collect();
         if seal.signed_by(&rooted).is_empty() {
-            return Err(crate::error::Error::new(
-                crate::error::ErrorKind::Trust,
+            return Err(Error::new(
+                ErrorKind::Trust,
                 format!(
                     "the store seal is not signed by a key of the trust root ({})",
                     roots.join(", ")

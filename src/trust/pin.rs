@@ -2,6 +2,9 @@
 //! this machine outside git and outside the cache (`$XDG_STATE_HOME/authsome/trust/<id>.yaml`,
 //! 0600). A scope whose seal goes back (a lower seq) is a rollback; the same seq with another
 //! digest is a fork; both are refused.
+//!
+//! Beside the pins, an index names every store id this machine has pinned, so a pin that goes
+//! missing (deleted to get around a refusal) is noticed rather than taken for a first use.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -37,8 +40,42 @@ pub fn path(store_id: &str) -> Result<PathBuf> {
         .join(format!("{store_id}.yaml")))
 }
 
-/// Reads the pin of a store (empty when this machine has verified nothing of it yet).
+/// The index of every store id this machine has pinned, one per line.
+fn index_path() -> Result<PathBuf> {
+    Ok(crate::dirs::state_dir()?.join("trust").join("index"))
+}
+
+/// Whether this machine ever pinned `store_id`.
+pub fn indexed(store_id: &str) -> Result<bool> {
+    let path = index_path()?;
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(text.lines().any(|l| l == store_id)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::io("read", &path, e)),
+    }
+}
+
+/// Reads the pin of a store (empty when this machine has verified nothing of it yet). A pin
+/// the index names but that is gone is refused: trusting the store again is `trust accept`.
 pub fn load(store_id: &str) -> Result<Pin> {
+    let pin = load_any(store_id)?;
+    if pin.scopes.is_empty() && indexed(store_id)? {
+        return Err(Error::new(
+            ErrorKind::Trust,
+            format!(
+                "this machine trusted the store {store_id} before, but its pin {} is gone, so a rollback could not be told apart",
+                path(store_id)?.display()
+            ),
+        )
+        .with_hint(
+            "restore the pin file from a backup, or check the store's owners with `authsome trust show` and run `authsome trust accept`",
+        ));
+    }
+    Ok(pin)
+}
+
+/// Reads the pin of a store, empty when there is none (for `trust accept` and `trust reset`).
+pub fn load_any(store_id: &str) -> Result<Pin> {
     let path = path(store_id)?;
     match std::fs::read(&path) {
         Ok(bytes) => crate::model::yaml::parse(&path.display().to_string(), &bytes),
@@ -47,10 +84,18 @@ pub fn load(store_id: &str) -> Result<Pin> {
     }
 }
 
-/// Writes the pin atomically, mode 0600.
+/// Writes the pin atomically, mode 0600, and names the store in the index.
 pub fn save(store_id: &str, pin: &Pin) -> Result<()> {
     let text = crate::model::yaml::to_string(pin)?;
-    crate::private_files::write_private(&path(store_id)?, text.as_bytes())
+    crate::private_files::write_private(&path(store_id)?, text.as_bytes())?;
+    if !indexed(store_id)? {
+        let index = index_path()?;
+        let mut text = std::fs::read_to_string(&index).unwrap_or_default();
+        text.push_str(store_id);
+        text.push('\n');
+        crate::private_files::write_private(&index, text.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// How a scope's seal at HEAD compares with the pin.

@@ -1,7 +1,8 @@
-//! Sealing inside every write: once a store is sealed (it has a store seal), each transaction
-//! re-seals the scopes it changes, signed by the writer's key, in the same commit. A write on top
-//! of a scope whose current seal does not verify is refused, so nobody seals someone else's
-//! unvouched change by accident.
+//! Sealing inside every write: in a sealed store (format 3), each transaction re-seals the scopes
+//! it changes, signed by the writer's key, in the same commit; the write that creates a store, or
+//! upgrades it to format 3, writes every scope's first seal. A write on top of a state that does
+//! not verify against this machine's pin is refused, so nobody seals someone else's unvouched
+//! change by accident.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -10,8 +11,9 @@ use super::seal::{NAMESPACE, Scope, Seal, Statement};
 use crate::crypto::signing::SigningKey;
 use crate::error::{Error, ErrorKind, Result};
 use crate::layout;
+use crate::model::state::{SEALED_FORMAT, StoreMeta};
 use crate::model::time::Stamp;
-use crate::store::Txn;
+use crate::store::{Snapshot, Txn};
 use crate::vault;
 
 /// Seals transactions with the signing key at `key_path`.
@@ -42,26 +44,126 @@ fn scope_of(path: &str) -> Option<Scope> {
     }
 }
 
+/// Signs a new seal of `scope` as `result` holds it: `seq` one above `previous`, `prev` naming
+/// it. `signer` is the principal whose key `key` is.
+pub fn sign(
+    result: &Snapshot<'_>,
+    scope: &Scope,
+    previous: Option<&Seal>,
+    key: &SigningKey,
+    signer: &str,
+) -> Result<Option<Seal>> {
+    let Some(tree) = scope.tree(result)? else {
+        return Ok(None); // the scope is deleted with this write
+    };
+    let statement = Statement {
+        store: result.meta()?.id,
+        scope: scope.clone(),
+        seq: previous.map_or(1, |p| p.statement.seq + 1),
+        tree,
+        prev: previous.map(|p| p.statement.digest()),
+        vaults: match scope {
+            Scope::Store => Some(vault::vaults(result)?),
+            Scope::Vault(_) => None,
+        },
+        signer: signer.to_owned(),
+        date: Stamp::now(),
+    };
+    let text = statement.render();
+    let signature = key.sign(NAMESPACE, text.as_bytes())?;
+    Ok(Some(Seal {
+        statement,
+        text,
+        signatures: vec![signature],
+    }))
+}
+
+/// The principal among `allowed` whose signer `key` is.
+pub fn signer_of(allowed: &super::Signers, key: &SigningKey) -> Option<String> {
+    let public = key.public();
+    allowed
+        .iter()
+        .find(|(_, keys)| keys.contains(&public))
+        .map(|(name, _)| name.clone())
+}
+
+/// How a write stands towards sealing.
+enum Kind {
+    /// A format 2 store (or no store): not sealed.
+    Unsealed,
+    /// The store is created or upgraded to format 3 by this write: every scope gets its first
+    /// seal, authorised by the result (whoever creates the store owns it).
+    First,
+    /// A sealed store: the scopes the write changes are re-sealed, authorised by HEAD, which
+    /// must verify.
+    Next,
+}
+
+fn kind(txn: &Txn<'_>) -> Result<Kind> {
+    let format = |bytes: Option<Vec<u8>>| -> Result<Option<u32>> {
+        bytes
+            .map(|b| {
+                crate::model::yaml::parse::<StoreMeta>(layout::STORE_FILE, &b).map(|m| m.format)
+            })
+            .transpose()
+    };
+    let after = format(txn.read(layout::STORE_FILE)?)?;
+    let before = format(txn.base().read(layout::STORE_FILE)?)?;
+    Ok(match (before, after) {
+        (_, None) => Kind::Unsealed,
+        (_, Some(a)) if a < SEALED_FORMAT => Kind::Unsealed,
+        (Some(b), Some(_)) if b >= SEALED_FORMAT => Kind::Next,
+        _ => Kind::First,
+    })
+}
+
 impl crate::store::Sealer for Sealer {
     fn seal(&self, txn: &mut Txn<'_>) -> Result<()> {
-        let base = txn.base();
-        // Only a sealed store is sealed on write; `authsome seal` writes its seals itself.
-        if base.read(&layout::store_seal())?.is_none()
-            || txn
-                .written_paths()
-                .any(|p| p.rsplit('/').next() == Some(layout::SEAL))
+        // `authsome seal` writes its seals itself.
+        if txn
+            .written_paths()
+            .any(|p| p.rsplit('/').next() == Some(layout::SEAL))
         {
             return Ok(());
         }
-        let mut scopes: BTreeSet<Scope> = txn.edited_paths().filter_map(scope_of).collect();
+        let kind = kind(txn)?;
+        if let Kind::Unsealed = kind {
+            return Ok(());
+        }
+        let base = txn.base();
         let result = txn.result()?;
         let vaults_now = vault::vaults(&result)?;
-        // A vault created or deleted changes the store seal's list of vaults.
-        if vaults_now != vault::vaults(base)? {
-            scopes.insert(Scope::Store);
-        }
+        let scopes: BTreeSet<Scope> = match kind {
+            Kind::First => super::scopes(&result)?.into_iter().collect(),
+            _ => {
+                let mut scopes: BTreeSet<Scope> = txn.edited_paths().filter_map(scope_of).collect();
+                // A vault created or deleted changes the store seal's list of vaults.
+                if vaults_now != vault::vaults(base)? {
+                    scopes.insert(Scope::Store);
+                }
+                scopes
+            }
+        };
         if scopes.is_empty() {
             return Ok(());
+        }
+        if let Kind::Next = kind {
+            // A write builds only on a state this machine verifies, never older than the pin:
+            // writing on top of an unvouched change would vouch for it.
+            let existing = vault::vaults(base)?;
+            let checked: Vec<Scope> = std::iter::once(Scope::Store)
+                .chain(scopes.iter().filter_map(|s| match s {
+                    Scope::Vault(v) if existing.contains(v) => Some(s.clone()),
+                    _ => None,
+                }))
+                .collect();
+            super::gate(base, &checked).map_err(|e| {
+                let message = format!(
+                    "this write would build on a state this machine does not trust: {}",
+                    e.message()
+                );
+                e.with_message(message)
+            })?;
         }
         let key = SigningKey::load(&self.key_path).map_err(|e| {
             Error::new(
@@ -72,71 +174,40 @@ impl crate::store::Sealer for Sealer {
                 ),
             )
         })?;
-        let public = key.public();
-        let meta = base.meta()?;
-        let pin = super::pin::load(&meta.id)?;
         let mut seals = Vec::new();
         for scope in scopes {
-            let Some(tree) = scope.tree(&result)? else {
-                continue; // the scope is deleted with this write
+            let previous = match kind {
+                Kind::First => None,
+                _ => super::read_seal(base, &scope)?,
             };
-            let previous = super::read_seal(base, &scope).ok().flatten();
-            // A write never builds on a state older than this machine verified.
-            if let Some(p) = &previous {
-                super::pin::compare(&pin, &scope.name(), p.statement.seq, &p.statement.digest())?;
-            }
-            if previous.is_some() {
-                let check = super::check(base, &scope)?;
-                if !check.ok() {
-                    return Err(Error::new(
-                        ErrorKind::Trust,
-                        format!(
-                            "{} does not verify, and writing on top of it would vouch for it: {}",
-                            scope.name(),
-                            check.detail.unwrap_or_default()
-                        ),
-                    ));
-                }
-            }
-            let (allowed, _) = super::authorised(base, &scope)?;
-            let signer = allowed
-                .iter()
-                .find(|(_, keys)| keys.contains(&public))
-                .map(|(name, _)| name.clone())
-                .ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::Trust,
-                        format!(
-                            "the signing key {} is no key of someone who may change {}, so this write cannot be sealed",
-                            key.path().display(),
-                            scope.name()
-                        ),
-                    )
-                })?;
-            let statement = Statement {
-                store: meta.id.clone(),
-                scope: scope.clone(),
-                seq: previous.as_ref().map_or(1, |p| p.statement.seq + 1),
-                tree: tree.to_string(),
-                prev: previous.as_ref().map(|p| p.statement.digest()),
-                vaults: matches!(scope, Scope::Store).then(|| vaults_now.clone()),
-                signer,
-                date: Stamp::now(),
+            let policy_snap = match kind {
+                Kind::First => &result,
+                _ => base,
             };
-            let text = statement.render();
-            let signature = key.sign(NAMESPACE, text.as_bytes())?;
-            seals.push((
-                scope.seal_path(),
-                Seal {
-                    statement,
-                    text,
-                    signatures: vec![signature],
-                },
-            ));
+            let (allowed, _) = super::authorised(policy_snap, &scope)?;
+            let signer = signer_of(&allowed, &key).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Trust,
+                    format!(
+                        "the signing key {} is no key of someone who may change {}, so this write cannot be sealed",
+                        key.path().display(),
+                        scope.name()
+                    ),
+                )
+            })?;
+            if let Some(seal) = sign(&result, &scope, previous.as_ref(), &key, &signer)? {
+                seals.push((scope.seal_path(), seal));
+            }
         }
         for (path, seal) in seals {
             txn.write(path, seal.render());
         }
         Ok(())
+    }
+
+    fn committed(&self, snap: &Snapshot<'_>, written: &[String]) {
+        // This machine verified the base and signed the successor: it trusts what it wrote.
+        // Best effort: the commit stands either way, and the next read verifies it.
+        let _ = super::pin_written(snap, written);
     }
 }

@@ -120,6 +120,10 @@ fn a_hand_edited_yaml_file_that_no_longer_parses_is_named_with_its_line() {
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("status: connected", "status: [broken")).unwrap();
     u.git(&["commit", "-qam", "a bad hand edit"]);
+    u.run(&["get", "openai"])
+        .fails(ErrorKind::Trust, "vaults/default changed since its seal");
+    // Vouched for by mistake, the file is still named with its line.
+    u.run(&["seal"]).ok();
     let r = u.run(&["get", "openai"]).fails(
         ErrorKind::Store,
         "vaults/default/openai/default/connection.yaml",
@@ -224,6 +228,10 @@ fn truncated_or_altered_secret_files_are_refused() {
     std::fs::write(&file, truncated).unwrap();
     u.git(&["commit", "-qam", "truncate"]);
     u.run(&["get", "openai", "--field", "api_key", "--show-secret"])
+        .fails(ErrorKind::Trust, "vaults/default changed since its seal");
+    // Sealed anyway (a member vouched without looking): the ciphertext check still refuses.
+    u.run(&["seal"]).ok();
+    u.run(&["get", "openai", "--field", "api_key", "--show-secret"])
         .fails(ErrorKind::Crypto, "damaged or was altered");
 
     let mut altered = good.clone().into_bytes();
@@ -231,6 +239,7 @@ fn truncated_or_altered_secret_files_are_refused() {
     altered[i] = if altered[i] == b'A' { b'B' } else { b'A' };
     std::fs::write(&file, altered).unwrap();
     u.git(&["commit", "-qam", "flip a byte"]);
+    u.run(&["seal"]).ok();
     u.run(&["export", "openai"])
         .fails(ErrorKind::Crypto, "api_key.age");
 }
@@ -244,6 +253,9 @@ fn a_secret_moved_to_another_connection_is_refused() {
     let to = u.store().join("vaults/default/openai/work/api_key.age");
     std::fs::copy(&from, &to).unwrap();
     u.git(&["commit", "-qam", "swap a key"]);
+    u.run(&["get", "openai", "-c", "work"])
+        .fails(ErrorKind::Trust, "vaults/default changed since its seal");
+    u.run(&["seal"]).ok();
     let r = u.run(&[
         "get",
         "openai",

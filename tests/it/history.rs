@@ -27,12 +27,15 @@ fn log_lists_what_each_commit_changed_and_filters_by_connection() {
     assert_eq!(commits[0]["summary"], "default openai: default -> work");
     assert_eq!(
         commits[0]["changes"],
-        serde_json::json!([{"path": "vaults/default/openai/provider.yaml", "status": "modified"}])
+        serde_json::json!([
+            {"path": "vaults/default/openai/provider.yaml", "status": "modified"},
+            {"path": "vaults/default/seal", "status": "modified"},
+        ])
     );
-    // git's own view of the same commit agrees.
+    // git's own view of the same commit agrees: the change, and the vault's new seal.
     assert_eq!(
         u.git(&["show", "--format=", "--name-status", "HEAD"]),
-        "M\tvaults/default/openai/provider.yaml\n"
+        "M\tvaults/default/openai/provider.yaml\nM\tvaults/default/seal\n"
     );
 
     let work: serde_json::Value =
@@ -193,6 +196,24 @@ fn status_notices_a_store_rolled_back_since_it_last_looked() {
 }
 
 /// Gives `a`'s store a bare remote, syncs to it, and clones it as a second machine's store.
+/// Runs authsome on a second machine of `a`'s: the clone, the same identity and signing key, and
+/// its own pin (state folder), trusted once with `trust accept` as a new laptop would.
+pub(crate) fn machine_b<'a>(
+    a: &'a User,
+    clone: &'a std::path::Path,
+) -> impl Fn(&[&str], Option<&str>) -> crate::common::Run + 'a {
+    let run = move |args: &[&str], stdin: Option<&str>| {
+        let mut c = a.command();
+        c.env("XDG_STATE_HOME", a.home().join("machine-b-state"))
+            .env("AUTHSOME_STORE", clone)
+            .env("AUTHSOME_IDENTITY", a.identity())
+            .args(args);
+        crate::common::finish(c, stdin)
+    };
+    run(&["trust", "accept"], None).ok();
+    run
+}
+
 pub(crate) fn second_machine(a: &User) -> std::path::PathBuf {
     let remote = a.home().join("remote.git");
     let bare = [
@@ -225,17 +246,7 @@ fn sync_pulls_and_pushes_and_stops_on_a_secret_conflict() {
     a.login("openai", "default", "sk-1").ok();
     // A second machine: a clone of the store, the same identity.
     let clone = second_machine(&a);
-    let id = a.identity();
-    let on_b = |args: &[&str], stdin: Option<&str>| {
-        let mut all = vec![
-            "--store",
-            clone.to_str().unwrap(),
-            "--identity",
-            id.to_str().unwrap(),
-        ];
-        all.extend_from_slice(args);
-        a.run_with(&all, stdin)
-    };
+    let on_b = machine_b(&a, &clone);
     on_b(&["login", "anthropic", "--stdin"], Some("sk-ant-b")).ok();
     on_b(&["sync"], None).ok();
     let synced = a.run(&["sync"]).ok();
@@ -260,10 +271,21 @@ fn sync_pulls_and_pushes_and_stops_on_a_secret_conflict() {
     )
     .ok();
     a.run(&["sync"]).ok();
-    on_b(&["sync"], None).ok();
+    // Both sides re-sealed the vault: the rebase keeps the remote's seal, and machine B seals
+    // the remote's tree plus its own login, one seq higher.
+    let synced = on_b(&["sync"], None).ok();
+    assert!(
+        synced
+            .stdout
+            .contains("Sealed your changes on top of the remote's: vaults/default #"),
+        "{}",
+        synced.stdout
+    );
     a.run(&["sync"]).ok();
     let list = a.run(&["list"]).ok().stdout;
     assert!(list.contains("from-a") && list.contains("from-b"), "{list}");
+    a.run(&["verify"]).ok();
+    on_b(&["verify"], None).ok();
 
     // Both sides change the same secret: sync stops, names it, and says how to keep one side.
     a.run_stdin(&["login", "openai", "--force", "--stdin"], "sk-from-a")
@@ -288,19 +310,12 @@ fn sync_stops_on_a_conflicting_default_switch_with_git_markers() {
     a.login("openai", "y", "sk-y").ok();
     // A second machine: a clone of the store, the same identity.
     let clone = second_machine(&a);
-    let identity = a.identity();
-    let store_b = [
-        "--store",
-        clone.to_str().unwrap(),
-        "--identity",
-        identity.to_str().unwrap(),
-    ];
+    let on_b = machine_b(&a, &clone);
 
     a.run(&["default", "openai", "x"]).ok();
     a.run(&["sync"]).ok();
-    a.run(&[&store_b[..], &["default", "openai", "y"]].concat())
-        .ok();
-    let r = a.run(&[&store_b[..], &["sync"]].concat()).fails(
+    on_b(&["default", "openai", "y"], None).ok();
+    let r = on_b(&["sync"], None).fails(
         ErrorKind::Store,
         "vaults/default/openai/provider.yaml has conflict markers",
     );

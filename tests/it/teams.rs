@@ -360,7 +360,13 @@ fn a_format_1_store_is_upgraded_in_one_commit_before_any_write() {
         "principals:\n- tester\n",
     )
     .unwrap();
+    u.git(&["rm", "-q", "seal", "vaults/default/seal"]);
     u.git(&["commit", "-qam", "as format 1 wrote it"]);
+    // This machine trusted the sealed store: seals gone and an older format is a downgrade.
+    u.run(&["get", "openai"])
+        .fails(ErrorKind::Trust, "its seals were removed (a downgrade)");
+    // A store an older authsome wrote, on a machine that never saw it sealed.
+    std::fs::remove_dir_all(u.home().join(".local/state/authsome/trust")).unwrap();
     let head = u.git(&["rev-parse", "HEAD"]);
     // Reads work; writes say what to do.
     u.run(&["get", "openai"]).ok();
@@ -369,7 +375,10 @@ fn a_format_1_store_is_upgraded_in_one_commit_before_any_write() {
     assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
 
     u.run(&["upgrade"]).ok();
-    assert_eq!(u.log()[0], "upgrade: format 2; owners tester");
+    assert_eq!(u.log()[0], "upgrade: format 3; owners tester");
+    // Format 3 is sealed from the upgrade on, by the owner who ran it, and pinned here.
+    u.run(&["verify"]).ok();
+    assert!(u.store().join("seal").exists() && u.store().join("vaults/default/seal").exists());
     let meta = std::fs::read_to_string(u.store().join("vaults/default/vault.yaml")).unwrap();
     assert!(
         meta.contains("readers:") && meta.contains("admins:"),
@@ -498,6 +507,17 @@ fn onboarding_by_a_signed_join_request() {
         &["-C", clone.to_str().unwrap(), "pull", "-q", "--rebase"],
         None,
     );
+    // Her first use of the clone: nothing is used until she trusts it, by alice's signing key
+    // fingerprint, which alice gave her over another channel.
+    in_clone(&["get", "openai"]).fails(ErrorKind::Trust, "not trusted this sealed store yet");
+    let shown: serde_json::Value =
+        serde_json::from_str(&alice.run(&["--json", "trust", "show"]).ok().stdout).unwrap();
+    let root = shown["owners"][0]["signers"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(root.starts_with("SHA256:"), "{shown}");
+    in_clone(&["trust", "accept", "--root", &root]).ok();
     let got = in_clone(&["get", "openai", "--field", "api_key", "--show-secret"]).ok();
     assert_eq!(got.stdout.trim(), "sk-shared");
 }
@@ -620,6 +640,7 @@ fn an_expired_agent_is_flagged_then_dropped_by_the_next_admin_write() {
     )
     .unwrap();
     u.git(&["commit", "-qam", "time passes"]);
+    u.run(&["seal"]).ok();
     let status = u.run(&["--json", "status"]).ok();
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert!(

@@ -14,10 +14,18 @@ fn split(seal: &str) -> (String, String) {
 #[test]
 fn a_seal_is_checked_by_stock_ssh_keygen_and_git_mktree() {
     let u = User::initialized();
+    // A store is sealed from its first commit, by the key `init` made.
+    assert_eq!(
+        u.git(&["show", "--format=", "--name-only", "HEAD"])
+            .lines()
+            .filter(|l| l.ends_with("seal"))
+            .collect::<Vec<_>>(),
+        ["seal", "vaults/default/seal"]
+    );
+    u.run(&["verify"]).ok();
     u.login("openai", "default", "sk-1").ok();
-    u.run(&["verify"]).fails(ErrorKind::Trust, "has no seal");
-    u.run(&["seal"]).ok();
-    assert_eq!(u.log()[0], "seal store #1, vaults/default #1");
+    u.run(&["seal"]).ok(); // nothing to do: the login sealed its own change
+    assert_eq!(u.log()[0], "login openai/default");
     u.run(&["verify"]).ok();
 
     let seal = std::fs::read_to_string(u.store().join("vaults/default/seal")).unwrap();
@@ -81,7 +89,6 @@ fn a_seal_is_checked_by_stock_ssh_keygen_and_git_mktree() {
 fn sealed_then_edited_by_hand() -> User {
     let u = User::initialized();
     u.login("openai", "default", "sk-1").ok();
-    u.run(&["seal"]).ok();
     let file = u.store().join("vaults/default/openai/provider.yaml");
     std::fs::write(&file, "default: elsewhere\n").unwrap();
     u.git(&["commit", "-qam", "by hand"]);
@@ -93,7 +100,7 @@ fn a_change_nobody_sealed_fails_verify_until_an_allowed_member_seals_it() {
     let u = sealed_then_edited_by_hand();
     let r = u
         .run(&["verify"])
-        .fails(ErrorKind::Trust, "vaults/default changed since its seal #1");
+        .fails(ErrorKind::Trust, "vaults/default changed since its seal #2");
     assert!(r.stdout.contains("ok  store #1"), "{}", r.stdout);
     let json = u.run(&["--json", "verify"]);
     assert_eq!(json.code, ErrorKind::Trust.exit_code());
@@ -101,10 +108,10 @@ fn a_change_nobody_sealed_fails_verify_until_an_allowed_member_seals_it() {
     assert_eq!(json["scopes"][1]["status"], "changed", "{json}");
     // An allowed member reviews it and vouches for it: a new seal, one higher, naming the last.
     u.run(&["seal", "vaults/default"]).ok();
-    assert_eq!(u.log()[0], "seal vaults/default #2");
+    assert_eq!(u.log()[0], "seal vaults/default #3");
     let seal = std::fs::read_to_string(u.store().join("vaults/default/seal")).unwrap();
     assert!(
-        seal.contains("seq: 2\n") && seal.contains("prev: sha256:"),
+        seal.contains("seq: 3\n") && seal.contains("prev: sha256:"),
         "{seal}"
     );
     u.run(&["verify"]).ok();
@@ -195,8 +202,10 @@ fn every_write_to_a_sealed_store_is_sealed_in_the_same_commit() {
 fn a_write_on_top_of_an_unvouched_change_is_refused() {
     let u = sealed_then_edited_by_hand();
     let head = u.git(&["rev-parse", "HEAD"]);
-    u.login("openai", "work", "sk-2")
-        .fails(ErrorKind::Trust, "vaults/default does not verify");
+    u.login("openai", "work", "sk-2").fails(
+        ErrorKind::Trust,
+        "does not trust: vaults/default changed since its seal",
+    );
     assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
     // A writer without a signing key cannot write a sealed store.
     let mut c = u.command();
@@ -347,6 +356,8 @@ fn a_member_granted_at_one_seal_may_sign_the_next() {
     u.run(&["grant", "carol", "default"]).ok();
     u.run(&["grant", "carol", "default", "--role", "writer"])
         .ok();
+    // carol's machine trusts the store once, then writes to it.
+    as_member(&u, &c_age, &c_ssh, &["trust", "accept"], None).ok();
     as_member(
         &u,
         &c_age,
@@ -470,4 +481,97 @@ fn verify_finds_a_secret_encrypted_to_an_extra_recipient() {
         "{}",
         d.stdout
     );
+}
+
+#[test]
+fn a_store_whose_seals_were_removed_is_refused_as_a_downgrade() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    let head = u.git(&["rev-parse", "HEAD"]);
+    // Seals deleted, format 3 kept: a format 3 store is sealed from its first commit, so even a
+    // machine that never saw it refuses it.
+    u.git(&["rm", "-q", "seal", "vaults/default/seal"]);
+    u.git(&["commit", "-qm", "no more seals"]);
+    u.run(&["get", "openai"])
+        .fails(ErrorKind::Trust, "a downgrade");
+    let mut c = u.command();
+    c.env("XDG_STATE_HOME", u.home().join("fresh-state"))
+        .args(["get", "openai"]);
+    crate::common::finish(c, None).fails(ErrorKind::Trust, "a downgrade");
+    // And `format: 2` written back too: this machine pinned the store, so still a downgrade,
+    // for reads and writes alike.
+    let store_yaml = u.store().join("store.yaml");
+    let text = std::fs::read_to_string(&store_yaml).unwrap();
+    std::fs::write(&store_yaml, text.replace("format: 3", "format: 2")).unwrap();
+    u.git(&["commit", "-qam", "format 2 again"]);
+    u.run(&["export", "openai"])
+        .fails(ErrorKind::Trust, "this machine verified it sealed before");
+    let r = u.run_with(&["login", "openai", "-c", "x", "--stdin"], Some("sk-x"));
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    // Restoring the sealed state with git brings it back.
+    u.git(&["reset", "-q", "--hard", head.trim()]);
+    u.run(&["get", "openai"]).ok();
+}
+
+#[test]
+fn a_lost_pin_is_refused_until_the_store_is_trusted_again() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    let trust_dir = u.home().join(".local/state/authsome/trust");
+    let index = std::fs::read_to_string(trust_dir.join("index")).unwrap();
+    assert_eq!(index.trim(), u.store_id());
+    let pin = trust_dir.join(format!("{}.yaml", u.store_id()));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&pin).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // Deleting the pin (to get past a rollback refusal, say) is noticed, not taken for a first use.
+    std::fs::remove_file(&pin).unwrap();
+    u.run(&["get", "openai"]).fails(ErrorKind::Trust, "its pin");
+    u.run(&["trust", "accept"]).ok();
+    u.run(&["get", "openai"]).ok();
+}
+
+#[test]
+fn sync_refuses_a_remote_that_does_not_verify_and_one_that_went_back() {
+    let a = User::initialized();
+    a.login("openai", "default", "sk-1").ok();
+    let clone = crate::history::second_machine(&a);
+    let on_b = crate::history::machine_b(&a, &clone);
+    on_b(&["login", "openai", "-c", "b1", "--stdin"], Some("sk-b1")).ok();
+    on_b(&["login", "openai", "-c", "b2", "--stdin"], Some("sk-b2")).ok();
+    on_b(&["sync"], None).ok();
+    a.run(&["sync"]).ok();
+    let head = a.git(&["rev-parse", "HEAD"]);
+
+    // mallory (push access) points the provider's state elsewhere with plain git and pushes.
+    let file = clone.join("vaults/default/openai/provider.yaml");
+    std::fs::write(&file, "default: b1\n").unwrap();
+    let git_b = |args: &[&str]| {
+        let mut all = vec!["-C", clone.to_str().unwrap()];
+        all.extend_from_slice(args);
+        crate::common::tool("git", &all, None)
+    };
+    git_b(&["commit", "-qam", "mallory was here"]);
+    git_b(&["push", "-q", "origin", "HEAD:main"]);
+    let r = a.run(&["sync"]).fails(
+        ErrorKind::Trust,
+        "does not verify, so nothing was rebased onto it",
+    );
+    assert!(r.stderr.contains("vaults/default"), "{}", r.stderr);
+    assert_eq!(a.git(&["rev-parse", "HEAD"]), head, "HEAD did not move");
+    a.run(&["get", "openai"]).ok();
+
+    // The remote forced back to an older sealed state: a rollback, refused; HEAD and pin stay.
+    git_b(&["reset", "-q", "--hard", "HEAD~3"]);
+    git_b(&["push", "-q", "--force", "origin", "HEAD:main"]);
+    let pin_file = a
+        .home()
+        .join(format!(".local/state/authsome/trust/{}.yaml", a.store_id()));
+    let pin = std::fs::read_to_string(&pin_file).unwrap();
+    a.run(&["sync"]).fails(ErrorKind::Trust, "rolled back");
+    assert_eq!(a.git(&["rev-parse", "HEAD"]), head);
+    assert_eq!(std::fs::read_to_string(&pin_file).unwrap(), pin);
+    a.run(&["get", "openai", "-c", "b2"]).ok();
 }

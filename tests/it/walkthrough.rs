@@ -115,10 +115,23 @@ fn the_seed_walkthrough_works_as_written() {
     .unwrap();
     assert_eq!(json["OPENAI_API_KEY"], "sk-test-2");
 
-    // Switching the default is one commit whose diff is one line.
+    // Switching the default is one commit whose diff of the state is one line; the vault's seal
+    // vouches for the new state in the same commit.
     u.run(&["default", "openai", "work"]).ok();
     assert_eq!(u.log()[0], "default openai: default -> work");
-    let diff = u.git(&["show", "--format=", "--unified=0", "HEAD"]);
+    assert_eq!(
+        u.git(&["show", "--format=", "--name-only", "HEAD"]),
+        "vaults/default/openai/provider.yaml\nvaults/default/seal\n"
+    );
+    let diff = u.git(&[
+        "show",
+        "--format=",
+        "--unified=0",
+        "HEAD",
+        "--",
+        ".",
+        ":!vaults/default/seal",
+    ]);
     let changed: Vec<&str> = diff
         .lines()
         .filter(|l| {
@@ -352,6 +365,10 @@ fn the_list_cache_follows_every_commit_and_survives_damage() {
     // A commit made with git, not authsome, is seen too: the cache is keyed by tree ids.
     u.git(&["rm", "-rq", "vaults/default/openai/work"]);
     u.git(&["commit", "-qm", "remove work by hand"]);
+    // A change nobody sealed is refused until someone allowed vouches for it.
+    u.run(&["list"])
+        .fails(ErrorKind::Trust, "vaults/default changed since its seal");
+    u.run(&["seal"]).ok();
     assert!(!u.run(&["list"]).ok().stdout.contains("work"));
     let cache_dir = u.home().join(".cache/authsome");
     for entry in std::fs::read_dir(&cache_dir).unwrap() {

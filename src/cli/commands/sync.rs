@@ -22,6 +22,12 @@ pub fn exec(cx: &Context, out: &Output) -> Result<()> {
                 ""
             }
         ));
+        if !report.resealed.is_empty() {
+            out.info(&format!(
+                "Sealed your changes on top of the remote's: {}",
+                report.resealed.join(", ")
+            ));
+        }
     }
     Ok(())
 }

@@ -45,7 +45,7 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
         Command::Show => {
             let meta = snap.meta()?;
             let owners = trust::owners(&snap)?;
-            let pinned = pin::load(&meta.id)?;
+            let pinned = pin::load_any(&meta.id)?;
             if out.json {
                 out.json(&json!({
                     "store": meta.id,
@@ -82,7 +82,7 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
         }
         Command::Accept { roots } => {
             let meta = snap.meta()?;
-            let mut pinned = pin::load(&meta.id)?;
+            let mut pinned = pin::load_any(&meta.id)?;
             let roots = (!roots.is_empty()).then_some(roots);
             trust::accept(&snap, &mut pinned, roots.as_deref())?;
             if out.json {

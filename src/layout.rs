@@ -75,6 +75,11 @@ pub fn vault_meta(vault: &str) -> String {
     format!("{VAULTS}/{vault}/vault.yaml")
 }
 
+/// `vaults/<vault>/policy.yaml`: the vault's request policy.
+pub fn vault_policy(vault: &str) -> String {
+    format!("{VAULTS}/{vault}/policy.yaml")
+}
+
 /// `vaults/<vault>/fingerprint_key.age`
 pub fn fingerprint_key(vault: &str) -> String {
     format!("{VAULTS}/{vault}/{FINGERPRINT_KEY}{SECRET_EXT}")

@@ -29,6 +29,7 @@ pub fn seal(cx: &Context, scopes: &[Scope]) -> Result<Report> {
     let key = SigningKey::load(&cx.signing_key_path)?;
     let outcome = store.transact(|txn| {
         let snap = txn.base();
+        let pin = trust::pin::load(&snap.meta()?.id)?;
         let me = vault::principal_of(snap, identity.recipient())?.ok_or_else(|| {
             Error::new(
                 ErrorKind::Trust,
@@ -48,7 +49,23 @@ pub fn seal(cx: &Context, scopes: &[Scope]) -> Result<Report> {
         };
         let mut sealed = Vec::new();
         for scope in &chosen {
-            let (allowed, _) = trust::authorised(snap, scope)?;
+            // Against the pinned policy, a change to a vault's vault.yaml or policy.yaml is
+            // its admins' to seal; anything else, whoever HEAD allows.
+            let pinned = pin
+                .scopes
+                .get(&scope.name())
+                .and_then(|p| p.policy.as_ref());
+            let governing = match (scope, pinned) {
+                (Scope::Vault(_), Some(p)) => {
+                    let required = p.required(snap, scope)?;
+                    required.governing.then(|| required.signers.clone())
+                }
+                _ => None,
+            };
+            let allowed = match &governing {
+                Some(signers) => signers.clone(),
+                None => trust::authorised(snap, scope)?.0,
+            };
             let mine = allowed
                 .iter()
                 .find(|(n, _)| *n == me)
@@ -61,6 +78,9 @@ pub fn seal(cx: &Context, scopes: &[Scope]) -> Result<Report> {
                         key.path().display(),
                         scope.name(),
                         match scope {
+                            Scope::Vault(v) if governing.is_some() => format!(
+                                "its vault.yaml or policy.yaml changed since this machine verified it, which needs an admin of {v} or an owner"
+                            ),
                             Scope::Store => "only owners seal the store scope".to_owned(),
                             Scope::Vault(v) =>
                                 format!("only writers, admins and owners of {v} seal it"),

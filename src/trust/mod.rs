@@ -138,21 +138,23 @@ pub fn check_with(
             );
         }
     }
-    let (allowed, threshold) = match policy {
-        Some(p) => (p.signers.clone(), p.threshold),
-        None => authorised(snap, scope)?,
+    let owned;
+    let policy = match policy {
+        Some(p) => p,
+        None => {
+            owned = policy::Policy::of(snap, scope)?;
+            &owned
+        }
     };
+    let required = policy.required(snap, scope)?;
+    let (threshold, who) = (required.threshold, &required.who);
     let signed: Vec<String> = seal
-        .signed_by(&allowed)
+        .signed_by(required.signers)
         .into_iter()
         .map(str::to_owned)
         .collect();
     out.signed_by = signed.clone();
     if signed.len() < threshold {
-        let who = match scope {
-            Scope::Store => "owners".to_owned(),
-            Scope::Vault(v) => format!("writers, admins or owners of {v}"),
-        };
         return fail(
             out,
             "unauthorised",

@@ -184,7 +184,15 @@ impl crate::store::Sealer for Sealer {
                 Kind::First => &result,
                 _ => base,
             };
-            let (allowed, _) = super::authorised(policy_snap, &scope)?;
+            // Changing the files that govern a vault is its admins' (and owners') alone.
+            let governs = |v: &str| {
+                txn.edited_paths()
+                    .any(|p| p == layout::vault_meta(v) || p == layout::vault_policy(v))
+            };
+            let allowed = match &scope {
+                Scope::Vault(v) if governs(v) => super::policy::admins(policy_snap, v)?,
+                _ => super::authorised(policy_snap, &scope)?.0,
+            };
             let signer = signer_of(&allowed, &key).ok_or_else(|| {
                 Error::new(
                     ErrorKind::Trust,

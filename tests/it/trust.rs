@@ -575,3 +575,52 @@ fn sync_refuses_a_remote_that_does_not_verify_and_one_that_went_back() {
     assert_eq!(std::fs::read_to_string(&pin_file).unwrap(), pin);
     a.run(&["get", "openai", "-c", "b2"]).ok();
 }
+
+#[test]
+fn a_writer_cannot_seal_a_change_to_vault_yaml_but_an_admin_can() {
+    let u = User::initialized(); // alice, the owner
+    u.login("openai", "default", "sk-1").ok();
+    let (b_age, b_recipient, b_ssh, b_signer) = member(&u, "bob");
+    u.run(&[
+        "principal",
+        "add",
+        "bob",
+        "--recipient",
+        &b_recipient,
+        "--signer",
+        &b_signer,
+    ])
+    .ok();
+    u.run(&["grant", "bob", "default", "--role", "writer"]).ok();
+    as_member(&u, &b_age, &b_ssh, &["trust", "accept"], None).ok();
+    let head = u.git(&["rev-parse", "HEAD"]);
+    // bob makes himself an admin by hand.
+    let vault_yaml = u.store().join("vaults/default/vault.yaml");
+    let text = std::fs::read_to_string(&vault_yaml).unwrap();
+    std::fs::write(
+        &vault_yaml,
+        text.replace("admins:\n- tester", "admins:\n- bob\n- tester"),
+    )
+    .unwrap();
+    u.git(&["commit", "-qam", "bob is an admin now"]);
+    // His own machine, which verified the vault before, will not seal it for him.
+    as_member(&u, &b_age, &b_ssh, &["seal", "vaults/default"], None)
+        .fails(ErrorKind::Trust, "needs an admin of default or an owner");
+    // A machine without a pin seals it (HEAD says bob is a writer), but nobody else accepts it.
+    let mut c = u.command();
+    c.env("AUTHSOME_IDENTITY", &b_age)
+        .env("AUTHSOME_SIGNING_KEY", &b_ssh)
+        .env("XDG_STATE_HOME", u.home().join("bob-fresh"))
+        .args(["seal", "vaults/default"]);
+    crate::common::finish(c, None).ok();
+    u.run(&["verify"])
+        .fails(ErrorKind::Trust, "needs an admin of default");
+    u.run(&["get", "openai"])
+        .fails(ErrorKind::Trust, "needs an admin of default");
+    // The same change made by alice, an owner, through `grant`: it verifies everywhere.
+    u.git(&["reset", "-q", "--hard", head.trim()]);
+    u.run(&["grant", "bob", "default", "--role", "admin"]).ok();
+    u.run(&["verify"]).ok();
+    as_member(&u, &b_age, &b_ssh, &["verify"], None).ok();
+    as_member(&u, &b_age, &b_ssh, &["get", "openai"], None).ok();
+}

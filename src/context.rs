@@ -21,6 +21,8 @@ pub struct Options {
     pub vault: Option<VaultName>,
     /// The signing key, when named (else `AUTHSOME_SIGNING_KEY`, else the default).
     pub signing_key: Option<PathBuf>,
+    /// The trust checks' settings (`--trust-root`, `--allow-rollback`, `--allow-unverified`).
+    pub trust: crate::trust::Settings,
 }
 
 /// Resolved options: the store, identity and vault an operation works on.
@@ -42,6 +44,8 @@ pub struct Context {
     pub pins: BTreeMap<String, String>,
     /// The project file in use, if any.
     pub project_file: Option<PathBuf>,
+    /// The trust checks' settings.
+    pub trust: crate::trust::Settings,
 }
 
 impl Context {
@@ -106,6 +110,7 @@ impl Context {
             vault,
             pins,
             project_file,
+            trust: options.trust,
         })
     }
 
@@ -121,6 +126,7 @@ impl Context {
     pub fn attach_sealer(&self, store: &mut Store) {
         store.set_sealer(std::sync::Arc::new(crate::trust::sealer::Sealer::new(
             self.signing_key_path.clone(),
+            self.trust.strict(),
         )));
     }
 

@@ -51,6 +51,22 @@ pub struct GlobalArgs {
     /// Never colour the output.
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// First use of a sealed store: trust only these owner signing keys
+    /// (`SHA256:...[,SHA256:...][,min-seq=N]`, as `ssh-keygen -l` prints them).
+    #[arg(
+        long,
+        global = true,
+        env = "AUTHSOME_TRUST_ROOT",
+        value_name = "FPR,..."
+    )]
+    pub trust_root: Option<String>,
+    /// Let a read use a state older than this machine verified, with a warning (writes never).
+    #[arg(long, global = true)]
+    pub allow_rollback: bool,
+    /// Let `list` and `inspect` show a state that does not verify, with a warning (never `get
+    /// --show-secret`, `export` or `run`); `AUTHSOME_TRUST=warn` does the same.
+    #[arg(long, global = true)]
+    pub allow_unverified: bool,
 }
 
 /// The commands.
@@ -147,6 +163,18 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         identity: cli.global.identity,
         vault: cli.global.vault,
         signing_key: None,
+        trust: authsome::trust::Settings {
+            root: cli
+                .global
+                .trust_root
+                .as_deref()
+                .filter(|r| !r.trim().is_empty())
+                .map(str::parse)
+                .transpose()?,
+            allow_rollback: cli.global.allow_rollback,
+            allow_unverified: cli.global.allow_unverified
+                || std::env::var("AUTHSOME_TRUST").is_ok_and(|v| v == "warn"),
+        },
     })?;
     use commands::*;
     match cli.command {

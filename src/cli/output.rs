@@ -157,18 +157,15 @@ fn open_browser(url: &str) {
 }
 
 /// The trust check for a command that reveals no secret (`list`, `inspect`): with
-/// `AUTHSOME_TRUST=warn` a state that does not verify is shown with a warning instead of refused.
-/// Commands that reveal or use secrets never take this path.
+/// `--allow-unverified` (or `AUTHSOME_TRUST=warn`) a state that does not verify is shown with a
+/// warning instead of refused. Commands that reveal or use secrets never take this path.
 pub fn gate_reveals_nothing(
     out: &Output,
+    ctx: &authsome::context::Context,
     snap: &authsome::store::Snapshot<'_>,
-    vault: &str,
 ) -> authsome::error::Result<()> {
-    match authsome::trust::gate_vault(snap, vault) {
-        Err(e)
-            if e.kind() == authsome::error::ErrorKind::Trust
-                && std::env::var("AUTHSOME_TRUST").is_ok_and(|v| v == "warn") =>
-        {
+    match authsome::trust::gate_vault(snap, &ctx.vault, &ctx.trust, out) {
+        Err(e) if e.kind() == authsome::error::ErrorKind::Trust && ctx.trust.allow_unverified => {
             out.warn(&format!("showing a state that does not verify: {e}"));
             Ok(())
         }

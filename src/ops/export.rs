@@ -31,7 +31,7 @@ pub fn export(
 ) -> Result<Variables> {
     let store = cx.store()?;
     let snap = store.snapshot()?;
-    crate::trust::gate_vault(&snap, &cx.vault)?;
+    crate::trust::gate_vault(&snap, &cx.vault, &cx.trust, ui)?;
     let meta = snap.meta()?;
     let identity = cx.identity()?;
     let Some(provider) = provider else {

@@ -141,7 +141,7 @@ pub fn sync(cx: &Context) -> Result<Report> {
             let seen = seen
                 .map(|s| Snapshot::at_commit(&store, oid(&s)?))
                 .transpose()?;
-            trust::verify_incoming(&incoming, seen.as_ref()).map_err(|e| {
+            trust::verify_incoming(&incoming, seen.as_ref(), &cx.trust).map_err(|e| {
                 let message = format!(
                     "the remote {remote}/{remote_branch} does not verify, so nothing was rebased onto it: {}",
                     e.message()
@@ -256,7 +256,12 @@ fn reseal(
         }
     }
     if todo.is_empty() {
-        trust::gate(&head, &trust::scopes(&head)?)?;
+        trust::gate(
+            &head,
+            &trust::scopes(&head)?,
+            &cx.trust.strict(),
+            &crate::ui::Silent,
+        )?;
         return Ok(Vec::new());
     }
     let key = SigningKey::load(&cx.signing_key_path)?;
@@ -295,7 +300,12 @@ fn reseal(
         ))
     })?;
     let head = store.snapshot()?;
-    trust::gate(&head, &trust::scopes(&head)?)?;
+    trust::gate(
+        &head,
+        &trust::scopes(&head)?,
+        &cx.trust.strict(),
+        &crate::ui::Silent,
+    )?;
     Ok(outcome.into_value())
 }
 

@@ -51,6 +51,7 @@ fn store() -> (tempfile::TempDir, Context) {
         identity: Some(dir.path().join("identity.txt")),
         vault: None,
         signing_key: Some(dir.path().join("signing_key")),
+        trust: Default::default(),
     })
     .unwrap();
     let report = init::init(&cx, false).unwrap();

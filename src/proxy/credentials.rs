@@ -46,6 +46,8 @@ pub struct Settings {
     pub ui: Arc<dyn Ui>,
     /// The signing key that seals a refresh's commit in a sealed store.
     pub signing_key: PathBuf,
+    /// The trust checks' settings.
+    pub trust: crate::trust::Settings,
 }
 
 impl Settings {
@@ -53,6 +55,7 @@ impl Settings {
         let mut store = Store::open_at(&self.location)?;
         store.set_sealer(Arc::new(crate::trust::sealer::Sealer::new(
             self.signing_key.clone(),
+            self.trust.clone(),
         )));
         Ok(store)
     }
@@ -171,7 +174,12 @@ impl Resolver {
             let store = settings.open()?;
             // A new HEAD is used only once it verifies; until then the last verified state
             // serves (its hosts, its connections).
-            crate::trust::gate_vault(&store.snapshot()?, &settings.vault)?;
+            crate::trust::gate_vault(
+                &store.snapshot()?,
+                &settings.vault,
+                &settings.trust,
+                settings.ui.as_ref(),
+            )?;
             load_view(&settings, &store, at)
         })
         .await;

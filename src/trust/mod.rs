@@ -12,15 +12,18 @@ pub mod pin;
 pub mod policy;
 pub mod seal;
 pub mod sealer;
+pub mod settings;
 
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::state::SEALED_FORMAT;
 use crate::store::Snapshot;
+use crate::ui::Ui;
 use crate::vault;
 pub use policy::{Signers, authorised};
 use seal::{Scope, Seal};
+pub use settings::{Settings, TrustRoot};
 
 /// Every scope of the store: the store scope, then each vault.
 pub fn scopes(snap: &Snapshot<'_>) -> Result<Vec<Scope>> {
@@ -187,19 +190,35 @@ pub fn allowed_signers(snap: &Snapshot<'_>) -> Result<String> {
 }
 
 /// The check on read: in a sealed store, each scope a command uses must verify, and must not go
-/// back from what this machine verified before (the pin); what verifies is pinned. An unsealed
-/// store is not checked (`authsome seal` seals it).
-pub fn gate(snap: &Snapshot<'_>, scopes: &[Scope]) -> Result<()> {
-    gate_inner(snap, scopes)
+/// back from what this machine verified before (the pin); what verifies is pinned. A format 2
+/// store is not checked (`authsome upgrade` seals it). What `settings` let past (a rollback) is
+/// said through `ui`.
+pub fn gate(snap: &Snapshot<'_>, scopes: &[Scope], settings: &Settings, ui: &dyn Ui) -> Result<()> {
+    gate_inner(snap, scopes, settings, ui)
 }
 
-/// The scopes a command reading `vault` uses: the store scope (providers, principals) and the
-/// vault.
-pub fn gate_vault(snap: &Snapshot<'_>, vault: &str) -> Result<()> {
-    gate_inner(snap, &[Scope::Store, Scope::Vault(vault.to_owned())])
+/// [`gate`] for the scopes a command reading `vault` uses: the store scope (providers,
+/// principals) and the vault.
+pub fn gate_vault(
+    snap: &Snapshot<'_>,
+    vault: &str,
+    settings: &Settings,
+    ui: &dyn Ui,
+) -> Result<()> {
+    gate_inner(
+        snap,
+        &[Scope::Store, Scope::Vault(vault.to_owned())],
+        settings,
+        ui,
+    )
 }
 
-fn gate_inner(snap: &Snapshot<'_>, scopes: &[Scope]) -> Result<()> {
+fn gate_inner(
+    snap: &Snapshot<'_>,
+    scopes: &[Scope],
+    settings: &Settings,
+    ui: &dyn Ui,
+) -> Result<()> {
     let meta = snap.meta()?;
     let sealed = snap.read(&crate::layout::store_seal())?.is_some();
     if meta.format < SEALED_FORMAT || !sealed {
@@ -229,17 +248,41 @@ fn gate_inner(snap: &Snapshot<'_>, scopes: &[Scope]) -> Result<()> {
     }
     let mut pin = pin::load(&meta.id)?;
     if !pin.scopes.contains_key(&Scope::Store.name()) {
-        first_use(snap, &mut pin)?;
+        first_use(snap, &mut pin, settings.root.as_ref())?;
     }
-    if verify_against(snap, scopes, &mut pin)? {
+    if let Some(root) = &settings.root {
+        at_or_above(snap, root.min_seq)?;
+    }
+    if verify_against(snap, scopes, &mut pin, settings.allow_rollback, ui)? {
         pin::save(&meta.id, &pin)?;
+    }
+    Ok(())
+}
+
+/// A store seal below the trust root's `min-seq` is a remote rolled back below what CI knows.
+fn at_or_above(snap: &Snapshot<'_>, min_seq: u64) -> Result<()> {
+    let seq = read_seal(snap, &Scope::Store)?.map_or(0, |s| s.statement.seq);
+    if seq < min_seq {
+        return Err(Error::new(
+            ErrorKind::Trust,
+            format!(
+                "the store is at store seal #{seq}, below the trust root's min-seq {min_seq}: it was rolled back"
+            ),
+        )
+        .with_hint("check the remote's history; the newer state must come back before anything is used"));
     }
     Ok(())
 }
 
 /// Verifies `scopes` of `snap` against `pin` (what was verified before), moving each entry up
 /// to what verifies; whether any entry moved.
-fn verify_against(snap: &Snapshot<'_>, scopes: &[Scope], pin: &mut pin::Pin) -> Result<bool> {
+fn verify_against(
+    snap: &Snapshot<'_>,
+    scopes: &[Scope],
+    pin: &mut pin::Pin,
+    allow_rollback: bool,
+    ui: &dyn Ui,
+) -> Result<bool> {
     let mut changed = false;
     for scope in scopes {
         let name = scope.name();
@@ -247,7 +290,30 @@ fn verify_against(snap: &Snapshot<'_>, scopes: &[Scope], pin: &mut pin::Pin) -> 
         let mut policy = pin.scopes.get(&name).and_then(|p| p.policy.clone());
         if let Some(seal) = &seal {
             let digest = seal.statement.digest();
-            let against = pin::compare(pin, &name, seal.statement.seq, &digest)?;
+            let against = pin::compare(pin, &name, seal.statement.seq, &digest);
+            match against {
+                pin::Against::Older(pinned) if allow_rollback => {
+                    // Looked at on purpose: it must still be signed by someone the pinned
+                    // policy allows, and it is never pinned.
+                    let result = check_with(snap, scope, policy.as_ref())?;
+                    if !result.ok() {
+                        return Err(Error::new(
+                            ErrorKind::Trust,
+                            result.detail.unwrap_or_default(),
+                        ));
+                    }
+                    ui.warn(&format!(
+                        "reading {name} at seal #{}, older than the #{pinned} this machine verified (--allow-rollback)",
+                        seal.statement.seq
+                    ));
+                    continue;
+                }
+                pin::Against::Older(pinned) => {
+                    return Err(pin::rollback(&name, seal.statement.seq, pinned));
+                }
+                pin::Against::Fork => return Err(pin::fork(&name, seal.statement.seq)),
+                _ => {}
+            }
             // The pinned seal itself, still naming the tree that is there: nothing to verify.
             if against == pin::Against::Same
                 && scope.tree(snap)?.as_deref() == Some(seal.statement.tree.as_str())
@@ -311,17 +377,29 @@ fn verify_against(snap: &Snapshot<'_>, scopes: &[Scope], pin: &mut pin::Pin) -> 
 /// branch, or the last commit both share), and be authorised by the policy this machine
 /// verified. A remote that went back (a forced push of an older state) or forked is refused.
 /// Nothing is pinned: the pin moves once the result of the sync verifies.
-pub fn verify_incoming(incoming: &Snapshot<'_>, seen: Option<&Snapshot<'_>>) -> Result<()> {
+pub fn verify_incoming(
+    incoming: &Snapshot<'_>,
+    seen: Option<&Snapshot<'_>>,
+    settings: &Settings,
+) -> Result<()> {
     let meta = incoming.meta()?;
     if meta.format < SEALED_FORMAT && !pin::indexed(&meta.id)? {
         return Ok(());
     }
     if incoming.read(&crate::layout::store_seal())?.is_none() {
-        return gate_inner(incoming, &[Scope::Store]);
+        return gate_inner(
+            incoming,
+            &[Scope::Store],
+            &settings.strict(),
+            &crate::ui::Silent,
+        );
     }
     let mut pin = pin::load(&meta.id)?;
     if !pin.scopes.contains_key(&Scope::Store.name()) {
-        first_use(incoming, &mut pin)?;
+        first_use(incoming, &mut pin, settings.root.as_ref())?;
+    }
+    if let Some(root) = &settings.root {
+        at_or_above(incoming, root.min_seq)?;
     }
     if let Some(seen) = seen
         && seen.read(&crate::layout::store_seal())?.is_some()
@@ -345,7 +423,14 @@ pub fn verify_incoming(incoming: &Snapshot<'_>, seen: Option<&Snapshot<'_>>) -> 
         }
         pin = from_seen;
     }
-    verify_against(incoming, &scopes(incoming)?, &mut pin).map(|_| ())
+    verify_against(
+        incoming,
+        &scopes(incoming)?,
+        &mut pin,
+        false,
+        &crate::ui::Silent,
+    )
+    .map(|_| ())
 }
 
 /// Pins the seals a write of this machine just committed (`written` holds the paths it wrote):
@@ -408,16 +493,9 @@ pub fn owners(snap: &Snapshot<'_>) -> Result<Vec<(String, Vec<String>)>> {
 }
 
 /// First use of a sealed store on this machine: nothing is trusted until the store scope is
-/// accepted, by `authsome trust accept` or by `AUTHSOME_TRUST_ROOT` naming an owner's key
-/// (`SHA256:...[,SHA256:...]`), which the store seal must be signed by.
-fn first_use(snap: &Snapshot<'_>, pin: &mut pin::Pin) -> Result<()> {
-    let roots: Vec<String> = std::env::var("AUTHSOME_TRUST_ROOT")
-        .unwrap_or_default()
-        .split(',')
-        .map(|s| s.trim().to_owned())
-        .filter(|s| s.starts_with("SHA256:"))
-        .collect();
-    if roots.is_empty() {
+/// accepted, by `authsome trust accept` or by a trust root naming an owner's key.
+fn first_use(snap: &Snapshot<'_>, pin: &mut pin::Pin, root: Option<&TrustRoot>) -> Result<()> {
+    let Some(root) = root else {
         return Err(Error::new(
             ErrorKind::Trust,
             "this machine has not trusted this sealed store yet, so nothing in it is used",
@@ -425,13 +503,13 @@ fn first_use(snap: &Snapshot<'_>, pin: &mut pin::Pin) -> Result<()> {
         .with_hint(
             "check its owners with `authsome trust show`, compare their key fingerprints with them over another channel, then `authsome trust accept` (or set AUTHSOME_TRUST_ROOT=SHA256:...)",
         ));
-    }
-    accept(snap, pin, Some(&roots))
+    };
+    accept_rooted(snap, pin, root)
 }
 
-/// Trusts the store as it is at `snap`: its store seal must verify against its own policy and,
-/// with `roots`, be signed by a key among them; then every scope that verifies is pinned.
-pub fn accept(snap: &Snapshot<'_>, pin: &mut pin::Pin, roots: Option<&[String]>) -> Result<()> {
+/// Trusts the store as it is at `snap`: its store seal must verify against its own policy; then
+/// every scope that verifies is pinned.
+pub fn accept(snap: &Snapshot<'_>, pin: &mut pin::Pin) -> Result<()> {
     let store = check(snap, &Scope::Store)?;
     if !store.ok() {
         return Err(Error::new(
@@ -441,30 +519,12 @@ pub fn accept(snap: &Snapshot<'_>, pin: &mut pin::Pin, roots: Option<&[String]>)
                 .unwrap_or_else(|| "the store scope does not verify".to_owned()),
         ));
     }
-    if let Some(roots) = roots {
-        let seal = read_seal(snap, &Scope::Store)?.expect("a verified scope has a seal");
-        let (owners, _) = authorised(snap, &Scope::Store)?;
-        let rooted: Vec<(String, Vec<String>)> = owners
-            .into_iter()
-            .map(|(n, keys)| {
-                let keys = keys
-                    .into_iter()
-                    .filter(|k| roots.contains(&key_fingerprint(k)))
-                    .collect();
-                (n, keys)
-            })
-            .collect();
-        if seal.signed_by(&rooted).is_empty() {
-            return Err(Error::new(
-                ErrorKind::Trust,
-                format!(
-                    "the store seal is not signed by a key of the trust root ({})",
-                    roots.join(", ")
-                ),
-            )
-            .with_hint("check the fingerprint you were given, and `authsome trust show`"));
-        }
-    }
+    pin_verified(snap, pin)?;
+    pin::save(&snap.meta()?.id, pin)
+}
+
+/// Pins every scope of `snap` that verifies against its own policy.
+fn pin_verified(snap: &Snapshot<'_>, pin: &mut pin::Pin) -> Result<()> {
     for scope in scopes(snap)? {
         if check(snap, &scope)?.ok()
             && let Some(seal) = read_seal(snap, &scope)?
@@ -479,6 +539,68 @@ pub fn accept(snap: &Snapshot<'_>, pin: &mut pin::Pin, roots: Option<&[String]>)
             );
         }
     }
+    Ok(())
+}
+
+/// Trusts the store from the newest store seal on `snap`'s first-parent history that a key of
+/// `root` signed (at or above its `min-seq`): that commit's scopes are pinned, and every later
+/// seal up to `snap` is replayed from there, each judged by the policy the step before set.
+pub fn accept_rooted(snap: &Snapshot<'_>, pin: &mut pin::Pin, root: &TrustRoot) -> Result<()> {
+    let store = snap.store();
+    let tip = snap
+        .commit()
+        .ok_or_else(|| Error::store("the store has no commit to trust"))?;
+    let mut last_digest = None;
+    let mut base = None;
+    for commit in store.walk(tip)? {
+        let then = Snapshot::at_commit(store, commit)?;
+        let Some(seal) = read_seal(&then, &Scope::Store).ok().flatten() else {
+            continue;
+        };
+        if seal.statement.seq < root.min_seq {
+            break;
+        }
+        // Each seal is looked at once, in the newest commit that holds it.
+        let digest = seal.statement.digest();
+        if last_digest.as_ref() == Some(&digest) {
+            continue;
+        }
+        last_digest = Some(digest);
+        let (owners, _) = authorised(&then, &Scope::Store)?;
+        let rooted: Signers = owners
+            .into_iter()
+            .map(|(n, keys)| {
+                let keys = keys
+                    .into_iter()
+                    .filter(|k| root.keys.contains(&key_fingerprint(k)))
+                    .collect();
+                (n, keys)
+            })
+            .collect();
+        if !seal.signed_by(&rooted).is_empty() && check(&then, &Scope::Store)?.ok() {
+            base = Some(then);
+            break;
+        }
+    }
+    let Some(base) = base else {
+        return Err(Error::new(
+            ErrorKind::Trust,
+            format!(
+                "no store seal{} on this branch is signed by a key of the trust root ({})",
+                if root.min_seq > 0 {
+                    format!(" at or above seq {}", root.min_seq)
+                } else {
+                    String::new()
+                },
+                root.keys.join(", ")
+            ),
+        )
+        .with_hint("check the fingerprint you were given, and `authsome trust show`"));
+    };
+    let mut from = pin::Pin::default();
+    pin_verified(&base, &mut from)?;
+    verify_against(snap, &scopes(snap)?, &mut from, false, &crate::ui::Silent)?;
+    *pin = from;
     pin::save(&snap.meta()?.id, pin)
 }
 

@@ -107,37 +107,45 @@ pub enum Against {
     Newer,
     /// Never pinned.
     First,
+    /// An earlier seal than the pinned one (`seq` pinned): a rollback.
+    Older(u64),
+    /// The pinned `seq` with another digest: a fork.
+    Fork,
 }
 
-/// Compares `seq`/`digest` of `scope` with the pin; a rollback or a fork is an error.
-pub fn compare(pin: &Pin, scope: &str, seq: u64, digest: &str) -> Result<Against> {
+/// Compares `seq`/`digest` of `scope` with the pin.
+pub fn compare(pin: &Pin, scope: &str, seq: u64, digest: &str) -> Against {
     let Some(p) = pin.scopes.get(scope) else {
-        return Ok(Against::First);
+        return Against::First;
     };
-    if seq < p.seq {
-        return Err(Error::new(
-            ErrorKind::Trust,
-            format!(
-                "{scope} is at seal #{seq}, but this machine verified seal #{} of it: the store was rolled back (an old copy, a reset or a forced push)",
-                p.seq
-            ),
-        )
-        .with_hint("check `authsome log` and the remote; restore the newer state, or pull it"));
+    match seq.cmp(&p.seq) {
+        std::cmp::Ordering::Less => Against::Older(p.seq),
+        std::cmp::Ordering::Equal if digest != p.seal => Against::Fork,
+        std::cmp::Ordering::Equal => Against::Same,
+        std::cmp::Ordering::Greater => Against::Newer,
     }
-    if seq == p.seq && digest != p.seal {
-        return Err(Error::new(
-            ErrorKind::Trust,
-            format!(
-                "{scope} has a seal #{seq} other than the one this machine verified: two histories claim the same seal (a fork)"
-            ),
-        )
-        .with_hint(format!(
-            "an authorised member reviews both and runs `authsome seal {scope}`"
-        )));
-    }
-    Ok(if seq == p.seq {
-        Against::Same
-    } else {
-        Against::Newer
-    })
+}
+
+/// The refusal of a rollback: `scope` at `seq`, though this machine verified `pinned`.
+pub fn rollback(scope: &str, seq: u64, pinned: u64) -> Error {
+    Error::new(
+        ErrorKind::Trust,
+        format!(
+            "{scope} is at seal #{seq}, but this machine verified seal #{pinned} of it: the store was rolled back (an old copy, a reset or a forced push)"
+        ),
+    )
+    .with_hint("check `authsome log` and the remote; restore the newer state, or pull it (reads may pass --allow-rollback to look at it)")
+}
+
+/// The refusal of a fork: `scope` has another seal `seq` than the one this machine verified.
+pub fn fork(scope: &str, seq: u64) -> Error {
+    Error::new(
+        ErrorKind::Trust,
+        format!(
+            "{scope} has a seal #{seq} other than the one this machine verified: two histories claim the same seal (a fork)"
+        ),
+    )
+    .with_hint(format!(
+        "an authorised member reviews both and runs `authsome seal {scope}`"
+    ))
 }

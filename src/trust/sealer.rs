@@ -20,12 +20,17 @@ use crate::vault;
 #[derive(Debug, Clone)]
 pub struct Sealer {
     key_path: PathBuf,
+    settings: super::Settings,
 }
 
 impl Sealer {
-    /// A sealer signing with the key at `key_path` (loaded when a sealed store is written).
-    pub fn new(key_path: PathBuf) -> Self {
-        Sealer { key_path }
+    /// A sealer signing with the key at `key_path` (loaded when a sealed store is written);
+    /// `settings` name the trust root a first use needs (no leniency applies to writes).
+    pub fn new(key_path: PathBuf, settings: super::Settings) -> Self {
+        Sealer {
+            key_path,
+            settings: settings.strict(),
+        }
     }
 }
 
@@ -157,7 +162,7 @@ impl crate::store::Sealer for Sealer {
                     _ => None,
                 }))
                 .collect();
-            super::gate(base, &checked).map_err(|e| {
+            super::gate(base, &checked, &self.settings, &crate::ui::Silent).map_err(|e| {
                 let message = format!(
                     "this write would build on a state this machine does not trust: {}",
                     e.message()

@@ -252,6 +252,32 @@ fn reads_of_a_sealed_store_refuse_an_unvouched_change_and_a_rollback() {
     u.login("openai", "work", "sk-3")
         .fails(ErrorKind::Trust, "rolled back");
     assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
+    // Looking at the old state on purpose is allowed, with a word; writing on it never is.
+    let old = u
+        .run(&[
+            "--allow-rollback",
+            "get",
+            "openai",
+            "--field",
+            "api_key",
+            "--show-secret",
+        ])
+        .ok();
+    assert_eq!(old.stdout, "sk-1\n");
+    assert!(
+        old.stderr.contains("older than the #") && old.stderr.contains("--allow-rollback"),
+        "{}",
+        old.stderr
+    );
+    u.run_with(
+        &["--allow-rollback", "login", "openai", "-c", "w", "--stdin"],
+        Some("sk-3"),
+    )
+    .fails(ErrorKind::Trust, "rolled back");
+    assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
+    // The pin did not move back: without the flag, still refused.
+    u.run(&["get", "openai"])
+        .fails(ErrorKind::Trust, "rolled back");
     // Showing what does not verify is allowed when asked for; using it never is.
     let mut c = u.command();
     c.env("AUTHSOME_TRUST", "warn").args(["list"]);
@@ -422,7 +448,7 @@ fn first_use_of_a_sealed_store_needs_a_trust_root_or_an_accept() {
         &["get", "openai"],
         Some("SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
     )
-    .fails(ErrorKind::Trust, "not signed by a key of the trust root");
+    .fails(ErrorKind::Trust, "is signed by a key of the trust root");
     on_other(&["get", "openai"], Some(&fpr)).ok();
     // Once trusted, the pin is used; accept pins another machine just the same.
     on_other(&["get", "openai"], None).ok();
@@ -623,4 +649,130 @@ fn a_writer_cannot_seal_a_change_to_vault_yaml_but_an_admin_can() {
     u.run(&["verify"]).ok();
     as_member(&u, &b_age, &b_ssh, &["verify"], None).ok();
     as_member(&u, &b_age, &b_ssh, &["get", "openai"], None).ok();
+}
+
+#[test]
+fn a_trust_root_starts_at_the_owners_seal_and_replays_forward_above_min_seq() {
+    let u = User::initialized(); // alice
+    u.login("openai", "default", "sk-1").ok();
+    let alice_fpr = {
+        let shown: serde_json::Value =
+            serde_json::from_str(&u.run(&["--json", "trust", "show"]).ok().stdout).unwrap();
+        shown["owners"][0]["signers"][0]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // carol, granted by alice, is the last to write: HEAD's store seal is alice's, the vault's
+    // carol's; a new machine rooted in alice's key replays carol's seal from alice's policy.
+    let (c_age, c_recipient, c_ssh, c_signer) = member(&u, "carol");
+    u.run(&[
+        "principal",
+        "add",
+        "carol",
+        "--recipient",
+        &c_recipient,
+        "--signer",
+        &c_signer,
+    ])
+    .ok();
+    u.run(&["grant", "carol", "default"]).ok();
+    u.run(&["grant", "carol", "default", "--role", "writer"])
+        .ok();
+    as_member(
+        &u,
+        &c_age,
+        &c_ssh,
+        &["trust", "accept", "--root", &alice_fpr],
+        None,
+    )
+    .ok();
+    as_member(
+        &u,
+        &c_age,
+        &c_ssh,
+        &["login", "openai", "-c", "carol", "--stdin"],
+        Some("sk-c"),
+    )
+    .ok();
+    let store_seq: u64 = std::fs::read_to_string(u.store().join("seal"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("seq: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let fresh = |name: &str, root: &str| {
+        let mut c = u.command();
+        c.env("XDG_STATE_HOME", u.home().join(name))
+            .env("AUTHSOME_TRUST_ROOT", root)
+            .args(["get", "openai", "-c", "carol"]);
+        crate::common::finish(c, None)
+    };
+    fresh("ci-1", &alice_fpr).ok();
+    fresh("ci-2", &format!("{alice_fpr},min-seq={store_seq}")).ok();
+    // CI knows the store reached a higher seal than the remote shows: a rolled-back remote.
+    fresh("ci-3", &format!("{alice_fpr},min-seq={}", store_seq + 1)).fails(
+        ErrorKind::Trust,
+        &format!("at or above seq {}", store_seq + 1),
+    );
+    // carol's key is no owner's: as a root, nothing it signed counts for the store scope.
+    let carol_fpr = String::from_utf8(tool(
+        "ssh-keygen",
+        &["-l", "-f", c_ssh.to_str().unwrap()],
+        None,
+    ))
+    .unwrap()
+    .split_whitespace()
+    .nth(1)
+    .unwrap()
+    .to_owned();
+    fresh("ci-4", &carol_fpr).fails(ErrorKind::Trust, "trust root");
+    fresh("ci-5", "not-a-fingerprint").fails(ErrorKind::Usage, "SHA256:");
+}
+
+#[test]
+fn a_forged_store_sealed_only_by_mallory_is_refused_with_alices_root() {
+    let alice = User::initialized();
+    let alice_signer = std::fs::read_to_string(alice.store().join("principals/tester.yaml"))
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("- ssh-ed25519"))
+        .unwrap()
+        .trim_start_matches("- ")
+        .to_owned();
+    let alice_fpr = {
+        let shown: serde_json::Value =
+            serde_json::from_str(&alice.run(&["--json", "trust", "show"]).ok().stdout).unwrap();
+        shown["owners"][0]["signers"][0]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // mallory's own store, naming alice as a co-owner, sealed by mallory alone.
+    let mallory = User::initialized();
+    std::fs::write(
+        mallory.store().join("principals/alice.yaml"),
+        format!(
+            "kind: person\nrecipients:\n- {}\nsigners:\n- {alice_signer}\n",
+            alice.recipient()
+        ),
+    )
+    .unwrap();
+    let store_yaml = mallory.store().join("store.yaml");
+    let text = std::fs::read_to_string(&store_yaml).unwrap();
+    std::fs::write(
+        &store_yaml,
+        text.replace("owners:\n- tester", "owners:\n- alice\n- tester"),
+    )
+    .unwrap();
+    mallory.git(&["add", "-A"]);
+    mallory.git(&["commit", "-qm", "alice is an owner too"]);
+    mallory.run(&["seal"]).ok();
+    mallory.run(&["verify"]).ok();
+    let mut c = mallory.command();
+    c.env("XDG_STATE_HOME", mallory.home().join("victim"))
+        .env("AUTHSOME_TRUST_ROOT", &alice_fpr)
+        .args(["list"]);
+    crate::common::finish(c, None).fails(ErrorKind::Trust, "is signed by a key of the trust root");
 }

@@ -37,7 +37,7 @@ pub const REDACTED: &str = "***REDACTED***";
 pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let snap = store.snapshot()?;
-    authsome::trust::gate_vault(&snap, &ctx.vault)?;
+    authsome::trust::gate_vault(&snap, &ctx.vault, &ctx.trust, out)?;
     let provider = Catalog::new(&snap).get(&args.provider)?.def;
     let name = &provider.name;
     let (conn, record) = vault::resolve_connection(

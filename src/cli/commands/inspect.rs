@@ -21,7 +21,7 @@ pub struct Args {
 pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let snap = store.snapshot()?;
-    crate::cli::output::gate_reveals_nothing(out, &snap, &ctx.vault)?;
+    crate::cli::output::gate_reveals_nothing(out, ctx, &snap)?;
     let Provider { def, source } = Catalog::new(&snap).get(&args.provider)?;
     let state = vault::provider_state(&snap, &ctx.vault, &def.name)?;
     let mut conns = Vec::new();

@@ -65,7 +65,7 @@ pub(super) fn under_proxy(
     {
         let store = ctx.store()?;
         let snap = store.snapshot()?;
-        authsome::trust::gate_vault(&snap, &ctx.vault)?;
+        authsome::trust::gate_vault(&snap, &ctx.vault, &ctx.trust, out)?;
         check_overrides(ctx, &snap, &overrides)?;
         warn_rotation(ctx, out, &snap, &overrides)?;
     }
@@ -77,6 +77,7 @@ pub(super) fn under_proxy(
         pins: ctx.pins.clone(),
         ui: Arc::new(*out),
         signing_key: ctx.signing_key_path.clone(),
+        trust: ctx.trust.clone(),
     };
     let running = proxy::start(
         settings,
@@ -164,7 +165,7 @@ fn with_env(
     let snap = store.snapshot()?;
     let meta = snap.meta()?;
     let identity = ctx.identity()?;
-    authsome::trust::gate_vault(&snap, &ctx.vault)?;
+    authsome::trust::gate_vault(&snap, &ctx.vault, &ctx.trust, out)?;
     check_overrides(ctx, &snap, overrides)?;
     warn_rotation(ctx, out, &snap, overrides)?;
     let vars = authsome::ops::export::every_default(

@@ -68,7 +68,7 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
         Command::Reset { .. } => {
             let meta = snap.meta()?;
             let mut fresh = pin::Pin::default();
-            trust::accept(&snap, &mut fresh, None)?;
+            trust::accept(&snap, &mut fresh)?;
             if out.json {
                 out.json(
                     &json!({"status": "reset", "pinned": fresh.scopes.len(), "store": meta.id}),
@@ -83,8 +83,16 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
         Command::Accept { roots } => {
             let meta = snap.meta()?;
             let mut pinned = pin::load_any(&meta.id)?;
-            let roots = (!roots.is_empty()).then_some(roots);
-            trust::accept(&snap, &mut pinned, roots.as_deref())?;
+            // `--root` beats the trust root of the environment; neither trusts HEAD as it is.
+            let root = if roots.is_empty() {
+                cx.trust.root.clone()
+            } else {
+                Some(roots.join(",").parse::<trust::TrustRoot>()?)
+            };
+            match root {
+                Some(root) => trust::accept_rooted(&snap, &mut pinned, &root)?,
+                None => trust::accept(&snap, &mut pinned)?,
+            }
             if out.json {
                 out.json(&json!({"status": "accepted", "pinned": pinned.scopes.len()}));
             } else {

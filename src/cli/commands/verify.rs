@@ -25,7 +25,8 @@ pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
         let mut c = trust::check(&snap, &scope)?;
         // What this machine verified before decides too: the pinned policy, rollbacks, forks.
         if c.ok()
-            && let Err(e) = trust::gate(&snap, std::slice::from_ref(&scope))
+            && let Err(e) =
+                trust::gate(&snap, std::slice::from_ref(&scope), &cx.trust.strict(), out)
         {
             c.status = "unverified";
             c.detail = Some(e.message().to_owned());

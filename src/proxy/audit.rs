@@ -21,6 +21,9 @@ pub enum Action {
     Refused,
     /// The client was asked for the proxy password (not logged).
     Challenged,
+    /// The store moved to a state that does not verify; the proxy kept the last verified one
+    /// (no request: `reason` says why).
+    StateRefused,
 }
 
 /// One line of the log.

@@ -128,6 +128,8 @@ pub struct Resolver {
     /// When each connection was last refreshed after a 401: a token the upstream keeps refusing
     /// is not refreshed again on every request.
     refreshed: Mutex<HashMap<(String, String), Instant>>,
+    /// Where a refused state is recorded.
+    audit: Option<Arc<super::audit::Log>>,
 }
 
 impl Resolver {
@@ -137,7 +139,7 @@ impl Resolver {
     }
 
     /// Opens the store and reads the current state.
-    pub fn new(settings: Settings) -> Result<Self> {
+    pub fn new(settings: Settings, audit: Option<Arc<super::audit::Log>>) -> Result<Self> {
         let store = settings.open()?;
         let head_file = store.repo().git_dir().join("HEAD");
         let refs_dir = store.repo().common_dir().to_owned();
@@ -151,6 +153,7 @@ impl Resolver {
             cache: Mutex::new(HashMap::new()),
             rejected: Mutex::new(HashMap::new()),
             refreshed: Mutex::new(HashMap::new()),
+            audit,
         })
     }
 
@@ -196,6 +199,20 @@ impl Resolver {
                     "authsome: the store changed to a state that does not verify ({}); the proxy keeps serving the last verified one",
                     e.message()
                 ));
+                if let Some(log) = &self.audit {
+                    log.record(super::audit::Entry {
+                        time: String::new(),
+                        action: super::audit::Action::StateRefused,
+                        provider: None,
+                        connection: None,
+                        method: String::new(),
+                        host: String::new(),
+                        path: String::new(),
+                        status: 0,
+                        reason: Some(e.message().to_owned()),
+                        retried: false,
+                    });
+                }
                 *view = kept.clone();
                 return Ok(kept);
             }

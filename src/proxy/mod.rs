@@ -53,8 +53,8 @@ pub struct Running {
 pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
     let via = upstream::Via::from_env(&upstream::HTTPS_VARS)?;
     let via_http = upstream::Via::from_env(&upstream::HTTP_VARS)?;
-    let ui = settings.ui.clone();
-    let resolver = Resolver::new(settings)?;
+    let audit = Arc::new(audit::Log::open(&audit::path()?, settings.ui.clone())?);
+    let resolver = Resolver::new(settings, Some(audit.clone()))?;
     let ca_dir = ca::dir()?;
     let ca = ca::LocalCa::load_or_create(&ca_dir)?;
     // Read once: parsing the system's roots is most of the start-up time.
@@ -96,7 +96,6 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
         }
         placeholders.push((name.clone(), placeholder));
     }
-    let audit = audit::Log::open(&audit::path()?, ui.clone())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("authsome-proxy")

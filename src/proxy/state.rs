@@ -24,7 +24,7 @@ pub struct Proxy {
     pub(super) password_header: String,
     /// (provider, placeholder) for every provider the child got variables for.
     pub(super) placeholders: Vec<(String, String)>,
-    pub(super) audit: Option<audit::Log>,
+    pub(super) audit: Option<Arc<audit::Log>>,
 }
 
 impl Proxy {

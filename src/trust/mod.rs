@@ -120,10 +120,13 @@ pub fn check_with(
             out,
             "changed",
             format!(
-                "{name} changed since its seal #{} (tree {} is not the sealed {}); review `authsome log`, then `authsome seal {name}` if the change is right, or `authsome restore` it",
+                "{name} changed since its seal #{}{}; review it (`authsome log`), then `authsome seal {name}` if the change is right, or `authsome restore` it",
                 seal.statement.seq,
-                short(&tree),
-                short(&seal.statement.tree)
+                changed_since(snap, scope, &seal.statement.tree).unwrap_or_else(|_| format!(
+                    " (tree {} is not the sealed {})",
+                    short(&tree),
+                    short(&seal.statement.tree)
+                ))
             ),
         );
     }
@@ -168,6 +171,88 @@ pub fn check_with(
         );
     }
     Ok(out)
+}
+
+/// What changed in `scope` since the state whose tree is `sealed`, in words: the paths, and the
+/// commits (with their authors) that changed them, found on the first-parent history.
+fn changed_since(snap: &Snapshot<'_>, scope: &Scope, sealed: &str) -> Result<String> {
+    /// How far back to look, and how much to name.
+    const DEPTH: usize = 500;
+    const NAMED: usize = 5;
+    let store = snap.store();
+    let Some(tip) = snap.commit() else {
+        return Ok(String::new());
+    };
+    let mut commits = Vec::new();
+    let mut newer: Option<(gix::ObjectId, Option<String>)> = None;
+    let mut base = None;
+    for commit in store.walk(tip)?.into_iter().take(DEPTH) {
+        let then = Snapshot::at_commit(store, commit)?;
+        let tree = scope.tree(&then)?;
+        if let Some((id, newer_tree)) = &newer
+            && *newer_tree != tree
+        {
+            commits.push(*id);
+        }
+        if tree.as_deref() == Some(sealed) {
+            base = Some(then.tree_id());
+            break;
+        }
+        newer = Some((commit, tree));
+    }
+    let Some(base) = base else {
+        return Ok(format!(
+            " (tree {} is not the sealed {}, which is not on this branch)",
+            short(&scope.tree(snap)?.unwrap_or_default()),
+            short(sealed)
+        ));
+    };
+    let inside = |path: &str| match scope {
+        Scope::Vault(v) => path.starts_with(&format!("{}/", crate::layout::vault(v))),
+        Scope::Store => !path.starts_with(&format!("{}/", crate::layout::VAULTS)),
+    };
+    let paths: Vec<String> = store
+        .changes(Some(base), snap.tree_id())?
+        .into_iter()
+        .filter(|c| inside(&c.path) && c.path.rsplit('/').next() != Some(crate::layout::SEAL))
+        .map(|c| c.path)
+        .collect();
+    let mut by = Vec::new();
+    for id in &commits {
+        let info = store.commit_info(*id)?;
+        by.push(format!(
+            "{} \"{}\" ({} <{}>)",
+            &id.to_string()[..8],
+            info.summary,
+            info.author,
+            info.email
+        ));
+    }
+    let list = |items: &[String]| {
+        let mut text = items
+            .iter()
+            .take(NAMED)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if items.len() > NAMED {
+            text.push_str(&format!(" and {} more", items.len() - NAMED));
+        }
+        text
+    };
+    Ok(format!(
+        ": {} changed by {}",
+        if paths.is_empty() {
+            "its tree".to_owned()
+        } else {
+            list(&paths)
+        },
+        if by.is_empty() {
+            "a commit not on this branch".to_owned()
+        } else {
+            list(&by)
+        }
+    ))
 }
 
 fn short(id: &str) -> &str {

@@ -891,4 +891,21 @@ fn a_running_proxy_keeps_the_last_verified_state_of_a_sealed_store() {
         "{}",
         r.stderr
     );
+    // The audit log says so too, once, with the reason.
+    let audit: serde_json::Value =
+        serde_json::from_str(&u.run(&["--json", "audit"]).ok().stdout).unwrap();
+    let refused: Vec<&serde_json::Value> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "state_refused")
+        .collect();
+    assert_eq!(refused.len(), 1, "{audit}");
+    assert!(
+        refused[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("vaults/default changed since its seal"),
+        "{audit}"
+    );
 }

@@ -59,6 +59,7 @@ pub fn exec(out: &Output, args: Args) -> Result<()> {
         let action = match e.action {
             Action::Injected => out.green("injected"),
             Action::Refused | Action::Challenged => out.yellow("refused "),
+            Action::StateRefused => out.yellow("state refused"),
         };
         let mut line = format!(
             "{}  {action}  {used}  {} {}{}  {}",

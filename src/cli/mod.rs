@@ -96,6 +96,9 @@ pub enum Command {
     Default(commands::default::Args),
     /// Remove a connection from the store (the provider is not contacted).
     Logout(commands::logout::Args),
+    /// Refresh an OAuth connection's tokens now, committing a rotated refresh token (one parked
+    /// on this machine when its commit was refused).
+    Refresh(commands::refresh::Args),
     /// Revoke tokens at the provider, then remove them (every connection, or one).
     Revoke(commands::revoke::Args),
     /// List, show, add and remove provider definitions.
@@ -189,6 +192,7 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Inspect(a) => inspect::exec(&ctx, out, a),
         Command::Default(a) => default::exec(&ctx, out, a),
         Command::Logout(a) => logout::exec(&ctx, out, a),
+        Command::Refresh(a) => refresh::exec(&ctx, out, a),
         Command::Revoke(a) => revoke::exec(&ctx, out, a),
         Command::Provider(c) => provider::exec(&ctx, out, c),
         Command::Log(a) => log::exec(&ctx, out, a),

@@ -94,7 +94,49 @@ pub fn access_token(w: &Want<'_>, warn: &dyn Fn(&str)) -> Result<SecretString> {
     if let Some(t) = fresh_cached(w, &snap)? {
         return Ok(t);
     }
-    refresh_now(w, &snap, &record, warn)
+    refresh_now(w, &snap, &record, warn).map(|r| r.token)
+}
+
+/// What a refresh did.
+struct Refreshed {
+    /// The access token to use.
+    token: SecretString,
+    /// Why the rotated refresh token could not be committed (it is parked), if it could not.
+    not_committed: Option<Error>,
+}
+
+/// Whether a rotated refresh token of this connection is parked on this machine, waiting for a
+/// commit.
+pub fn is_parked(store_id: &str, vault: &str, provider: &str, conn: &str) -> bool {
+    crate::dirs::cache_dir().is_ok_and(|d| {
+        d.join("tokens")
+            .join(format!(
+                "{}-parked.age",
+                connection_key(store_id, vault, provider, conn)
+            ))
+            .exists()
+    })
+}
+
+/// `authsome refresh P/C`: refreshes the connection's tokens now, and commits a rotated refresh
+/// token (the one parked on this machine when an earlier commit was refused). An error when the
+/// commit is refused again.
+pub fn refresh(w: &Want<'_>, warn: &dyn Fn(&str)) -> Result<bool> {
+    if w.def.oauth2.is_none() {
+        return Err(Error::usage(format!(
+            "{} uses an API key, which has nothing to refresh",
+            w.def.name
+        )));
+    }
+    let _lock = lock(w)?;
+    let snap = w.store.snapshot()?;
+    let record = committed_record(w, &snap)?;
+    let was_parked = is_parked(w.store_id, w.vault, &w.def.name, w.conn);
+    let done = refresh_now(w, &snap, &record, warn)?;
+    if let Some(e) = done.not_committed {
+        return Err(e);
+    }
+    Ok(was_parked)
 }
 
 /// The access token to use after the provider refused the `rejected` ones although they had not
@@ -115,7 +157,7 @@ pub fn access_token_replacing(
     }) {
         return Ok(t);
     }
-    refresh_now(w, &snap, &record, warn)
+    refresh_now(w, &snap, &record, warn).map(|r| r.token)
 }
 
 fn committed_record(w: &Want<'_>, snap: &Snapshot<'_>) -> Result<ConnectionRecord> {
@@ -361,11 +403,16 @@ fn refresh_now(
     snap: &Snapshot<'_>,
     record: &ConnectionRecord,
     warn: &dyn Fn(&str),
-) -> Result<SecretString> {
+) -> Result<Refreshed> {
     let name = &w.def.name;
     let conn = w.conn;
     let left = remaining(record.expires_at).unwrap_or(i64::MAX);
-    let current = || read(w, snap, ACCESS_TOKEN);
+    let current = || {
+        read(w, snap, ACCESS_TOKEN).map(|token| Refreshed {
+            token,
+            not_committed: None,
+        })
+    };
     let relogin = format!("log in again with `authsome login {name} --connection {conn} --force`");
     if !record.secrets.contains_key(REFRESH_TOKEN) {
         if left > 0 {
@@ -400,6 +447,7 @@ fn refresh_now(
                     .refresh_token
                     .as_ref()
                     .is_some_and(|new| new.expose_secret() != refresh_token.expose_secret());
+            let mut not_committed = None;
             if rotated || record.status != ConnectionStatus::Connected {
                 // A rotated refresh token is state (the old one is dead); so is recovering
                 // from an earlier failure.
@@ -418,18 +466,24 @@ fn refresh_now(
                             park(w, p, new)?;
                         }
                         warn(&format!(
-                            "could not commit the refreshed tokens of {}/{} ({}); the new refresh token is kept encrypted in the cache until the next refresh commits it",
+                            "could not commit the refreshed tokens of {}/{} ({}); the new refresh token is kept encrypted in the cache until the next refresh commits it (`authsome refresh {}/{}`)",
                             w.def.name,
                             w.conn,
-                            e.message()
+                            e.message(),
+                            w.def.name,
+                            w.conn
                         ));
+                        not_committed = Some(e);
                     }
                 }
             } else {
                 // A cache that cannot be written costs a refresh next time, nothing more.
                 let _ = write_cache(w, snap, &tokens.access_token, tokens.expires_at);
             }
-            return Ok(tokens.access_token);
+            return Ok(Refreshed {
+                token: tokens.access_token,
+                not_committed,
+            });
         }
         Ok(Err(e)) => {
             let why = format!(
@@ -524,4 +578,53 @@ fn mark_failed(w: &Want<'_>) -> Result<()> {
         Ok(Edit::new(message, ()))
     })?;
     Ok(())
+}
+
+/// What `authsome refresh` did.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// The provider.
+    pub provider: String,
+    /// The connection refreshed.
+    pub connection: String,
+    /// Whether a parked refresh token was committed.
+    pub was_parked: bool,
+    /// HEAD after the refresh.
+    pub head: Option<String>,
+}
+
+/// Refreshes a connection's tokens now and commits a rotated refresh token, parked or new.
+pub fn refresh_connection(
+    cx: &crate::context::Context,
+    provider: &str,
+    connection: Option<&str>,
+    ui: &dyn crate::ui::Ui,
+) -> Result<Report> {
+    let store = cx.store()?;
+    let snap = store.snapshot()?;
+    crate::trust::gate_vault(&snap, &cx.vault, &cx.trust.strict(), ui)?;
+    let def = crate::providers::Catalog::new(&snap).get(provider)?.def;
+    let (conn, _) = vault::resolve_connection(
+        &snap,
+        &cx.vault,
+        &def.name,
+        cx.connection(&def.name, connection),
+    )?;
+    let meta = snap.meta()?;
+    let identity = cx.identity()?;
+    let want = Want {
+        store: &store,
+        store_id: &meta.id,
+        vault: &cx.vault,
+        def: &def,
+        conn: &conn,
+        identity: &identity,
+    };
+    let was_parked = refresh(&want, &|m| ui.warn(m))?;
+    Ok(Report {
+        provider: def.name.clone(),
+        connection: conn.to_string(),
+        was_parked,
+        head: store.snapshot()?.commit().map(|c| c.to_string()),
+    })
 }

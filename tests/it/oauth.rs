@@ -769,3 +769,77 @@ fn a_rotated_refresh_token_that_cannot_be_committed_is_parked_not_lost() {
     forced_get().ok();
     u.assert_git_clean();
 }
+
+#[test]
+fn a_refresh_refused_by_the_trust_gate_parks_its_token_until_authsome_refresh_commits_it() {
+    let oidc = NodeServer::start("oidc.mjs", &[]);
+    let u = User::initialized();
+    oidc_provider(&u, &oidc, "device_code");
+    with_browser(
+        &u,
+        &["login", "oidc", "--client-id", "authsome-device"],
+        None,
+        None,
+    )
+    .ok();
+    u.login("openai", "default", "sk-1").ok();
+    u.run(&["get", "oidc"]).ok(); // pinned at the newest seal
+    let newest = u.git(&["rev-parse", "HEAD"]);
+    // The store goes back one commit: reads may look with --allow-rollback, writes refuse.
+    u.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    let forced = |args: &[&str]| {
+        let mut c = u.command();
+        c.env("AUTHSOME_REFRESH_WINDOW", "100000").args(args);
+        finish(c, None)
+    };
+    let head = u.git(&["rev-parse", "HEAD"]);
+    let r = forced(&[
+        "--allow-rollback",
+        "get",
+        "oidc",
+        "--field",
+        "access_token",
+        "--show-secret",
+    ])
+    .ok();
+    assert!(
+        r.stderr.contains("could not commit the refreshed tokens")
+            && r.stderr.contains("rolled back")
+            && r.stderr.contains("authsome refresh oidc/default"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(u.git(&["rev-parse", "HEAD"]), head, "no commit");
+    let status: serde_json::Value =
+        serde_json::from_str(&u.run(&["--json", "status"]).ok().stdout).unwrap();
+    let kinds: Vec<(&str, &str)> = status["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["kind"].as_str().unwrap(), f["subject"].as_str().unwrap()))
+        .collect();
+    assert!(
+        kinds.contains(&("parked_refresh", "oidc/default")),
+        "{status}"
+    );
+    assert!(kinds.contains(&("trust", "store")), "{status}");
+    // Refreshing by hand is a write: refused while the store is rolled back.
+    forced(&["refresh", "oidc"]).fails(ErrorKind::Trust, "rolled back");
+    // The newer state back: the parked token (the only live one, oidc-provider revokes a
+    // grant whose spent token is reused) is used and committed.
+    u.git(&["reset", "-q", "--hard", newest.trim()]);
+    let done = forced(&["refresh", "oidc/default"]).ok();
+    assert!(
+        done.stdout.contains("was parked on this machine"),
+        "{}",
+        done.stdout
+    );
+    assert_eq!(u.log()[0], "refresh oidc/default");
+    let status: serde_json::Value =
+        serde_json::from_str(&u.run(&["--json", "status"]).ok().stdout).unwrap();
+    assert_eq!(status["findings"], serde_json::json!([]), "{status}");
+    forced(&["get", "oidc", "--field", "access_token", "--show-secret"]).ok();
+    u.run(&["refresh", "openai"])
+        .fails(ErrorKind::Usage, "nothing to refresh");
+    u.assert_git_clean();
+}

@@ -19,6 +19,7 @@ pub mod login;
 pub mod logout;
 pub mod principal;
 pub mod provider;
+pub mod refresh;
 pub mod rekey;
 pub mod restore;
 pub mod revoke;

@@ -6,7 +6,6 @@ use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::Result;
 use authsome::model::state::ConnectionStatus;
-use authsome::store::Store;
 use authsome::vault;
 
 /// Seconds ahead within which an expiring connection is reported.
@@ -103,6 +102,16 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
                 });
             }
             let subject = format!("{provider}/{conn}");
+            if authsome::ops::refresh::is_parked(&meta.id, &ctx.vault, &provider, &conn) {
+                findings.push(Finding {
+                    kind: "parked_refresh",
+                    subject: subject.clone(),
+                    what_to_do: format!(
+                        "a rotated refresh token is parked on this machine because its commit was refused; once the store verifies, run `authsome refresh {provider}/{conn}` (as a writer of {}) to commit it",
+                        ctx.vault
+                    ),
+                });
+            }
             let relogin = format!("`authsome login {provider} --connection {conn} --force`");
             if record.status != ConnectionStatus::Connected {
                 findings.push(Finding {
@@ -136,8 +145,21 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
         }
     }
 
-    if let Some(finding) = rollback(&store, &meta.id, snap.commit())? {
-        findings.push(finding);
+    // What this machine verified before (the pin) decides: rollbacks, forks, unsealed changes.
+    if let Err(e) = authsome::trust::gate(
+        &snap,
+        &authsome::trust::scopes(&snap)?,
+        &ctx.trust.strict(),
+        &authsome::ui::Silent,
+    ) {
+        if e.kind() != authsome::error::ErrorKind::Trust {
+            return Err(e);
+        }
+        findings.push(Finding {
+            kind: "trust",
+            subject: "store".to_owned(),
+            what_to_do: e.to_string(),
+        });
     }
 
     if out.json {
@@ -156,54 +178,4 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Compares HEAD with the HEAD this machine saw last time, and remembers the current one.
-/// A HEAD that is an ancestor of the last one seen means the store was rolled back (an old
-/// copy restored, a forced reset); a HEAD unrelated to it means history was rewritten.
-fn rollback(store: &Store, store_id: &str, head: Option<gix::ObjectId>) -> Result<Option<Finding>> {
-    let Some(head) = head else { return Ok(None) };
-    let Ok(dir) = authsome::dirs::cache_dir() else {
-        return Ok(None);
-    };
-    // One record per clone and branch: switching branches or clones is not a rollback.
-    let branch = store
-        .repo()
-        .head_name()
-        .ok()
-        .flatten()
-        .map(|n| n.as_bstr().to_string())
-        .unwrap_or_default();
-    let place = format!("{}\0{branch}", store.root().display());
-    let key: String = {
-        use sha2::Digest;
-        sha2::Sha256::digest(place.as_bytes())[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    };
-    let seen_path = dir.join(format!("seen-{store_id}-{key}"));
-    let seen = std::fs::read_to_string(&seen_path)
-        .ok()
-        .and_then(|s| gix::ObjectId::from_hex(s.trim().as_bytes()).ok());
-    let mut finding = None;
-    if let Some(seen) = seen.filter(|s| *s != head) {
-        let ahead = store.walk(head)?;
-        if !ahead.contains(&seen) {
-            let short = |id: gix::ObjectId| id.to_string()[..8].to_owned();
-            let rolled_back =
-                store.repo().find_commit(seen).is_ok() && store.walk(seen)?.contains(&head);
-            finding = Some(Finding {
-                kind: if rolled_back { "rollback" } else { "rewritten" },
-                subject: format!("HEAD {} (last seen here: {})", short(head), short(seen)),
-                what_to_do: if rolled_back {
-                    "the store moved back to an older commit since this machine last read it; if you did not do that, someone may be replaying old credentials: check `authsome log` and restore the newer commit".to_owned()
-                } else {
-                    "the store's history was rewritten since this machine last read it; check `authsome log` before trusting it".to_owned()
-                },
-            });
-        }
-    }
-    let _ = authsome::private_files::write_private(&seen_path, head.to_string().as_bytes());
-    Ok(finding)
 }

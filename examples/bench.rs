@@ -12,6 +12,11 @@
 //! Teams: `rekey --dry-run` at every size (beside a cold `list --json`: both parse every
 //! record), and at 1,000 connections `grant` and `revoke-access` of an eleventh reader on a
 //! vault of 1,000 connections with 2,000 secrets and 10 readers (each rewrites every secret).
+//!
+//! Trust: every commit of the store is sealed, as authsome's own writes are. `get` on the sealed,
+//! pinned store runs beside `get` on a clone of it brought back to format 2 without seals (the
+//! same build, no trust check), `verify` checks every scope and every secret's header, and at
+//! 1,000 connections a `get` catches up on 200 seals made since the pin (replayed in order).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -50,12 +55,16 @@ fn main() {
     );
 
     println!(
-        "| connections | commits | get --show-secret | export --format env | list --json | list --json, cold cache | login --stdin --force | rekey --dry-run |"
+        "| connections | commits | get --show-secret | get, no trust check | export --format env | list --json | list --json, cold cache | login --stdin --force | rekey --dry-run | verify |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut team = None;
+    let mut catch_up = None;
     for n in sizes {
         let home = tempfile::tempdir().unwrap();
+        // SAFETY: the benchmark is single-threaded; the pin of each store is kept in its own
+        // home, like the pins of the commands it runs.
+        unsafe { std::env::set_var("XDG_STATE_HOME", state_dir(home.path())) };
         let build = Instant::now();
         let commits = build_store(&bin, home.path(), &providers, n);
         // Let the kernel write back the freshly built store first, so timings measure authsome
@@ -68,6 +77,20 @@ fn main() {
         let get = median(
             &bin,
             home.path(),
+            &[
+                "get",
+                "openai",
+                "-c",
+                "c0",
+                "--field",
+                "api_key",
+                "--show-secret",
+            ],
+            None,
+        );
+        let unchecked = median(
+            &bin,
+            unsealed_clone(home.path()).path(),
             &[
                 "get",
                 "openai",
@@ -100,22 +123,32 @@ fn main() {
             Some("sk-bench-"),
         );
         let rekey = median(&bin, home.path(), &["rekey", "--dry-run"], None);
+        let verify = median(&bin, home.path(), &["verify"], None);
         println!(
-            "| {n} | {commits} | {} | {} | {} | {} | {} | {} |",
+            "| {n} | {commits} | {} | {} | {} | {} | {} | {} | {} | {} |",
             ms(get),
+            ms(unchecked),
             ms(export),
             ms(list),
             ms(cold),
             ms(login),
-            ms(rekey)
+            ms(rekey),
+            ms(verify)
         );
         if n == 1_000 {
+            catch_up = Some(catch_up_bench(&bin, home.path(), &providers));
             team = Some(team_bench(&bin, home.path(), &providers));
         }
         if std::env::var_os("BENCH_KEEP").is_some() {
             eprintln!("keeping the store: HOME={}", home.path().display());
             std::mem::forget(home);
         }
+    }
+    if let Some((seals, took)) = catch_up {
+        println!();
+        println!("| catching up (1,000 connections) | seals replayed | get --show-secret |");
+        println!("|---|---:|---:|");
+        println!("| pin {seals} seals behind HEAD | {seals} | {} |", ms(took));
     }
     if let Some((grant, revoke)) = team {
         println!();
@@ -152,7 +185,7 @@ fn team_bench(bin: &Path, home: &Path, providers: &[String]) -> (Duration, Durat
     let readers: Vec<String> = std::iter::once("me".to_owned())
         .chain((1..=9).map(|i| format!("p{i}")))
         .collect();
-    let store = Store::open(&home.join(".authsome")).unwrap();
+    let store = open_sealed(home);
     store
         .transact(|txn| {
             let meta = store.meta(txn.base())?;
@@ -197,6 +230,131 @@ fn team_bench(bin: &Path, home: &Path, providers: &[String]) -> (Duration, Durat
     (grants[TEAM_ROUNDS / 2], revokes[TEAM_ROUNDS / 2])
 }
 
+/// Seals made since the pin, replayed by one `get`.
+const CATCH_UP: usize = 200;
+
+/// Times a `get` whose pin is [`CATCH_UP`] seals behind HEAD: each run starts from the old pin
+/// and replays every seal since, each judged by the policy the step before established.
+fn catch_up_bench(bin: &Path, home: &Path, providers: &[String]) -> (usize, Duration) {
+    let pin_dir = state_dir(home).join("authsome/trust");
+    let pins: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&pin_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    // Each write flips one provider's default between c0 and c1: one seal of the vault each.
+    let store = open_sealed(home);
+    for i in 0..CATCH_UP {
+        let provider = &providers[i % providers.len()];
+        store
+            .transact(|txn| {
+                let mut state = vault::provider_state(txn, "default", provider)?;
+                let next = if state.default.as_deref() == Some("c1") {
+                    "c0"
+                } else {
+                    "c1"
+                };
+                state.default = Some(next.into());
+                vault::write_provider_state(txn, "default", provider, &state)?;
+                Ok(Edit::new(format!("default {provider}: -> {next}"), ()))
+            })
+            .unwrap();
+    }
+    let args = [
+        "get",
+        "openai",
+        "-c",
+        "c0",
+        "--field",
+        "api_key",
+        "--show-secret",
+    ];
+    let mut times = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        for (path, bytes) in &pins {
+            std::fs::write(path, bytes).unwrap();
+        }
+        let start = Instant::now();
+        let out = command(bin, home, &args).output().unwrap();
+        times.push(start.elapsed());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    times.sort();
+    (CATCH_UP, times[RUNS / 2])
+}
+
+/// Where a home's pins live (`XDG_STATE_HOME`).
+fn state_dir(home: &Path) -> PathBuf {
+    home.join(".local/state")
+}
+
+/// The store of `home`, its writes sealed with the signing key `init` made there.
+fn open_sealed(home: &Path) -> Store {
+    let mut store = Store::open(&home.join(".authsome")).unwrap();
+    store.set_sealer(std::sync::Arc::new(authsome::trust::sealer::Sealer::new(
+        home.join(".config/authsome/signing_key"),
+        authsome::trust::Settings::default(),
+    )));
+    store
+}
+
+/// A second home with the same identity and a clone of `home`'s store brought back to format 2
+/// without seals, which no trust check looks at: the baseline of the check's cost.
+fn unsealed_clone(home: &Path) -> tempfile::TempDir {
+    let other = tempfile::tempdir().unwrap();
+    let config = other.path().join(".config/authsome");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::copy(
+        home.join(".config/authsome/identity.txt"),
+        config.join("identity.txt"),
+    )
+    .unwrap();
+    let store = other.path().join(".authsome");
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&[
+        "clone",
+        "-q",
+        home.join(".authsome").to_str().unwrap(),
+        store.to_str().unwrap(),
+    ]);
+    let meta = store.join("store.yaml");
+    let text = std::fs::read_to_string(&meta).unwrap();
+    std::fs::write(&meta, text.replace("format: 3", "format: 2")).unwrap();
+    let s = store.to_str().unwrap();
+    git(&["-C", s, "rm", "-q", "seal", "vaults/default/seal"]);
+    git(&[
+        "-C",
+        s,
+        "-c",
+        "user.name=bench",
+        "-c",
+        "user.email=bench@localhost",
+        "commit",
+        "-qam",
+        "format 2, unsealed",
+    ]);
+    other
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
@@ -220,6 +378,7 @@ fn command(bin: &Path, home: &Path, args: &[&str]) -> Command {
         .env_remove("XDG_CONFIG_HOME")
         .env_remove("AUTHSOME_SIGNING_KEY")
         .env("USER", "me")
+        .env("XDG_STATE_HOME", state_dir(home))
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     c
@@ -285,7 +444,7 @@ fn build_store(bin: &Path, home: &Path, providers: &[String], n: usize) -> usize
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let store = Store::open(&home.join(".authsome")).unwrap();
+    let store = open_sealed(home);
     let identity =
         authsome::crypto::identity::Identity::load(&home.join(".config/authsome/identity.txt"))
             .unwrap();

@@ -96,6 +96,8 @@ pub enum Command {
     Default(commands::default::Args),
     /// Remove a connection from the store (the provider is not contacted).
     Logout(commands::logout::Args),
+    /// Show or set a setting of this clone (`signing.commits`), kept in its git config.
+    Config(commands::config::Args),
     /// Refresh an OAuth connection's tokens now, committing a rotated refresh token (one parked
     /// on this machine when its commit was refused).
     Refresh(commands::refresh::Args),
@@ -193,6 +195,7 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Default(a) => default::exec(&ctx, out, a),
         Command::Logout(a) => logout::exec(&ctx, out, a),
         Command::Refresh(a) => refresh::exec(&ctx, out, a),
+        Command::Config(a) => config::exec(&ctx, out, a),
         Command::Revoke(a) => revoke::exec(&ctx, out, a),
         Command::Provider(c) => provider::exec(&ctx, out, c),
         Command::Log(a) => log::exec(&ctx, out, a),

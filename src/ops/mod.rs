@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod agent;
+pub mod config;
 pub mod default;
 pub mod export;
 pub mod git_setup;

@@ -34,6 +34,16 @@ pub trait Sealer: Send + Sync {
 
     /// Told after the commit at `snap` landed, with the paths it wrote; cannot fail the write.
     fn committed(&self, _snap: &Snapshot<'_>, _written: &[String]) {}
+
+    /// Whether `store`'s commits carry a signature (a `gpgsig` header) for interoperability.
+    fn signs_commits(&self, _store: &Store) -> bool {
+        false
+    }
+
+    /// The armored signature of a commit object's `payload` (without its `gpgsig` header).
+    fn sign_commit(&self, _payload: &[u8]) -> Result<String> {
+        Err(AnyError::internal("this store does not sign its commits"))
+    }
 }
 
 /// An opened store: a git repository, and the folder inside it that holds authsome's files.

@@ -362,6 +362,9 @@ impl Store {
         parent: Option<ObjectId>,
     ) -> std::result::Result<ObjectId, StoreError> {
         let repo = &self.repo;
+        if let Some(sealer) = self.sealer.as_ref().filter(|s| s.signs_commits(self)) {
+            return self.commit_signed(sealer.as_ref(), message, tree, parent);
+        }
         let id = match repo.committer() {
             Some(Ok(sig)) => repo.commit_as(sig, sig, "HEAD", message, tree, parent),
             _ => {
@@ -377,6 +380,85 @@ impl Store {
         };
         id.map(|id| id.detach())
             .map_err(|e| StoreError::from_ref_update("committing", e))
+    }
+
+    /// [`Store::commit`] with a `gpgsig` header over the commit object, as `git commit -S` writes
+    /// it, so `git verify-commit` and forges can check it; the branch moves by the same
+    /// compare-and-swap.
+    fn commit_signed(
+        &self,
+        sealer: &dyn super::Sealer,
+        message: &str,
+        tree: ObjectId,
+        parent: Option<ObjectId>,
+    ) -> std::result::Result<ObjectId, StoreError> {
+        use gix::refs::transaction::{PreviousValue, RefEdit};
+        let repo = &self.repo;
+        let who = match repo.committer() {
+            Some(Ok(sig)) => sig.to_owned().map_err(|e| StoreError::Git {
+                what: "reading the committer",
+                source: gix::Error::from_error(e),
+            })?,
+            _ => gix::actor::Signature {
+                name: "authsome".into(),
+                email: "authsome@localhost".into(),
+                time: gix::date::Time::now_utc(),
+            },
+        };
+        let mut commit = gix::objs::Commit {
+            message: message.into(),
+            tree,
+            author: who.clone(),
+            committer: who,
+            encoding: None,
+            parents: parent.into_iter().collect(),
+            extra_headers: Vec::new(),
+        };
+        let mut payload = Vec::new();
+        gix::objs::WriteTo::write_to(&commit, &mut payload).map_err(|e| StoreError::Git {
+            what: "writing the commit",
+            source: gix::Error::from_error(e),
+        })?;
+        let signature = sealer.sign_commit(&payload).map_err(|e| StoreError::Git {
+            what: "signing the commit",
+            source: gix::Error::from_error(e),
+        })?;
+        commit
+            .extra_headers
+            .push(("gpgsig".into(), signature.trim_end().into()));
+        let id = repo
+            .write_object(&commit)
+            .map_err(|e| StoreError::from_ref_update("writing the commit", e))?
+            .detach();
+        let expected = match parent {
+            Some(p) => PreviousValue::MustExistAndMatch(gix::refs::Target::Object(p)),
+            None => PreviousValue::MustNotExist,
+        };
+        let name: gix::refs::FullName = "HEAD".try_into().map_err(|e| StoreError::Git {
+            what: "naming HEAD",
+            source: gix::Error::from_error(e),
+        })?;
+        // The reflog entry names the same committer as the commit (git may have none set).
+        let mut time = gix::date::parse::TimeBuf::default();
+        let reflog_who = commit.committer.to_ref(&mut time);
+        repo.edit_references_as(
+            Some(
+                RefEdit::update(
+                    name,
+                    id,
+                    expected,
+                    gix::reference::log::message(
+                        "commit",
+                        message.as_bytes().into(),
+                        commit.parents.len(),
+                    ),
+                )
+                .with_deref(true),
+            ),
+            Some(reflog_who),
+        )
+        .map_err(|e| StoreError::from_ref_update("committing", e))?;
+        Ok(id)
     }
 }
 

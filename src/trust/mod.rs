@@ -259,19 +259,30 @@ fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
 }
 
-/// `name namespaces="authsome-seal" ssh-ed25519 AAAA...` for every signer of every principal, as
-/// `ssh-keygen -Y verify -f` reads them.
+/// `name namespaces="authsome-seal,git" ssh-ed25519 AAAA...` for every signer of every principal,
+/// as `ssh-keygen -Y verify -f` and `git verify-commit` (`gpg.ssh.allowedSignersFile`) read them.
 pub fn allowed_signers(snap: &Snapshot<'_>) -> Result<String> {
-    let mut out = String::new();
-    for name in vault::principals(snap)? {
-        for key in vault::principal(snap, &name)?.signers {
-            out.push_str(&format!(
-                "{name} namespaces=\"{}\" {key}\n",
-                seal::NAMESPACE
-            ));
+    // The keys this machine verified, never whatever HEAD now says.
+    let pin = pin::load(&snap.meta()?.id)?;
+    if pin.scopes.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Trust,
+            "this machine has not trusted this store yet, so it has no signers to vouch for",
+        )
+        .with_hint("check the owners with `authsome trust show`, then `authsome trust accept`"));
+    }
+    let mut signers = std::collections::BTreeSet::new();
+    for policy in pin.scopes.values().filter_map(|p| p.policy.as_ref()) {
+        for (name, keys) in policy.signers.iter().chain(&policy.admins) {
+            for key in keys {
+                signers.insert((name.clone(), key.clone()));
+            }
         }
     }
-    Ok(out)
+    Ok(signers
+        .into_iter()
+        .map(|(name, key)| format!("{name} namespaces=\"{},git\" {key}\n", seal::NAMESPACE))
+        .collect())
 }
 
 /// The check on read: in a sealed store, each scope a command uses must verify, and must not go
@@ -516,6 +527,19 @@ pub fn verify_incoming(
         &crate::ui::Silent,
     )
     .map(|_| ())
+}
+
+/// The repository setting that turns on signed commits (`authsome config signing.commits true`).
+pub const SIGN_COMMITS: &str = "authsome.signCommits";
+
+/// Whether this clone signs authsome's commits (`gpgsig`, SSHSIG in namespace `git`): for `git
+/// verify-commit` and forges, never a source of trust (seals are).
+pub fn signs_commits(store: &crate::store::Store) -> bool {
+    store
+        .repo()
+        .config_snapshot()
+        .boolean(SIGN_COMMITS)
+        .unwrap_or(false)
 }
 
 /// Pins the seals a write of this machine just committed (`written` holds the paths it wrote):

@@ -218,6 +218,14 @@ impl crate::store::Sealer for Sealer {
         Ok(())
     }
 
+    fn signs_commits(&self, store: &crate::store::Store) -> bool {
+        super::signs_commits(store)
+    }
+
+    fn sign_commit(&self, payload: &[u8]) -> Result<String> {
+        SigningKey::load(&self.key_path)?.sign("git", payload)
+    }
+
     fn committed(&self, snap: &Snapshot<'_>, written: &[String]) {
         // This machine verified the base and signed the successor: it trusts what it wrote.
         // Best effort: the commit stands either way, and the next read verifies it.

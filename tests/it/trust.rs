@@ -776,3 +776,49 @@ fn a_forged_store_sealed_only_by_mallory_is_refused_with_alices_root() {
         .args(["list"]);
     crate::common::finish(c, None).fails(ErrorKind::Trust, "is signed by a key of the trust root");
 }
+
+#[test]
+fn signed_commits_verify_with_git_and_the_printed_allowed_signers() {
+    let u = User::initialized();
+    assert_eq!(
+        u.run(&["config", "signing.commits"]).ok().stdout,
+        "signing.commits false\n"
+    );
+    u.run(&["config", "signing.commits", "maybe"])
+        .fails(ErrorKind::Usage, "true or false");
+    u.run(&["config", "signing.commits", "true"]).ok();
+    u.login("openai", "default", "sk-1").ok();
+    let allowed = u.home().join("allowed_signers");
+    std::fs::write(&allowed, u.run(&["trust", "allowed-signers"]).ok().stdout).unwrap();
+    let verify = |rev: &str| {
+        std::process::Command::new("git")
+            .args(["-C", u.store().to_str().unwrap()])
+            .args(["-c", "gpg.format=ssh", "-c"])
+            .arg(format!("gpg.ssh.allowedSignersFile={}", allowed.display()))
+            .args(["verify-commit", rev])
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap()
+    };
+    let good = verify("HEAD");
+    let said = String::from_utf8_lossy(&good.stderr);
+    assert!(
+        good.status.success() && said.contains("Good \"git\" signature for tester"),
+        "{said}"
+    );
+    // The commit before was made unsigned; git says so.
+    assert!(!verify("HEAD~1").status.success());
+    let fsck = tool(
+        "git",
+        &["-C", u.store().to_str().unwrap(), "fsck", "--strict", "--no-dangling"],
+        None,
+    );
+    let fsck = String::from_utf8_lossy(&fsck);
+    assert!(fsck.trim().is_empty(), "{fsck}");
+    // A signature is never a source of trust: the seal still decides, and still verifies.
+    u.run(&["verify"]).ok();
+    u.run(&["config", "signing.commits", "false"]).ok();
+    u.login("openai", "work", "sk-2").ok();
+    assert!(!verify("HEAD").status.success());
+}

@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod audit;
+pub mod config;
 pub mod default;
 pub mod diff;
 pub mod doctor;

@@ -9,6 +9,7 @@
 mod error;
 mod history;
 pub mod location;
+mod refs;
 mod snapshot;
 mod txn;
 mod worktree;
@@ -29,8 +30,9 @@ use crate::model::yaml;
 /// pending edits and may add its own (trust's seals, written in the same commit). It runs on
 /// every attempt, so a retry after a lost race vouches for the new result.
 pub trait Sealer: Send + Sync {
-    /// Adds what vouches for `txn`'s result, or refuses the transaction.
-    fn seal(&self, txn: &mut Txn<'_>) -> Result<()>;
+    /// Adds what vouches for `txn`'s result (to be committed as `message`), or refuses the
+    /// transaction.
+    fn seal(&self, txn: &mut Txn<'_>, message: &str) -> Result<()>;
 
     /// Told after the commit at `snap` landed, with the paths it wrote; cannot fail the write.
     fn committed(&self, _snap: &Snapshot<'_>, _written: &[String]) {}

@@ -200,7 +200,7 @@ impl Store {
                 return Ok(Outcome::Unchanged(value));
             }
             if let Some(sealer) = &self.sealer {
-                sealer.seal(&mut txn)?;
+                sealer.seal(&mut txn, &message)?;
             }
             worktree::check_clean(self, &txn.base, txn.edits.keys())?;
             if self.is_project() {
@@ -333,10 +333,20 @@ impl Store {
     }
 
     fn write_tree(&self, txn: &Txn<'_>) -> Result<ObjectId> {
+        self.tree_with(txn.base.tree_id(), &txn.edits)
+    }
+
+    /// The root tree `base` (a root tree id) becomes with store-relative `edits` (`None`
+    /// deletes), written to the object database.
+    pub fn tree_with(
+        &self,
+        base: ObjectId,
+        edits: &BTreeMap<String, Option<Vec<u8>>>,
+    ) -> Result<ObjectId> {
         let repo = &self.repo;
         let fail = |e| Error::git("writing the new tree", e);
-        let mut editor = repo.edit_tree(txn.base.tree_id()).map_err(fail)?;
-        for (rel, edit) in &txn.edits {
+        let mut editor = repo.edit_tree(base).map_err(fail)?;
+        for (rel, edit) in edits {
             let path = self.repo_path(rel);
             match edit {
                 Some(bytes) => {
@@ -382,6 +392,21 @@ impl Store {
             .map_err(|e| StoreError::from_ref_update("committing", e))
     }
 
+    /// Who authsome's commits are by: git's committer, else `authsome <authsome@localhost>`.
+    pub(super) fn who(&self) -> std::result::Result<gix::actor::Signature, StoreError> {
+        match self.repo.committer() {
+            Some(Ok(sig)) => sig.to_owned().map_err(|e| StoreError::Git {
+                what: "reading the committer",
+                source: gix::Error::from_error(e),
+            }),
+            _ => Ok(gix::actor::Signature {
+                name: "authsome".into(),
+                email: "authsome@localhost".into(),
+                time: gix::date::Time::now_utc(),
+            }),
+        }
+    }
+
     /// [`Store::commit`] with a `gpgsig` header over the commit object, as `git commit -S` writes
     /// it, so `git verify-commit` and forges can check it; the branch moves by the same
     /// compare-and-swap.
@@ -394,17 +419,7 @@ impl Store {
     ) -> std::result::Result<ObjectId, StoreError> {
         use gix::refs::transaction::{PreviousValue, RefEdit};
         let repo = &self.repo;
-        let who = match repo.committer() {
-            Some(Ok(sig)) => sig.to_owned().map_err(|e| StoreError::Git {
-                what: "reading the committer",
-                source: gix::Error::from_error(e),
-            })?,
-            _ => gix::actor::Signature {
-                name: "authsome".into(),
-                email: "authsome@localhost".into(),
-                time: gix::date::Time::now_utc(),
-            },
-        };
+        let who = self.who()?;
         let mut commit = gix::objs::Commit {
             message: message.into(),
             tree,

@@ -153,7 +153,14 @@ pub fn check_with(
         }
     };
     let required = policy.required(snap, scope)?;
-    let (threshold, who) = (required.threshold, &required.who);
+    // A change that raises `owner_threshold` needs as many owners as it asks for.
+    let threshold = match scope {
+        Scope::Store => required
+            .threshold
+            .max(meta.owner_threshold.unwrap_or(1) as usize),
+        Scope::Vault(_) => required.threshold,
+    };
+    let who = &required.who;
     let signed: Vec<String> = seal
         .signed_by(required.signers)
         .into_iter()

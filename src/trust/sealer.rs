@@ -122,8 +122,50 @@ fn kind(txn: &Txn<'_>) -> Result<Kind> {
     })
 }
 
+/// Where a store-scope change waits for its co-signatures (`owner_threshold` above 1).
+pub const PENDING_STORE: &str = "refs/authsome/pending/store";
+
+/// With `owner_threshold` above one signature, a store-scope change does not land on the branch:
+/// `txn`'s result (its seals written) is committed as `message` to [`PENDING_STORE`], where
+/// further owners add their signatures (`authsome seal store --cosign`). The error says so.
+pub fn divert_to_pending(txn: &Txn<'_>, message: &str, threshold: usize) -> Error {
+    let pending = || -> Result<Error> {
+        let store = txn.base().store();
+        if let Some(waiting) = store.read_ref(PENDING_STORE)? {
+            return Ok(Error::new(
+                ErrorKind::Trust,
+                format!(
+                    "another store change ({}) already waits for co-signatures on {PENDING_STORE}, so this one was not made",
+                    &waiting.to_string()[..8]
+                ),
+            )
+            .with_hint(format!(
+                "have the owners cosign it (`authsome seal store --cosign`) or drop it (`git update-ref -d {PENDING_STORE}`), then try again"
+            )));
+        }
+        let result = txn.result()?;
+        store.commit_to_ref(
+            PENDING_STORE,
+            message,
+            result.tree_id(),
+            txn.base().commit(),
+            None,
+        )?;
+        Ok(Error::new(
+            ErrorKind::Trust,
+            format!(
+                "this change to the store scope needs the signatures of {threshold} owners; it has yours and waits on {PENDING_STORE}, not on the branch"
+            ),
+        )
+        .with_hint(
+            "each other owner reviews it (`git show refs/authsome/pending/store`) and runs `authsome seal store --cosign`; the last one lands it",
+        ))
+    };
+    pending().unwrap_or_else(|e| e)
+}
+
 impl crate::store::Sealer for Sealer {
-    fn seal(&self, txn: &mut Txn<'_>) -> Result<()> {
+    fn seal(&self, txn: &mut Txn<'_>, message: &str) -> Result<()> {
         // `authsome seal` writes its seals itself.
         if txn
             .written_paths()
@@ -214,6 +256,16 @@ impl crate::store::Sealer for Sealer {
         }
         for (path, seal) in seals {
             txn.write(path, seal.render());
+        }
+        if let Kind::Next = kind {
+            // A change that raises the threshold needs as many owners as it asks for.
+            let threshold = super::authorised(txn.base(), &Scope::Store)?
+                .1
+                .max(super::authorised(&result, &Scope::Store)?.1);
+            let store_changed = txn.written_paths().any(|p| p == layout::store_seal());
+            if store_changed && threshold > 1 {
+                return Err(divert_to_pending(txn, message, threshold));
+            }
         }
         Ok(())
     }

@@ -811,7 +811,13 @@ fn signed_commits_verify_with_git_and_the_printed_allowed_signers() {
     assert!(!verify("HEAD~1").status.success());
     let fsck = tool(
         "git",
-        &["-C", u.store().to_str().unwrap(), "fsck", "--strict", "--no-dangling"],
+        &[
+            "-C",
+            u.store().to_str().unwrap(),
+            "fsck",
+            "--strict",
+            "--no-dangling",
+        ],
         None,
     );
     let fsck = String::from_utf8_lossy(&fsck);
@@ -821,4 +827,101 @@ fn signed_commits_verify_with_git_and_the_printed_allowed_signers() {
     u.run(&["config", "signing.commits", "false"]).ok();
     u.login("openai", "work", "sk-2").ok();
     assert!(!verify("HEAD").status.success());
+}
+
+#[test]
+fn with_owner_threshold_two_a_store_change_waits_for_a_second_owners_cosign() {
+    let u = User::initialized(); // alice
+    let (b_age, b_recipient, b_ssh, b_signer) = member(&u, "bob");
+    u.run(&[
+        "principal",
+        "add",
+        "bob",
+        "--recipient",
+        &b_recipient,
+        "--signer",
+        &b_signer,
+    ])
+    .ok();
+    as_member(&u, &b_age, &b_ssh, &["trust", "accept"], None).ok();
+    // bob becomes an owner (alice alone may do that), then the store needs two owners from now
+    // on: a change that raises the threshold needs as many owners as it asks for, so alice's
+    // seal of it waits for bob's.
+    let store_yaml = u.store().join("store.yaml");
+    let text = std::fs::read_to_string(&store_yaml).unwrap();
+    std::fs::write(
+        &store_yaml,
+        text.replace("owners:\n- tester", "owners:\n- bob\n- tester"),
+    )
+    .unwrap();
+    u.git(&["commit", "-qam", "bob is an owner"]);
+    u.run(&["seal", "store"]).ok();
+    let text = std::fs::read_to_string(&store_yaml).unwrap();
+    std::fs::write(
+        &store_yaml,
+        text.replace("- tester\n", "- tester\nowner_threshold: 2\n"),
+    )
+    .unwrap();
+    u.git(&["commit", "-qam", "two owners, both needed"]);
+    u.run(&["seal", "store"])
+        .fails(ErrorKind::Trust, "needs the signatures of 2 owners");
+    as_member(&u, &b_age, &b_ssh, &["seal", "store", "--cosign"], None).ok();
+    u.run(&["verify"]).ok();
+
+    // alice adds carol: the change waits on the pending ref, the branch does not move.
+    let head = u.git(&["rev-parse", "HEAD"]);
+    let carol = crate::common::age_keygen(&u.home().join("carol.age"));
+    u.run(&["principal", "add", "carol", "--recipient", &carol])
+        .fails(ErrorKind::Trust, "needs the signatures of 2 owners");
+    assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
+    assert!(!u.store().join("principals/carol.yaml").exists());
+    let pending = u.git(&["rev-parse", "refs/authsome/pending/store"]);
+    assert_eq!(
+        u.git(&["rev-parse", "refs/authsome/pending/store~1"]),
+        head,
+        "it waits on top of HEAD"
+    );
+    u.run(&["seal", "store", "--cosign"])
+        .fails(ErrorKind::Usage, "signed this change already");
+    // bob reviews it and cosigns: it lands, with both signatures, as alice's change.
+    let landed = as_member(&u, &b_age, &b_ssh, &["seal", "store", "--cosign"], None).ok();
+    assert!(landed.stdout.contains("landed"), "{}", landed.stdout);
+    assert!(
+        u.log()[0].starts_with("principal add carol"),
+        "{:?}",
+        u.log()
+    );
+    assert_eq!(u.git(&["rev-parse", "HEAD~1"]), head);
+    assert_ne!(u.git(&["rev-parse", "HEAD"]), pending);
+    let seal = std::fs::read_to_string(u.store().join("seal")).unwrap();
+    assert_eq!(
+        seal.matches("-----BEGIN SSH SIGNATURE-----").count(),
+        2,
+        "{seal}"
+    );
+    assert!(
+        std::process::Command::new("git")
+            .args([
+                "-C",
+                u.store().to_str().unwrap(),
+                "rev-parse",
+                "--verify",
+                "-q"
+            ])
+            .arg("refs/authsome/pending/store")
+            .output()
+            .unwrap()
+            .stdout
+            .is_empty(),
+        "the pending ref is gone"
+    );
+    u.run(&["verify"]).ok();
+    as_member(&u, &b_age, &b_ssh, &["verify"], None).ok();
+    u.assert_git_clean();
+    // One owner's seal alone does not pass for the store scope now.
+    let text = std::fs::read_to_string(u.store().join("principals/carol.yaml")).unwrap();
+    std::fs::write(u.store().join("principals/carol.yaml"), text + "# edited\n").unwrap();
+    u.git(&["commit", "-qam", "carol edited"]);
+    as_member(&u, &b_age, &b_ssh, &["seal", "store"], None)
+        .fails(ErrorKind::Trust, "needs the signatures of 2 owners");
 }

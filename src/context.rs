@@ -117,6 +117,19 @@ impl Context {
     /// Opens the store; its writes are sealed with this context's signing key (a store of
     /// format 3 is sealed).
     pub fn store(&self) -> Result<Store> {
+        let store = self.store_unchecked()?;
+        // A project must keep leading to the store this machine first used through it.
+        if let Some(file) = &self.project_file
+            && let Ok(meta) = store.snapshot().and_then(|s| s.meta())
+        {
+            crate::trust::pin::check_project(file, &meta.id)?;
+        }
+        Ok(store)
+    }
+
+    /// [`Context::store`] without the check that a project still leads to the same store (for
+    /// `trust reset`, which records the store it leads to now).
+    pub fn store_unchecked(&self) -> Result<Store> {
         let mut store = Store::open_at(&self.location)?;
         self.attach_sealer(&mut store);
         Ok(store)

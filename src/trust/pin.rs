@@ -149,3 +149,72 @@ pub fn fork(scope: &str, seq: u64) -> Error {
         "an authorised member reviews both and runs `authsome seal {scope}`"
     ))
 }
+
+/// The file that maps each project (the path of its `.authsome.yaml`) to the id of the store
+/// this machine first used through it, one `ID PATH` per line.
+fn projects_path() -> Result<PathBuf> {
+    Ok(crate::dirs::state_dir()?.join("trust").join("projects"))
+}
+
+fn project_key(project_file: &std::path::Path) -> String {
+    project_file
+        .canonicalize()
+        .unwrap_or_else(|_| project_file.to_owned())
+        .display()
+        .to_string()
+}
+
+fn read_projects() -> Result<Vec<(String, String)>> {
+    let path = projects_path()?;
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(text
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(id, p)| (id.to_owned(), p.to_owned()))
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(Error::io("read", &path, e)),
+    }
+}
+
+fn write_projects(entries: &[(String, String)]) -> Result<()> {
+    let text: String = entries
+        .iter()
+        .map(|(id, p)| format!("{id} {p}\n"))
+        .collect();
+    crate::private_files::write_private(&projects_path()?, text.as_bytes())
+}
+
+/// A project's `.authsome.yaml` must keep naming the store this machine first used through it:
+/// one that now leads to another store (a change that redirects the project, perhaps to a store
+/// without seals) is refused. The first use records the store.
+pub fn check_project(project_file: &std::path::Path, store_id: &str) -> Result<()> {
+    let key = project_key(project_file);
+    let mut entries = read_projects()?;
+    match entries.iter().find(|(_, p)| *p == key) {
+        Some((id, _)) if id == store_id => Ok(()),
+        Some((id, _)) => Err(Error::new(
+            ErrorKind::Trust,
+            format!(
+                "{} now leads to the store {store_id}, but this machine used the store {id} through it: the project was pointed at another store",
+                project_file.display()
+            ),
+        )
+        .with_hint(
+            "check the change to .authsome.yaml (`git log -p .authsome.yaml`); if the project moved its store on purpose, run `authsome trust reset --to-current --i-understand`",
+        )),
+        None => {
+            entries.push((store_id.to_owned(), key));
+            write_projects(&entries)
+        }
+    }
+}
+
+/// Makes `project_file` lead to `store_id` from now on (`trust reset`).
+pub fn set_project(project_file: &std::path::Path, store_id: &str) -> Result<()> {
+    let key = project_key(project_file);
+    let mut entries = read_projects()?;
+    entries.retain(|(_, p)| *p != key);
+    entries.push((store_id.to_owned(), key));
+    write_projects(&entries)
+}

@@ -244,3 +244,45 @@ fn a_detached_checkout_reads_but_does_not_write_and_log_shows_only_store_commits
     run_in(&u, &p, &["login", "anthropic", "--stdin"], Some("sk-ant-x"))
         .fails(ErrorKind::Store, "detached HEAD");
 }
+
+#[test]
+fn a_project_pointed_at_another_store_is_refused() {
+    let u = User::new();
+    let p = project(&u);
+    run_in(&u, &p, &["init", "--project"], None).ok();
+    run_in(&u, &p, &["login", "openai", "--stdin"], Some("sk-real")).ok();
+    run_in(&u, &p, &["get", "openai"], None).ok(); // this machine used the project's store
+    // A change to the project makes it lead to a store of its author's: a copy with another
+    // id, at format 2 without seals (which no seal check would look at).
+    let evil = p.join("evil");
+    std::fs::create_dir_all(&evil).unwrap();
+    for entry in ["principals", "vaults"] {
+        let out = Command::new("cp")
+            .args(["-r"])
+            .arg(p.join(".authsome").join(entry))
+            .arg(&evil)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+    std::fs::remove_file(evil.join("vaults/default/seal")).unwrap();
+    std::fs::write(
+        evil.join("store.yaml"),
+        "format: 2\nid: 0123456789abcdef0123456789abcdef\nowners:\n- tester\n",
+    )
+    .unwrap();
+    std::fs::write(p.join(".authsome.yaml"), "store: evil\n").unwrap();
+    git(&p, &["add", "-A", "evil", ".authsome.yaml"]);
+    git(&p, &["commit", "-qm", "a helpful change"]);
+    let r = run_in(&u, &p, &["export", "openai"], None)
+        .fails(ErrorKind::Trust, "the project was pointed at another store");
+    assert!(r.stdout.is_empty());
+    // Moving a project's store on purpose is said out loud once.
+    run_in(
+        &u,
+        &p,
+        &["trust", "reset", "--to-current", "--i-understand"],
+        None,
+    )
+    .fails(ErrorKind::Trust, "store");
+}

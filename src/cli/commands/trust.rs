@@ -36,7 +36,10 @@ pub enum Command {
 
 /// Runs a `trust` subcommand.
 pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
-    let store = cx.store()?;
+    let store = match cmd {
+        Command::Reset { .. } => cx.store_unchecked()?,
+        _ => cx.store()?,
+    };
     let snap = store.snapshot()?;
     match cmd {
         Command::AllowedSigners => {
@@ -69,6 +72,9 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
             let meta = snap.meta()?;
             let mut fresh = pin::Pin::default();
             trust::accept(&snap, &mut fresh)?;
+            if let Some(file) = &cx.project_file {
+                pin::set_project(file, &meta.id)?;
+            }
             if out.json {
                 out.json(
                     &json!({"status": "reset", "pinned": fresh.scopes.len(), "store": meta.id}),

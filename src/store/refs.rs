@@ -27,16 +27,7 @@ impl Store {
         parent: Option<ObjectId>,
         expected: Option<ObjectId>,
     ) -> Result<ObjectId> {
-        let who = self.who()?;
-        let commit = gix::objs::Commit {
-            message: message.into(),
-            tree,
-            author: who.clone(),
-            committer: who,
-            encoding: None,
-            parents: parent.into_iter().collect(),
-            extra_headers: Vec::new(),
-        };
+        let commit = self.new_commit(message, tree, parent)?;
         let id = self
             .repo
             .write_object(&commit)

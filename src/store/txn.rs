@@ -407,6 +407,25 @@ impl Store {
         }
     }
 
+    /// A commit object by [`Store::who`], not yet written.
+    pub(super) fn new_commit(
+        &self,
+        message: &str,
+        tree: ObjectId,
+        parent: Option<ObjectId>,
+    ) -> std::result::Result<gix::objs::Commit, StoreError> {
+        let who = self.who()?;
+        Ok(gix::objs::Commit {
+            message: message.into(),
+            tree,
+            author: who.clone(),
+            committer: who,
+            encoding: None,
+            parents: parent.into_iter().collect(),
+            extra_headers: Vec::new(),
+        })
+    }
+
     /// [`Store::commit`] with a `gpgsig` header over the commit object, as `git commit -S` writes
     /// it, so `git verify-commit` and forges can check it; the branch moves by the same
     /// compare-and-swap.
@@ -419,16 +438,7 @@ impl Store {
     ) -> std::result::Result<ObjectId, StoreError> {
         use gix::refs::transaction::{PreviousValue, RefEdit};
         let repo = &self.repo;
-        let who = self.who()?;
-        let mut commit = gix::objs::Commit {
-            message: message.into(),
-            tree,
-            author: who.clone(),
-            committer: who,
-            encoding: None,
-            parents: parent.into_iter().collect(),
-            extra_headers: Vec::new(),
-        };
+        let mut commit = self.new_commit(message, tree, parent)?;
         let mut payload = Vec::new();
         gix::objs::WriteTo::write_to(&commit, &mut payload).map_err(|e| StoreError::Git {
             what: "writing the commit",

@@ -309,6 +309,22 @@ fn member(u: &User, name: &str) -> (std::path::PathBuf, String, std::path::PathB
     (age_key, recipient, ssh_key, signer)
 }
 
+/// A teammate made with [`member`] and added by the owner as a principal with both keys.
+fn added_member(u: &User, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (age_key, recipient, ssh_key, signer) = member(u, name);
+    u.run(&[
+        "principal",
+        "add",
+        name,
+        "--recipient",
+        &recipient,
+        "--signer",
+        &signer,
+    ])
+    .ok();
+    (age_key, ssh_key)
+}
+
 fn as_member(
     u: &User,
     age_key: &std::path::Path,
@@ -368,17 +384,7 @@ fn a_member_granted_at_one_seal_may_sign_the_next() {
     u.login("openai", "default", "sk-1").ok();
     u.run(&["seal"]).ok();
     u.run(&["get", "openai"]).ok(); // pinned before carol exists
-    let (c_age, c_recipient, c_ssh, c_signer) = member(&u, "carol");
-    u.run(&[
-        "principal",
-        "add",
-        "carol",
-        "--recipient",
-        &c_recipient,
-        "--signer",
-        &c_signer,
-    ])
-    .ok();
+    let (c_age, c_ssh) = added_member(&u, "carol");
     u.run(&["grant", "carol", "default"]).ok();
     u.run(&["grant", "carol", "default", "--role", "writer"])
         .ok();
@@ -606,17 +612,7 @@ fn sync_refuses_a_remote_that_does_not_verify_and_one_that_went_back() {
 fn a_writer_cannot_seal_a_change_to_vault_yaml_but_an_admin_can() {
     let u = User::initialized(); // alice, the owner
     u.login("openai", "default", "sk-1").ok();
-    let (b_age, b_recipient, b_ssh, b_signer) = member(&u, "bob");
-    u.run(&[
-        "principal",
-        "add",
-        "bob",
-        "--recipient",
-        &b_recipient,
-        "--signer",
-        &b_signer,
-    ])
-    .ok();
+    let (b_age, b_ssh) = added_member(&u, "bob");
     u.run(&["grant", "bob", "default", "--role", "writer"]).ok();
     as_member(&u, &b_age, &b_ssh, &["trust", "accept"], None).ok();
     let head = u.git(&["rev-parse", "HEAD"]);
@@ -665,17 +661,7 @@ fn a_trust_root_starts_at_the_owners_seal_and_replays_forward_above_min_seq() {
     };
     // carol, granted by alice, is the last to write: HEAD's store seal is alice's, the vault's
     // carol's; a new machine rooted in alice's key replays carol's seal from alice's policy.
-    let (c_age, c_recipient, c_ssh, c_signer) = member(&u, "carol");
-    u.run(&[
-        "principal",
-        "add",
-        "carol",
-        "--recipient",
-        &c_recipient,
-        "--signer",
-        &c_signer,
-    ])
-    .ok();
+    let (c_age, c_ssh) = added_member(&u, "carol");
     u.run(&["grant", "carol", "default"]).ok();
     u.run(&["grant", "carol", "default", "--role", "writer"])
         .ok();
@@ -832,17 +818,7 @@ fn signed_commits_verify_with_git_and_the_printed_allowed_signers() {
 #[test]
 fn with_owner_threshold_two_a_store_change_waits_for_a_second_owners_cosign() {
     let u = User::initialized(); // alice
-    let (b_age, b_recipient, b_ssh, b_signer) = member(&u, "bob");
-    u.run(&[
-        "principal",
-        "add",
-        "bob",
-        "--recipient",
-        &b_recipient,
-        "--signer",
-        &b_signer,
-    ])
-    .ok();
+    let (b_age, b_ssh) = added_member(&u, "bob");
     as_member(&u, &b_age, &b_ssh, &["trust", "accept"], None).ok();
     // bob becomes an owner (alice alone may do that), then the store needs two owners from now
     // on: a change that raises the threshold needs as many owners as it asks for, so alice's

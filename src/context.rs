@@ -131,6 +131,8 @@ impl Context {
     /// `trust reset`, which records the store it leads to now).
     pub fn store_unchecked(&self) -> Result<Store> {
         let mut store = Store::open_at(&self.location)?;
+        // What a killed writer left never outlives the next command, read or write.
+        store.recover_interrupted()?;
         self.attach_sealer(&mut store);
         Ok(store)
     }

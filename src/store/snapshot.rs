@@ -32,6 +32,9 @@ impl Store {
             layout::STORE_FILE.to_owned(),
             layout::GITATTRIBUTES.to_owned(),
         ];
+        if snap.read(&layout::store_seal())?.is_some() {
+            committed.push(layout::store_seal());
+        }
         for dir in layout::FOLDERS {
             committed.extend(snap.files_under(dir)?);
         }
@@ -54,7 +57,8 @@ impl Store {
                 let rel = format!("{dir}/{name}");
                 if e.file_type().is_ok_and(|t| t.is_dir()) {
                     stack.push(rel);
-                } else if !known.contains(&rel) && !name.starts_with('.') {
+                } else if !known.contains(&rel) {
+                    // Hidden files too: a temporary file of an interrupted write is one.
                     dirty.push(rel);
                 }
             }

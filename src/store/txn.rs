@@ -218,9 +218,27 @@ impl Store {
             }
             let tree = self.write_tree(&txn)?;
             worktree::begin(self, &txn.edits)?;
+            // The work tree and the index get the commit's files before the branch moves. git
+            // reads HEAD and the index without a lock, so whatever a racing `git add && git
+            // commit` sees is HEAD with the new files staged (it may commit them itself; this
+            // write then finds them committed), never HEAD with an index from before them, which
+            // it would commit over them.
+            let index = match worktree::lock_index(self) {
+                Ok(lock) => lock,
+                Err(e) => {
+                    worktree::end(self); // nothing was written
+                    return Err(e);
+                }
+            };
+            if let Err(e) = worktree::apply(self, &txn.edits, index) {
+                worktree::restore(self, &self.snapshot()?)?;
+                return Err(e);
+            }
+            // The branch's locks are taken just after this, so a crash's leftovers are told from
+            // a later git process's by the journal's time.
+            worktree::mark(self, &txn.edits)?;
             match self.commit(&message, tree, base_commit) {
                 Ok(commit) => {
-                    worktree::apply(self, &txn.edits)?;
                     worktree::end(self);
                     if let Some(sealer) = &self.sealer {
                         let written: Vec<String> = txn.edits.keys().cloned().collect();
@@ -231,8 +249,10 @@ impl Store {
                     return Ok(Outcome::Committed { commit, value });
                 }
                 Err(err) => {
-                    worktree::end(self);
-                    let moved = self.snapshot()?.commit() != base_commit;
+                    // The touched paths go back to whatever HEAD now holds.
+                    let now = self.snapshot()?;
+                    worktree::restore(self, &now)?;
+                    let moved = now.commit() != base_commit;
                     match err {
                         // A git process holding the branch's lock is a race too, just not lost
                         // yet: wait a little and try again.
@@ -315,6 +335,23 @@ impl Store {
             )));
         }
         Ok(())
+    }
+
+    /// Finishes a write that a crash, a kill or an interrupt cut short (its journal is still
+    /// there), unless a writer is alive: any command may, so what a killed writer left never
+    /// outlives the next command. Cheap when there is nothing to do (one `stat`).
+    pub fn recover_interrupted(&self) -> Result<()> {
+        if !worktree::interrupted(self) {
+            return Ok(());
+        }
+        let Ok(_lock) = crate::private_files::lock(
+            &self.repo.git_dir().join("authsome.lock"),
+            std::time::Duration::ZERO,
+            "writing to the store",
+        ) else {
+            return Ok(()); // a live writer finishes its own work
+        };
+        worktree::recover(self, &self.snapshot()?)
     }
 
     /// Holds the writers' lock while `git` rewrites the branch during a sync.

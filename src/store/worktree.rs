@@ -56,30 +56,133 @@ pub(super) fn begin(store: &Store, edits: &BTreeMap<String, Option<Vec<u8>>>) ->
     fs::write(&path, list).map_err(|e| Error::io("write", &path, e))
 }
 
+/// Records again, just before the branch's locks are taken: [`recover`] counts a lock made
+/// within moments of the journal's last write as the crashed writer's own.
+pub(super) fn mark(store: &Store, edits: &BTreeMap<String, Option<Vec<u8>>>) -> Result<()> {
+    begin(store, edits)
+}
+
 /// Marks the work-tree update as done.
 pub(super) fn end(store: &Store) {
     let _ = fs::remove_file(journal(store));
 }
 
-/// Finishes an interrupted work-tree update: the paths in the journal are brought in line with
-/// HEAD, whatever state the crash left them in (they were ours to write).
+/// Finishes an interrupted write (a crash, a kill, an interrupt between [`begin`] and [`end`]):
+/// runs under authsome's own lock, so no authsome writer is alive and what the journal's writer
+/// left is its own: the git locks it took (those made just after the journal; a lock made later
+/// is a live git process's and is left alone), the temporary files beside the paths it wrote, and
+/// the work tree and index of those paths, brought in line with HEAD, whatever state the crash
+/// left them in. HEAD itself is whatever the branch says: the commit landed or it did not.
 pub(super) fn recover(store: &Store, head: &Snapshot<'_>) -> Result<()> {
     let path = journal(store);
-    let list = match fs::read_to_string(&path) {
-        Ok(l) => l,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io("read", &path, e)),
+    let Some(list) = read_journal(&path)? else {
+        return Ok(());
+    };
+    let written = fs::metadata(&path).and_then(|m| m.modified()).ok();
+    for lock in git_locks(store) {
+        let made = fs::metadata(&lock).and_then(|m| m.modified()).ok();
+        let ours = match (written, made) {
+            (Some(j), Some(l)) => l
+                .duration_since(j)
+                .map_or(true, |after| after <= OWN_LOCK_WINDOW),
+            _ => false,
+        };
+        if ours {
+            let _ = fs::remove_file(&lock);
+        }
+    }
+    for rel in &list {
+        remove_temp_files(&store.disk_path(rel));
+    }
+    restore(store, head)
+}
+
+/// Brings the paths in the journal in line with `head` (work tree and index) and ends the
+/// journal: after a write that did not commit, and after an interrupted one.
+pub(super) fn restore(store: &Store, head: &Snapshot<'_>) -> Result<()> {
+    let Some(list) = read_journal(&journal(store))? else {
+        return Ok(());
     };
     let mut edits = BTreeMap::new();
-    for rel in list
-        .lines()
-        .filter(|l| !l.is_empty() && !l.split('/').any(|c| c == ".." || c == ".git"))
-    {
-        edits.insert(rel.to_owned(), head.read(rel)?);
+    for rel in list {
+        let content = head.read(&rel)?;
+        edits.insert(rel, content);
     }
-    apply(store, &edits)?;
+    apply(store, &edits, lock_index(store)?)?;
     end(store);
     Ok(())
+}
+
+/// The store-relative paths a journal lists (`None` when there is no journal).
+fn read_journal(path: &Path) -> Result<Option<Vec<String>>> {
+    let list = match fs::read_to_string(path) {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    Ok(Some(
+        list.lines()
+            .filter(|l| !l.is_empty() && !l.split('/').any(|c| c == ".." || c == ".git"))
+            .map(str::to_owned)
+            .collect(),
+    ))
+}
+
+/// Whether a write was cut short: its journal is still there.
+pub(super) fn interrupted(store: &Store) -> bool {
+    journal(store).exists()
+}
+
+/// How long after the journal's last write a crashed writer's branch locks were made
+/// (milliseconds, in practice); a lock made later belongs to a git process that started later.
+const OWN_LOCK_WINDOW: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The lock files a commit takes: the index's, HEAD's and the branch's.
+pub(super) fn git_locks(store: &Store) -> Vec<std::path::PathBuf> {
+    let git_dir = store.repo.git_dir();
+    let mut locks = vec![git_dir.join("index.lock"), git_dir.join("HEAD.lock")];
+    if let Ok(Some(name)) = store.repo.head_name() {
+        locks.push(git_dir.join(format!("{}.lock", name.as_bstr())));
+    }
+    locks.into_iter().filter(|p| p.exists()).collect()
+}
+
+/// Removes `.<name>.<pid>.tmp` files beside `path`: what [`write_atomic`] leaves when killed.
+fn remove_temp_files(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        if file.starts_with(&prefix) && file.ends_with(".tmp") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Takes the index's lock (`index.lock`), waiting a little for a git process that holds it.
+pub(super) fn lock_index(store: &Store) -> Result<gix::lock::File> {
+    let index_path = store.repo.index_path();
+    gix::lock::File::acquire_to_update_resource(
+        &index_path,
+        gix::lock::acquire::Fail::AfterDurationWithBackoff(std::time::Duration::from_secs(2)),
+        None,
+        0,
+    )
+    .map_err(|_| {
+        let lock = index_path.with_extension("lock");
+        Error::store(format!(
+            "{} is held by a git process (a `git commit` waiting for its editor, say), so nothing was written",
+            lock.display()
+        ))
+        .with_hint(format!(
+            "let it finish and try again; if no git command runs in {}, remove it (`rm {}`)",
+            store.root.display(),
+            lock.display()
+        ))
+    })
 }
 
 fn journal(store: &Store) -> std::path::PathBuf {
@@ -89,13 +192,19 @@ fn journal(store: &Store) -> std::path::PathBuf {
 /// Threads writing a large commit's files to the work tree.
 const WRITERS: usize = 8;
 
-/// Writes the touched files to the work tree and updates their index entries.
-pub(super) fn apply(store: &Store, edits: &BTreeMap<String, Option<Vec<u8>>>) -> Result<()> {
+/// Writes the touched files to the work tree and updates their index entries, holding `index`
+/// (the index's lock) until the index is replaced.
+pub(super) fn apply(
+    store: &Store,
+    edits: &BTreeMap<String, Option<Vec<u8>>>,
+    index: gix::lock::File,
+) -> Result<()> {
     let failed = |e: Error| {
         let paths: Vec<String> = edits.keys().map(|rel| store.repo_path(rel)).collect();
         Error::store(format!(
-            "the change was committed, but the work tree at {} could not be updated ({e}); the next authsome write finishes it, or run `git -C {} checkout HEAD -- {}`",
+            "the work tree at {} could not be updated ({}); the next authsome command puts it back in line with HEAD, or run `git -C {} checkout HEAD -- {}`",
             store.root.display(),
+            e.message(),
             store.root.display(),
             paths.join(" ")
         ))
@@ -137,32 +246,20 @@ pub(super) fn apply(store: &Store, edits: &BTreeMap<String, Option<Vec<u8>>>) ->
         let (path, stat) = r.map_err(failed)?;
         stats.insert(path, stat);
     }
-    update_index(store, edits, &stats).map_err(failed)
+    update_index(store, edits, &stats, index).map_err(failed)
 }
 
+/// Replaces the touched paths' index entries. `lock` (index.lock) is held while reading and
+/// writing, so a concurrent `git add` is neither lost nor overwritten.
 fn update_index(
     store: &Store,
     edits: &BTreeMap<String, Option<Vec<u8>>>,
     stats: &BTreeMap<String, Stat>,
+    lock: gix::lock::File,
 ) -> Result<()> {
     let repo = &store.repo;
     let fail = |e| Error::git("updating the index", e);
     let index_path = repo.index_path();
-    // Hold index.lock while reading and writing, so a concurrent `git add` is neither lost nor
-    // overwritten: whoever takes the lock second sees the other's entries.
-    let lock = gix::lock::File::acquire_to_update_resource(
-        &index_path,
-        gix::lock::acquire::Fail::AfterDurationWithBackoff(std::time::Duration::from_secs(5)),
-        None,
-        0,
-    )
-    .map_err(|e| {
-        Error::store(format!(
-            "{} is locked by another git process; wait for it to finish (or remove a stale {}.lock) and try again ({e})",
-            index_path.display(),
-            index_path.display()
-        ))
-    })?;
     let mut index =
         gix::index::File::at_or_default(&index_path, repo.object_hash(), false, Default::default())
             .map_err(fail)?;

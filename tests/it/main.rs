@@ -7,6 +7,7 @@
 mod architecture;
 mod bad_input;
 mod common;
+mod crash;
 mod form;
 mod history;
 mod interop;

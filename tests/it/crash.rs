@@ -1,0 +1,230 @@
+//! Crash safety: whatever an interrupted write leaves (git's locks, the journal, temporary files)
+//! is finished or removed by the next command, a lock held by a git process is named and nothing
+//! is written, and writers beside a `git commit` loop lose nothing.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use authsome::error::ErrorKind;
+
+use crate::common::User;
+
+/// Every connection `logins` names decrypts to its key, the work tree is clean and git finds
+/// nothing wrong.
+fn assert_whole(u: &User, logins: &[(String, String)]) {
+    for (conn, key) in logins {
+        let got = u
+            .run(&[
+                "get",
+                "openai",
+                "-c",
+                conn,
+                "--field",
+                "api_key",
+                "--show-secret",
+            ])
+            .ok();
+        assert_eq!(got.stdout.trim(), key, "{conn}");
+    }
+    u.assert_git_clean();
+    u.git(&["fsck", "--strict", "--no-dangling"]);
+    let git_dir = u.store().join(".git");
+    for lock in ["index.lock", "HEAD.lock", "refs/heads/main.lock"] {
+        assert!(!git_dir.join(lock).exists(), "{lock} left behind");
+    }
+}
+
+#[test]
+fn a_git_lock_held_by_someone_else_is_named_and_nothing_is_written() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    let head = u.git(&["rev-parse", "HEAD"]);
+    let lock = u.store().join(".git/index.lock");
+    std::fs::write(&lock, "").unwrap();
+    let r = u
+        .login("openai", "work", "sk-2")
+        .fails(ErrorKind::Store, "index.lock is held by a git process");
+    assert!(r.stderr.contains("rm "), "{}", r.stderr);
+    assert_eq!(u.git(&["rev-parse", "HEAD"]), head, "HEAD did not move");
+    std::fs::remove_file(&lock).unwrap();
+    u.assert_git_clean();
+    // A stale branch lock with no authsome write behind it is named too.
+    let branch_lock = u.store().join(".git/refs/heads/main.lock");
+    std::fs::write(&branch_lock, "").unwrap();
+    u.login("openai", "work", "sk-2")
+        .fails(ErrorKind::Store, "refs/heads/main.lock");
+    assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
+    std::fs::remove_file(&branch_lock).unwrap();
+    u.login("openai", "work", "sk-2").ok();
+    assert_whole(
+        &u,
+        &[
+            ("default".into(), "sk-1".into()),
+            ("work".into(), "sk-2".into()),
+        ],
+    );
+}
+
+#[test]
+fn what_a_killed_writer_leaves_is_cleared_by_the_next_command() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    // A writer killed after it recorded its paths and took git's locks, mid-way through writing
+    // a file: the journal, the locks and a temporary file are left.
+    let git_dir = u.store().join(".git");
+    std::fs::write(
+        git_dir.join("authsome-sync"),
+        "vaults/default/openai/provider.yaml\n",
+    )
+    .unwrap();
+    for lock in ["index.lock", "HEAD.lock", "refs/heads/main.lock"] {
+        std::fs::write(git_dir.join(lock), "").unwrap();
+    }
+    let temp = u
+        .store()
+        .join("vaults/default/openai/.provider.yaml.4242.tmp");
+    std::fs::write(&temp, "half a fi").unwrap();
+    // The next command, a read as much as a write, finishes what the writer left: no authsome
+    // writer is alive (it takes authsome's own lock), so the journal's locks and files are its.
+    let status = u.run(&["status"]).ok().stdout;
+    assert!(status.contains("Nothing needs attention"), "{status}");
+    assert!(!temp.exists());
+    assert!(!git_dir.join("authsome-sync").exists());
+    u.login("openai", "work", "sk-2").ok();
+    assert_whole(
+        &u,
+        &[
+            ("default".into(), "sk-1".into()),
+            ("work".into(), "sk-2".into()),
+        ],
+    );
+}
+
+#[test]
+fn writes_killed_at_random_moments_never_wedge_or_tear_the_store() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-0").ok();
+    let mut kept = vec![("default".to_owned(), "sk-0".to_owned())];
+    let mut interrupted = 0;
+    let mut landed = 0;
+    for i in 1..=24u64 {
+        let key = format!("sk-{i}");
+        let conn = format!("c{i}");
+        let mut c = u.command();
+        c.args(["login", "openai", "-c", &conn, "--stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut child = c.spawn().unwrap();
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(key.as_bytes()).unwrap();
+        }
+        // Kill it once it is inside its write (its journal exists), a little later each time
+        // so the kills land on different steps: staging, the commit, the journal's end.
+        let journal = u.store().join(".git/authsome-sync");
+        while !journal.exists() && child.try_wait().unwrap().is_none() {
+            std::hint::spin_loop();
+        }
+        std::thread::sleep(Duration::from_micros((i * 700) % 16_000));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        if u.store().join(".git/authsome-sync").exists() {
+            interrupted += 1;
+        }
+        // The next command succeeds, whatever the kill interrupted.
+        let after = u.run(&["status"]);
+        assert!(after.code == 0, "after kill {i}: {}", after.stderr);
+        let listed = u.run(&["--json", "inspect", "openai"]).ok().stdout;
+        if status.success() || listed.contains(&format!("\"{conn}\"")) {
+            landed += 1;
+            kept.push((conn, key));
+        }
+        assert_whole(&u, &kept);
+    }
+    eprintln!(
+        "{interrupted} of 24 kills interrupted a write between its journal and its end; {landed} of the 24 writes landed"
+    );
+    // A write after all of it goes through.
+    u.login("openai", "last", "sk-last").ok();
+    kept.push(("last".into(), "sk-last".into()));
+    assert_whole(&u, &kept);
+}
+
+#[test]
+fn writers_beside_a_git_commit_loop_lose_nothing() {
+    let u = User::initialized();
+    let store = u.store();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let looping = {
+        let stop = stop.clone();
+        let store = store.clone();
+        std::thread::spawn(move || {
+            let mut commits = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let git = |args: &[&str]| {
+                    Command::new("git")
+                        .arg("-C")
+                        .arg(&store)
+                        .args(["-c", "user.name=loop", "-c", "user.email=loop@x"])
+                        .args(args)
+                        .env("GIT_CONFIG_NOSYSTEM", "1")
+                        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                        .output()
+                        .unwrap()
+                };
+                git(&["add", "-A"]);
+                if git(&["commit", "-qm", "loop"]).status.success() {
+                    commits += 1;
+                }
+            }
+            commits
+        })
+    };
+    let writers: Vec<Vec<(String, String)>> = (0..4)
+        .map(|w| {
+            (0..6)
+                .map(|i| (format!("w{w}-{i}"), format!("sk-{w}-{i}")))
+                .collect()
+        })
+        .collect();
+    let mut all = Vec::new();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = writers
+            .into_iter()
+            .map(|logins| {
+                let u = &u;
+                scope.spawn(move || {
+                    for (conn, key) in &logins {
+                        u.login("openai", conn, key).ok();
+                    }
+                    logins
+                })
+            })
+            .collect();
+        for h in handles {
+            all.extend(h.join().unwrap());
+        }
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let commits = looping.join().unwrap();
+    // The loop may have committed a write's staged files itself (the write then found them
+    // committed); it never committed an index from before a write over it.
+    eprintln!("the git loop made {commits} commits");
+    assert_whole(&u, &all);
+    u.run(&["verify"]).ok();
+}
+
+#[test]
+fn status_names_files_a_write_did_not_make_hidden_ones_too() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    let stray = u.store().join("vaults/default/openai/.api_key.age.77.tmp");
+    std::fs::write(&stray, "half").unwrap();
+    let status = u.run(&["status"]).ok().stdout;
+    assert!(
+        status.contains("vaults/default/openai/.api_key.age.77.tmp"),
+        "{status}"
+    );
+}

@@ -20,6 +20,9 @@ pub struct AddReport {
     pub provider: String,
     /// Whether the definition overrides a bundled one.
     pub overrides_bundled: bool,
+    /// Hosts the definition sends credentials to that the definition it replaces (bundled or
+    /// custom) did not: what a reviewer must look at.
+    pub added_hosts: Vec<String>,
     /// The commit made, if any.
     pub commit: Option<String>,
 }
@@ -54,6 +57,7 @@ pub fn add(cx: &Context, def: &ProviderDef, force: bool) -> Result<AddReport> {
     let name = def.name.clone();
     let store = owner_store(cx, "change providers")?;
     let overrides_bundled = providers::bundled(&name).is_some();
+    let mut added_hosts = Vec::new();
     let outcome = store.transact(|txn| {
         let path = layout::custom_provider(&name);
         let exists = txn.read(&path)?.is_some();
@@ -68,6 +72,24 @@ pub fn add(cx: &Context, def: &ProviderDef, force: bool) -> Result<AddReport> {
                 format!("{what} named {name:?} already exists; pass --force to replace it"),
             ));
         }
+        // What it replaces: the committed custom definition, else the bundled one.
+        let before: Option<ProviderDef> = match txn.read(&path)? {
+            Some(bytes) => crate::model::yaml::parse(&path, &bytes).ok(),
+            None => providers::bundled(&name).and_then(|d| d.ok()),
+        };
+        let shown = |h: &crate::model::provider::HostRule| match h.port {
+            Some(p) => format!("{}:{p}", h.host),
+            None => h.host.clone(),
+        };
+        let old: Vec<String> = before
+            .map(|b| b.hosts.iter().map(shown).collect())
+            .unwrap_or_default();
+        added_hosts = def
+            .hosts
+            .iter()
+            .map(shown)
+            .filter(|h| (exists || overrides_bundled) && !old.contains(h))
+            .collect();
         vault::write_yaml(txn, path, def)?;
         Ok(Edit::new(format!("provider add {name}"), ()))
     })?;
@@ -80,6 +102,7 @@ pub fn add(cx: &Context, def: &ProviderDef, force: bool) -> Result<AddReport> {
         },
         provider: name,
         overrides_bundled,
+        added_hosts,
         commit,
     })
 }

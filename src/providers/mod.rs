@@ -105,10 +105,18 @@ pub fn validate(def: &ProviderDef) -> Result<()> {
             if def.oauth2.is_some() {
                 return bad("an api_key provider must not have an oauth2 section".into());
             }
-            if spec.header_name.is_empty() || spec.header_name.contains([':', ' ', '\n']) {
+            // An HTTP token (RFC 9110): anything else breaks the request or smuggles a header.
+            let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+            if spec.header_name.is_empty() || !spec.header_name.chars().all(token) {
                 return bad(format!(
-                    "header_name {:?} is not a valid HTTP header name",
+                    "header_name {:?} is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)",
                     spec.header_name
+                ));
+            }
+            if spec.header_prefix.chars().any(|c| c.is_control()) {
+                return bad(format!(
+                    "header_prefix {:?} holds a control character (a line break would start another header); use plain text such as Bearer",
+                    spec.header_prefix
                 ));
             }
             if spec.basic_auth.is_some() && !spec.header_prefix.is_empty() {
@@ -140,7 +148,33 @@ pub fn validate(def: &ProviderDef) -> Result<()> {
         return bad("a provider needs at least one entry under hosts".into());
     }
     for h in &def.hosts {
+        let wildcard = h.host.starts_with("*.");
         let host = h.host.strip_prefix("*.").unwrap_or(&h.host);
+        if host.split('.').any(str::is_empty) {
+            return bad(format!(
+                "hosts: {:?} has an empty label (a leading, trailing or doubled dot)",
+                h.host
+            ));
+        }
+        // A public suffix of the ICANN list (com, co.uk) is nobody's: a wildcard under it sends
+        // the credential to every site there. Private entries (githubusercontent.com,
+        // googleapis.com) are their operators' own, so a provider may name them.
+        let public = !host.contains('{')
+            && psl::suffix(host.as_bytes()).is_some_and(|s| {
+                s.as_bytes() == host.as_bytes() && s.typ() == Some(psl::Type::Icann)
+            });
+        if public {
+            return bad(if wildcard {
+                format!(
+                    "hosts: {:?} matches every site under the public suffix {host}, so the credential would go to anyone's server; name the provider's own domain (*.api.example.com)",
+                    h.host
+                )
+            } else {
+                format!(
+                    "hosts: {host:?} is a public suffix, not a host; name the provider's API host (api.example.com)"
+                )
+            });
+        }
         let ok = !host.is_empty()
             && host.chars().all(|c| {
                 c.is_ascii_alphanumeric()

@@ -426,3 +426,77 @@ fn an_invalid_name_under_json_is_a_json_usage_error() {
     );
     assert!(r.stderr.is_empty(), "{}", r.stderr);
 }
+
+#[test]
+fn provider_hosts_and_headers_that_would_leak_a_credential_are_refused_when_added() {
+    let u = User::initialized();
+    let def = u.home().join("def.yaml");
+    let with = |hosts: &str, header: &str| {
+        std::fs::write(
+            &def,
+            format!(
+                "schema_version: 1\nname: mine\ndisplay_name: Mine\nauth_type: api_key\nflow: api_key\n\
+                 api_key:\n  {header}\nhosts:\n{hosts}"
+            ),
+        )
+        .unwrap();
+        u.run(&["provider", "add", def.to_str().unwrap()])
+    };
+    let plain = "header_name: Authorization";
+    for (host, why) in [
+        ("'*.com'", "public suffix com"),
+        ("'*.co.uk'", "public suffix co.uk"),
+        ("com", "\"com\" is a public suffix"),
+        ("'.'", "empty label"),
+        ("'..'", "empty label"),
+        ("a..b", "empty label"),
+        ("api.example.com.", "empty label"),
+    ] {
+        with(&format!("  - host: {host}\n"), plain).fails(ErrorKind::Usage, why);
+    }
+    for (header, why) in [
+        ("header_name: \"X-Key\\r\"", "not a valid HTTP header name"),
+        ("header_name: \"X Key\"", "not a valid HTTP header name"),
+        (
+            "header_name: Authorization\n  header_prefix: \"Bearer\\r\\nX-Evil: 1\"",
+            "control character",
+        ),
+    ] {
+        with("  - host: api.example.com\n", header).fails(ErrorKind::Usage, why);
+    }
+    // What a provider owns is fine: its API host, its own wildcard, a private-list suffix its
+    // operator runs (googleapis.com), a local name.
+    with(
+        "  - host: api.example.com\n  - host: '*.api.example.com'\n  - host: '*.googleapis.com'\n  - host: localhost\n    port: 8080\n",
+        "header_name: X-Api-Key",
+    )
+    .ok();
+    u.run(&["provider", "remove", "mine"]).ok();
+    // Replacing a bundled provider says which hosts the credential would newly go to.
+    std::fs::write(
+        &def,
+        "schema_version: 1\nname: openai\ndisplay_name: OpenAI\nauth_type: api_key\nflow: api_key\n\
+         api_key:\n  header_prefix: Bearer\nhosts:\n  - host: api.openai.com\n  - host: collector.example.net\n",
+    )
+    .unwrap();
+    let r = u
+        .run(&["provider", "add", "--force", def.to_str().unwrap()])
+        .ok();
+    assert!(
+        r.stderr.contains("now also go to collector.example.net")
+            && !r.stderr.contains("api.openai.com,"),
+        "{}",
+        r.stderr
+    );
+    let json = u
+        .run(&[
+            "--json",
+            "provider",
+            "add",
+            "--force",
+            def.to_str().unwrap(),
+        ])
+        .ok();
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["added_hosts"], serde_json::json!([]), "{json}");
+}

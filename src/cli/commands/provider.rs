@@ -152,6 +152,13 @@ fn add(ctx: &Context, out: &Output, file: &std::path::Path, force: bool) -> Resu
             ""
         };
         out.info(&format!("Added provider {}{note}", report.provider));
+        if !report.added_hosts.is_empty() {
+            out.warn(&format!(
+                "{}'s credentials now also go to {}, which the definition it replaces did not name",
+                report.provider,
+                report.added_hosts.join(", ")
+            ));
+        }
     }
     Ok(())
 }

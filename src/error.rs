@@ -160,9 +160,36 @@ impl Error {
         Self::internal(format!("could not {what} {}: {err}", path.display()))
     }
 
-    /// A failure inside the git engine while doing `what`.
+    /// An I/O failure on a file of the store (exit 10), with what to do about a full disk or a
+    /// read-only file system.
+    pub fn store_io(what: &str, path: &std::path::Path, err: std::io::Error) -> Self {
+        let hint = match err.kind() {
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                Some("free some space on that disk and try again; nothing half-written is used")
+            }
+            std::io::ErrorKind::ReadOnlyFilesystem => {
+                Some("the store is on a read-only file system; writes need it mounted read-write")
+            }
+            std::io::ErrorKind::PermissionDenied => {
+                Some("check who owns the store's files (`ls -l`) and run authsome as that user")
+            }
+            _ => None,
+        };
+        let e = Self::store(format!("could not {what} {}: {err}", path.display()));
+        match hint {
+            Some(h) => e.with_hint(h),
+            None => e,
+        }
+    }
+
+    /// A failure inside the git engine while doing `what`, with every cause it carries (the
+    /// "No space left on device" under "could not write loose object header").
     pub fn git(what: &str, err: impl std::error::Error + Send + Sync + 'static) -> Self {
-        Self::store(format!("git operation failed while {what}: {err}")).with_source(err)
+        Self::store(format!(
+            "git operation failed while {what}: {}",
+            chain(&err)
+        ))
+        .with_source(err)
     }
 
     /// The kind of this error.
@@ -174,6 +201,22 @@ impl Error {
     pub fn message(&self) -> &str {
         &self.message
     }
+}
+
+/// An error and its causes in one line: each cause that says something the text so far does
+/// not, after a colon.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        let said = c.to_string();
+        if !said.is_empty() && !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 impl fmt::Display for Error {
@@ -191,5 +234,50 @@ impl std::error::Error for Error {
         self.source
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Outer(std::io::Error);
+
+    impl fmt::Display for Outer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("could not write loose object header")
+        }
+    }
+
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_git_error_names_the_cause_under_it() {
+        let full = std::io::Error::from_raw_os_error(28);
+        let e = Error::git("committing", Outer(full));
+        assert_eq!(e.kind(), ErrorKind::Store);
+        assert!(
+            e.message()
+                .contains("could not write loose object header: No space left on device"),
+            "{}",
+            e.message()
+        );
+        let io = Error::store_io(
+            "write",
+            std::path::Path::new("/s/x"),
+            std::io::Error::from_raw_os_error(28),
+        );
+        assert_eq!(io.kind(), ErrorKind::Store);
+        assert!(
+            io.message().contains("No space left on device"),
+            "{}",
+            io.message()
+        );
+        assert!(io.hint().unwrap().contains("free some space"));
     }
 }

@@ -218,8 +218,18 @@ pub fn providers(snap: &Snapshot<'_>, vault: &str) -> Result<Vec<String>> {
 
 /// Connection names of a provider in the vault, sorted by name.
 pub fn connections(snap: &Snapshot<'_>, vault: &str, provider: &str) -> Result<Vec<String>> {
+    let folder = layout::provider(vault, provider);
+    // A file where the folder belongs is damage, not "no connections".
+    if let Some((_, false)) = snap.entry_id(&folder)? {
+        return Err(Error::store(format!(
+            "{folder} is a file where the folder of {provider}'s connections belongs"
+        ))
+        .with_hint(format!(
+            "find the commit that made it with `authsome log`, and restore the folder (`authsome restore {provider} --to REV`, or git)"
+        )));
+    }
     let mut names: Vec<String> = snap
-        .list(&layout::provider(vault, provider))?
+        .list(&folder)?
         .into_iter()
         .filter(|e| e.is_dir)
         .map(|e| e.name)

@@ -64,7 +64,12 @@ impl std::fmt::Display for Error {
             }
             Error::BranchMoved { .. } => f.write_str("the store's branch moved during the write"),
             Error::Git { what, source } => {
-                write!(f, "git operation failed while {what}: {source}")
+                let source: &(dyn std::error::Error + 'static) = source;
+                write!(
+                    f,
+                    "git operation failed while {what}: {}",
+                    crate::error::chain(source)
+                )
             }
             Error::Contended { .. } => {
                 f.write_str("the store kept changing while authsome tried to write to it")

@@ -138,7 +138,8 @@ impl Store {
     /// Creates a new git repository at `path` for a store (the folder must be missing or empty).
     pub fn create_repo(path: &Path) -> Result<Self> {
         if path.exists() {
-            let mut entries = std::fs::read_dir(path).map_err(|e| AnyError::io("read", path, e))?;
+            let mut entries =
+                std::fs::read_dir(path).map_err(|e| AnyError::store_io("read", path, e))?;
             if entries.next().is_some() {
                 return Err(AnyError::store(format!(
                     "{} exists, is not empty and is not a git repository; move it away (it may hold an older tool's data) or choose another --store",

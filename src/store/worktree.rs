@@ -29,7 +29,7 @@ pub(super) fn check_clean<'a>(
         let on_disk = match fs::read(&path) {
             Ok(b) => Some(b),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io("read", &path, e)),
+            Err(e) => return Err(Error::store_io("read", &path, e)),
         };
         if on_disk != base.read(rel)? {
             dirty.push(store.repo_path(rel));
@@ -53,7 +53,7 @@ pub(super) fn check_clean<'a>(
 pub(super) fn begin(store: &Store, edits: &BTreeMap<String, Option<Vec<u8>>>) -> Result<()> {
     let list: String = edits.keys().map(|rel| format!("{rel}\n")).collect();
     let path = journal(store);
-    fs::write(&path, list).map_err(|e| Error::io("write", &path, e))
+    fs::write(&path, list).map_err(|e| Error::store_io("write", &path, e))
 }
 
 /// Records again, just before the branch's locks are taken: [`recover`] counts a lock made
@@ -118,7 +118,7 @@ fn read_journal(path: &Path) -> Result<Option<Vec<String>>> {
     let list = match fs::read_to_string(path) {
         Ok(l) => l,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("read", path, e)),
+        Err(e) => return Err(Error::store_io("read", path, e)),
     };
     Ok(Some(
         list.lines()
@@ -223,7 +223,7 @@ pub(super) fn apply(
     let write_one = |(repo_path, path, bytes): &(String, std::path::PathBuf, &Vec<u8>)| {
         write_atomic(path, bytes)?;
         let meta = gix::index::fs::Metadata::from_path_no_follow(path)
-            .map_err(|e| Error::io("stat", path, e))?;
+            .map_err(|e| Error::store_io("stat", path, e))?;
         Ok((repo_path.clone(), Stat::from_fs(&meta).unwrap_or_default()))
     };
     let results: Vec<Result<(String, Stat)>> = if writes.len() < 64 {
@@ -289,9 +289,9 @@ fn update_index(
         .map_err(fail)?;
     let lock = writer
         .into_inner()
-        .map_err(|e| Error::io("write", &index_path, e.into_error()))?;
+        .map_err(|e| Error::store_io("write", &index_path, e.into_error()))?;
     lock.commit()
-        .map_err(|e| Error::io("replace", &index_path, e.error))?;
+        .map_err(|e| Error::store_io("replace", &index_path, e.error))?;
     Ok(())
 }
 
@@ -319,7 +319,7 @@ fn refuse_symlinks(root: &Path, path: &Path) -> Result<()> {
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().expect("store paths have a parent");
-    fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    fs::create_dir_all(dir).map_err(|e| Error::store_io("create", dir, e))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = fs::File::create(&tmp)
@@ -327,7 +327,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .and_then(|_| fs::rename(&tmp, path));
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
-        return Err(Error::io("write", path, e));
+        return Err(Error::store_io("write", path, e));
     }
     Ok(())
 }
@@ -337,7 +337,7 @@ fn remove_file(root: &Path, path: &Path) -> Result<()> {
     match fs::remove_file(path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::io("remove", path, e)),
+        Err(e) => return Err(Error::store_io("remove", path, e)),
     }
     let mut dir = path.parent();
     while let Some(d) = dir {

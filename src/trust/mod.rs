@@ -349,6 +349,21 @@ fn gate_inner(
         // A format 2 store is not sealed; `authsome upgrade` seals it.
         return Ok(());
     }
+    // A vault that is not there is a wrong name, not an unsealed vault.
+    let vaults = vault::vaults(snap)?;
+    for scope in scopes {
+        if let Scope::Vault(v) = scope
+            && !vaults.contains(v)
+        {
+            return Err(Error::store(format!(
+                "there is no vault named {v:?}; the store has {}",
+                vaults.join(", ")
+            ))
+            .with_hint(format!(
+                "pass --vault with one of those, or create it with `authsome vault create {v}`"
+            )));
+        }
+    }
     let mut pin = pin::load(&meta.id)?;
     if !pin.scopes.contains_key(&Scope::Store.name()) {
         first_use(snap, &mut pin, settings.root.as_ref())?;

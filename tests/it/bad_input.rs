@@ -500,3 +500,30 @@ fn provider_hosts_and_headers_that_would_leak_a_credential_are_refused_when_adde
     let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(json["added_hosts"], serde_json::json!([]), "{json}");
 }
+
+#[test]
+fn a_missing_vault_or_a_file_where_a_folder_belongs_is_a_store_problem_not_a_login() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    for args in [
+        &["--vault", "nope", "get", "openai"][..],
+        &["--vault", "nope", "list"],
+    ] {
+        u.run(args).fails(
+            ErrorKind::Store,
+            "there is no vault named \"nope\"; the store has default",
+        );
+    }
+    // Someone replaced the provider's folder with a file and sealed it.
+    u.git(&["rm", "-rq", "vaults/default/openai"]);
+    std::fs::write(u.store().join("vaults/default/openai"), "x").unwrap();
+    u.git(&["add", "-A"]);
+    u.git(&["commit", "-qm", "a file"]);
+    u.run(&["seal"]).ok();
+    for args in [&["get", "openai"][..], &["export", "openai"]] {
+        u.run(args).fails(
+            ErrorKind::Store,
+            "vaults/default/openai is a file where the folder of openai's connections belongs",
+        );
+    }
+}

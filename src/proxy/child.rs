@@ -208,3 +208,22 @@ fn in_terminal_foreground() -> bool {
             }
         })
 }
+
+/// Raises this process's soft limit on open files to its hard limit: every client connection
+/// and every upstream one holds a descriptor, and a low soft limit (often 256 or 1024) would let
+/// idle connections lock the child out of its own proxy.
+pub fn raise_descriptor_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed by pointer, which
+    // lives on this stack frame for both calls.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}

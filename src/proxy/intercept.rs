@@ -11,7 +11,6 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper::header::{self, HeaderMap, HeaderValue};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode, Uri, Version};
 use hyper_util::rt::TokioIo;
@@ -20,7 +19,7 @@ use tokio::sync::Mutex;
 use super::audit::{Action, Entry};
 use super::credentials::Credential;
 use super::http::{
-    Body, BoxError, CONNECTION_HEADER, MAX_HEAD, Target, content_length, entry, full, is_trace,
+    Body, BoxError, CONNECTION_HEADER, Target, content_length, entry, full, is_trace,
     strip_hop_by_hop, text,
 };
 use super::redact;
@@ -28,6 +27,9 @@ use super::state::Proxy;
 
 /// The largest request body forwarded to an intercepted host.
 const MAX_BODY: u64 = 64 * 1024 * 1024;
+
+/// What `http_body_util::Limited` says when a body passes its limit.
+const TOO_LARGE: &str = "length limit exceeded";
 /// Request bodies up to this size are kept, so a request refused with 401 can be sent again
 /// with a refreshed token.
 const REPLAY_BODY: u64 = 1024 * 1024;
@@ -44,10 +46,9 @@ pub async fn intercept(proxy: Arc<Proxy>, upgraded: hyper::upgrade::Upgraded, ta
     let Ok(config) = proxy.ca.server_config(&target.host) else {
         return;
     };
-    let Ok(tls) = tokio_rustls::TlsAcceptor::from(config)
-        .accept(TokioIo::new(upgraded))
-        .await
-    else {
+    // A client that stalls its handshake is not waited for.
+    let accept = tokio_rustls::TlsAcceptor::from(config).accept(TokioIo::new(upgraded));
+    let Ok(Ok(tls)) = tokio::time::timeout(super::limits::HEAD_TIMEOUT, accept).await else {
         return;
     };
     let target = Arc::new(target);
@@ -56,8 +57,7 @@ pub async fn intercept(proxy: Arc<Proxy>, upgraded: hyper::upgrade::Upgraded, ta
         let (proxy, target, upstream) = (proxy.clone(), target.clone(), upstream.clone());
         async move { Ok::<_, Infallible>(handle(&proxy, &target, &upstream, req).await) }
     });
-    let _ = http1::Builder::new()
-        .max_header_size(MAX_HEAD)
+    let _ = super::limits::server()
         .serve_connection(TokioIo::new(tls), service)
         .with_upgrades()
         .await;
@@ -278,6 +278,15 @@ fn splice(
 /// The answer when the upstream could not be reached or failed: logged when a credential was
 /// sent (it may have arrived), not otherwise (neither an injection nor a refusal).
 fn failed(proxy: &Proxy, entry: Entry, message: &str) -> Response<Body> {
+    // A body that outgrew the limit while it streamed (chunked, no length said up front) is
+    // the client's doing, not the upstream's: 413, which no SDK retries, rather than 502.
+    if message.contains(TOO_LARGE) {
+        return proxy.refuse(
+            entry,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("request bodies over {MAX_BODY} bytes are not forwarded by authsome"),
+        );
+    }
     if entry.action == Action::Injected {
         proxy.answer(entry, StatusCode::BAD_GATEWAY, message)
     } else {
@@ -318,7 +327,9 @@ async fn send(
     upstream: &Upstream,
     request: Request<Body>,
 ) -> Result<Response<Incoming>, String> {
-    let failed = |e: hyper::Error| format!("{} failed: {e}", target.authority());
+    // With the cause: a body that passed its limit says so under hyper's "error sending request".
+    let failed =
+        |e: hyper::Error| format!("{} failed: {}", target.authority(), crate::error::chain(&e));
     let mut slot = upstream.lock().await;
     let mut request = request;
     if let Some(mut sender) = slot.take()

@@ -11,6 +11,7 @@ pub mod child;
 pub mod credentials;
 mod http;
 mod intercept;
+mod limits;
 mod redact;
 pub mod routes;
 mod server;
@@ -96,6 +97,7 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
         }
         placeholders.push((name.clone(), placeholder));
     }
+    child::raise_descriptor_limit();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("authsome-proxy")
@@ -118,6 +120,7 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
         password_header,
         placeholders,
         audit: Some(audit),
+        unauthenticated: Default::default(),
     });
     runtime.spawn(server::serve(listener, proxy));
     let url = format!("http://authsome:{password}@127.0.0.1:{port}");

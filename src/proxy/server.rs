@@ -7,7 +7,6 @@ use std::sync::Arc;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
@@ -15,7 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::audit::Action;
 use super::http::{
-    Body, BoxError, CONNECTION_HEADER, MAX_HEAD, Target, empty, entry, is_trace, path_and_query,
+    Body, BoxError, CONNECTION_HEADER, Target, empty, entry, is_trace, path_and_query,
     strip_hop_by_hop, text,
 };
 use super::state::Proxy;
@@ -33,20 +32,34 @@ pub async fn serve(listener: TcpListener, proxy: Arc<Proxy>) {
         };
         let _ = stream.set_nodelay(true);
         let proxy = proxy.clone();
+        let pending = Arc::new(super::limits::Unauthenticated::admit(
+            &proxy.unauthenticated,
+        ));
         tokio::spawn(async move {
-            let service = service_fn(move |req| front(proxy.clone(), req));
-            let _ = http1::Builder::new()
-                .max_header_size(MAX_HEAD)
+            let evicted = pending.evicted.clone();
+            let service = service_fn(move |req| front(proxy.clone(), pending.clone(), req));
+            let connection = super::limits::server()
                 .serve_connection(TokioIo::new(stream), service)
-                .with_upgrades()
-                .await;
+                .with_upgrades();
+            // A connection that never showed the password is closed to make room for newer
+            // ones; an authenticated one is never told to.
+            tokio::select! {
+                _ = connection => {}
+                _ = evicted.notified() => {}
+            }
         });
     }
 }
 
 /// A request as it reaches the proxy port.
-async fn front(proxy: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
-    if !proxy.authorized(req.headers()) {
+async fn front(
+    proxy: Arc<Proxy>,
+    pending: Arc<super::limits::Pending>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    if proxy.authorized(req.headers()) {
+        pending.authenticated();
+    } else {
         let mut entry = entry(&req, target_of(req.uri()));
         // A request without credentials is the first step of HTTP proxy authentication (git
         // asks that way every time), not an attempt worth logging; a wrong password is.

@@ -25,6 +25,8 @@ pub struct Proxy {
     /// (provider, placeholder) for every provider the child got variables for.
     pub(super) placeholders: Vec<(String, String)>,
     pub(super) audit: Option<Arc<audit::Log>>,
+    /// The connections that have not shown the password yet.
+    pub(super) unauthenticated: Arc<super::limits::Unauthenticated>,
 }
 
 impl Proxy {
@@ -102,12 +104,21 @@ impl Proxy {
         path_and_query: &str,
         route: Option<&str>,
     ) -> Option<&str> {
+        // Percent-encoded in the path or query (`%61uthsome-...`) is the same placeholder.
+        let decoded: std::borrow::Cow<'_, [u8]> = if path_and_query.contains('%') {
+            percent_encoding::percent_decode_str(path_and_query)
+                .collect::<Vec<u8>>()
+                .into()
+        } else {
+            path_and_query.as_bytes().into()
+        };
         self.placeholders
             .iter()
             .filter(|(provider, _)| Some(provider.as_str()) != route)
             .find(|(_, ph)| {
                 let needle = memchr::memmem::Finder::new(ph.as_bytes());
                 needle.find(path_and_query.as_bytes()).is_some()
+                    || needle.find(&decoded).is_some()
                     || headers
                         .values()
                         .any(|v| needle.find(v.as_bytes()).is_some())

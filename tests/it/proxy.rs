@@ -909,3 +909,68 @@ fn a_running_proxy_keeps_the_last_verified_state_of_a_sealed_store() {
         "{audit}"
     );
 }
+
+#[test]
+fn the_proxy_answers_its_client_past_idle_and_stalled_connections_and_caps_bodies() {
+    let (u, echo) = setup("127.0.0.2");
+    let url = &echo.url;
+    // 300 connections that never send a byte and 64 that stall half-way through a head: none
+    // shows the password, so the oldest are closed to make room, and the child's own request
+    // is answered at once.
+    let script = format!(
+        r#"python3 - <<'PY'
+import os, socket, subprocess, time, urllib.parse
+p = urllib.parse.urlparse(os.environ["HTTPS_PROXY"])
+idle = [socket.create_connection((p.hostname, p.port)) for _ in range(300)]
+slow = []
+for _ in range(64):
+    s = socket.create_connection((p.hostname, p.port))
+    s.sendall(b"CONNECT example.com:443 HTTP/1.1\r\nHost: exa")
+    slow.append(s)
+t = time.monotonic()
+out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{{http_code}}", "{url}/alive"],
+                     capture_output=True, text=True).stdout
+print(out, time.monotonic() - t)
+PY"#
+    );
+    let r = run_sh(&u, &echo, &[], &script).ok();
+    let (code, took) = r.stdout.trim().split_once(' ').unwrap();
+    assert_eq!(code, "200", "{}", r.stderr);
+    assert!(took.parse::<f64>().unwrap() < 1.0, "took {took} s");
+    assert_eq!(echo.auth("/alive"), format!("Bearer {KEY}"));
+
+    // A chunked body past 64 MiB is refused with 413 (no length was said, so it is found out
+    // while it streams), not a 502 that SDKs would retry.
+    let script = format!(
+        r#"python3 - <<'PY'
+import requests
+def body():
+    chunk = b"x" * (1 << 20)
+    for _ in range(65):
+        yield chunk
+try:
+    r = requests.post("{url}/big", data=body(), timeout=120)
+    print(r.status_code, r.text)
+except requests.exceptions.ConnectionError as e:
+    print("reset", e)
+PY"#
+    );
+    let r = run_sh(&u, &echo, &[], &script).ok();
+    assert!(r.stdout.starts_with("413 "), "{}{}", r.stdout, r.stderr);
+
+    // A placeholder percent-encoded into a query to another provider is blocked too.
+    add_provider(&u, "other", &echo, Some("/other"));
+    u.run_stdin(&["login", "other", "--stdin"], "other-key")
+        .ok();
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!(
+            "k=$(printf %s \"$ECHO_API_KEY\" | sed 's/^a/%61/'); curl -s -w ' %{{http_code}}' \"{url}/other/y?k=$k\""
+        ),
+    )
+    .ok();
+    assert!(r.stdout.ends_with(" 403"), "{}", r.stdout);
+    assert!(echo.seen("/other/y").is_empty());
+}

@@ -24,6 +24,8 @@ pub mod model;
 pub mod oauth;
 pub mod ops;
 pub mod private_files;
+#[cfg(test)]
+mod props;
 pub mod providers;
 pub mod proxy;
 pub mod review;

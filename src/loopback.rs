@@ -141,8 +141,13 @@ impl Request {
 }
 
 fn read_request(stream: &mut TcpStream) -> Option<Request> {
+    parse_request(stream.try_clone().ok()?)
+}
+
+/// Reads one HTTP/1.1 request; `None` for anything malformed or too large.
+pub(crate) fn parse_request(source: impl Read) -> Option<Request> {
     // Everything read from one connection is capped, request line and headers included.
-    let mut reader = BufReader::new(stream.try_clone().ok()?.take(2 * MAX_REQUEST as u64));
+    let mut reader = BufReader::new(source.take(2 * MAX_REQUEST as u64));
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
     let mut parts = line.split_whitespace();
@@ -192,7 +197,7 @@ fn read_request(stream: &mut TcpStream) -> Option<Request> {
 }
 
 /// Decodes one field of a urlencoded string.
-fn decode_pair(data: &[u8], field: &str) -> Option<Zeroizing<String>> {
+pub(crate) fn decode_pair(data: &[u8], field: &str) -> Option<Zeroizing<String>> {
     for pair in data.split(|b| *b == b'&') {
         let mut kv = pair.splitn(2, |b| *b == b'=');
         let k = kv.next()?;

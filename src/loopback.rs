@@ -144,8 +144,9 @@ fn read_request(stream: &mut TcpStream) -> Option<Request> {
     parse_request(stream.try_clone().ok()?)
 }
 
-/// Reads one HTTP/1.1 request; `None` for anything malformed or too large.
-pub(crate) fn parse_request(source: impl Read) -> Option<Request> {
+/// Reads one HTTP/1.1 request; `None` for anything malformed or too large (public for the
+/// fuzz targets).
+pub fn parse_request(source: impl Read) -> Option<Request> {
     // Everything read from one connection is capped, request line and headers included.
     let mut reader = BufReader::new(source.take(2 * MAX_REQUEST as u64));
     let mut line = String::new();

@@ -7,6 +7,7 @@
 //! index in line for the paths it touched.
 
 mod error;
+pub mod faults;
 mod history;
 pub mod location;
 mod refs;

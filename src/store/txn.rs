@@ -217,7 +217,9 @@ impl Store {
                 }
             }
             let tree = self.write_tree(&txn)?;
+            super::faults::point("objects");
             worktree::begin(self, &txn.edits)?;
+            super::faults::point("journal");
             // The work tree and the index get the commit's files before the branch moves. git
             // reads HEAD and the index without a lock, so whatever a racing `git add && git
             // commit` sees is HEAD with the new files staged (it may commit them itself; this
@@ -230,6 +232,7 @@ impl Store {
                     return Err(e);
                 }
             };
+            super::faults::point("index-lock");
             if let Err(e) = worktree::apply(self, &txn.edits, index) {
                 worktree::restore(self, &self.snapshot()?)?;
                 return Err(e);
@@ -237,9 +240,12 @@ impl Store {
             // The branch's locks are taken just after this, so a crash's leftovers are told from
             // a later git process's by the journal's time.
             worktree::mark(self, &txn.edits)?;
+            super::faults::point("mark");
             match self.commit(&message, tree, base_commit) {
                 Ok(commit) => {
+                    super::faults::point("ref");
                     worktree::end(self);
+                    super::faults::point("end");
                     if let Some(sealer) = &self.sealer {
                         let written: Vec<String> = txn.edits.keys().cloned().collect();
                         if let Ok(snap) = Snapshot::at_commit(self, commit) {

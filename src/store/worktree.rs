@@ -222,6 +222,7 @@ pub(super) fn apply(
     // they go out from several threads and the device can merge their flushes.
     let write_one = |(repo_path, path, bytes): &(String, std::path::PathBuf, &Vec<u8>)| {
         write_atomic(path, bytes)?;
+        super::faults::point("workfile");
         let meta = gix::index::fs::Metadata::from_path_no_follow(path)
             .map_err(|e| Error::store_io("stat", path, e))?;
         Ok((repo_path.clone(), Stat::from_fs(&meta).unwrap_or_default()))
@@ -290,6 +291,7 @@ fn update_index(
     let lock = writer
         .into_inner()
         .map_err(|e| Error::store_io("write", &index_path, e.into_error()))?;
+    super::faults::point("index");
     lock.commit()
         .map_err(|e| Error::store_io("replace", &index_path, e.error))?;
     Ok(())
@@ -324,7 +326,10 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = fs::File::create(&tmp)
         .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()))
-        .and_then(|_| fs::rename(&tmp, path));
+        .and_then(|_| {
+            super::faults::point("tempfile");
+            fs::rename(&tmp, path)
+        });
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
         return Err(Error::store_io("write", path, e));

@@ -228,3 +228,121 @@ fn status_names_files_a_write_did_not_make_hidden_ones_too() {
         "{status}"
     );
 }
+
+/// Every kind of write, stopped at every step (`--features fault-injection`): the next command
+/// finds the store whole, HEAD is either where it was or the write's one commit, and the next
+/// write goes through.
+#[cfg(feature = "fault-injection")]
+#[test]
+fn every_write_stopped_at_every_step_leaves_a_whole_store() {
+    const POINTS: [&str; 9] = [
+        "objects",
+        "journal",
+        "index-lock",
+        "tempfile",
+        "workfile",
+        "index",
+        "mark",
+        "ref",
+        "end",
+    ];
+    type Write = (&'static str, Vec<&'static str>, Option<&'static str>);
+    let writes = |def: &str| -> Vec<Write> {
+        let def: &'static str = Box::leak(def.to_owned().into_boxed_str());
+        vec![
+            (
+                "login",
+                vec!["login", "openai", "-c", "new", "--stdin"],
+                Some("sk-new"),
+            ),
+            (
+                "login --force",
+                vec!["login", "openai", "--force", "--stdin"],
+                Some("sk-rot"),
+            ),
+            ("default", vec!["default", "openai", "work"], None),
+            ("logout", vec!["logout", "openai", "-c", "work"], None),
+            ("restore", vec!["restore", "openai", "--to", "HEAD~2"], None),
+            ("provider add", vec!["provider", "add", def], None),
+            ("grant", vec!["grant", "carol", "default"], None),
+            ("vault create", vec!["vault", "create", "prod"], None),
+        ]
+    };
+    let mut stopped = 0;
+    for point in POINTS {
+        for index in 0..8 {
+            let u = User::initialized();
+            u.login("openai", "default", "sk-1").ok();
+            u.login("openai", "work", "sk-2").ok();
+            let carol = crate::common::age_keygen(&u.home().join("carol.age"));
+            u.run(&["principal", "add", "carol", "--recipient", &carol])
+                .ok();
+            let def = u.home().join("mine.yaml");
+            std::fs::write(
+                &def,
+                "schema_version: 1\nname: mine\ndisplay_name: Mine\nauth_type: api_key\nflow: api_key\napi_key:\n  header_name: X-Key\nhosts:\n  - host: api.mine.example\n",
+            )
+            .unwrap();
+            let (kind, args, stdin) = writes(def.to_str().unwrap()).swap_remove(index);
+            let before = u.git(&["rev-parse", "HEAD"]);
+            let mut c = u.command();
+            c.env("AUTHSOME_CRASH_AT", point).args(&args);
+            let r = crate::common::finish(c, stdin);
+            let crashed = r.code == authsome::store::faults::CRASHED;
+            assert!(crashed || r.code == 0, "{kind} at {point}: {}", r.stderr);
+            stopped += usize::from(crashed);
+            // The next command finishes what the crash left.
+            let status = u.run(&["status"]);
+            assert_eq!(status.code, 0, "{kind} at {point}: {}", status.stderr);
+            let after = u.git(&["rev-parse", "HEAD"]);
+            if after != before {
+                assert_eq!(
+                    u.git(&["rev-parse", "HEAD~1"]),
+                    before,
+                    "{kind} at {point}: one commit or none"
+                );
+            }
+            u.assert_git_clean();
+            u.git(&["fsck", "--strict", "--no-dangling"]);
+            let stray = Command::new("find")
+                .arg(u.store())
+                .args([
+                    "-name",
+                    "*.tmp",
+                    "-o",
+                    "-name",
+                    "*.lock",
+                    "-o",
+                    "-name",
+                    "authsome-sync",
+                ])
+                .output()
+                .unwrap();
+            let stray = String::from_utf8_lossy(&stray.stdout);
+            assert!(
+                stray.lines().all(|l| l.ends_with("authsome.lock")),
+                "{kind} at {point}: left {stray}"
+            );
+            u.run(&["verify"]).ok();
+            u.run(&[
+                "get",
+                "openai",
+                "-c",
+                "default",
+                "--field",
+                "api_key",
+                "--show-secret",
+            ])
+            .ok();
+            u.login("openai", "after", "sk-after").ok();
+        }
+    }
+    eprintln!(
+        "{stopped} of {} writes stopped at their crash point",
+        POINTS.len() * 8
+    );
+    assert!(
+        stopped >= POINTS.len() * 6,
+        "the crash points were reached ({stopped})"
+    );
+}

@@ -1,0 +1,9 @@
+//! A join request pasted by a stranger: verified or refused.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = authsome::crypto::join::verify(text);
+    }
+});

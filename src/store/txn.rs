@@ -360,6 +360,21 @@ impl Store {
         worktree::recover(self, &self.snapshot()?)
     }
 
+    /// Git lock files of the store (index, HEAD, the branch) that have been there for more than
+    /// `older_than`: a git process that crashed, or one that has been stuck that long.
+    pub fn stale_git_locks(&self, older_than: std::time::Duration) -> Vec<std::path::PathBuf> {
+        worktree::git_locks(self)
+            .into_iter()
+            .filter(|p| {
+                std::fs::metadata(p)
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age >= older_than)
+            })
+            .collect()
+    }
+
     /// Holds the writers' lock while `git` rewrites the branch during a sync.
     pub fn lock_for_sync(&self) -> Result<File> {
         self.lock()

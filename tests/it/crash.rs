@@ -46,6 +46,25 @@ fn a_git_lock_held_by_someone_else_is_named_and_nothing_is_written() {
         .fails(ErrorKind::Store, "index.lock is held by a git process");
     assert!(r.stderr.contains("rm "), "{}", r.stderr);
     assert_eq!(u.git(&["rev-parse", "HEAD"]), head, "HEAD did not move");
+    // Left there for minutes, it is a finding of `status`, with the command that clears it.
+    let aged = Command::new("touch")
+        .args(["-d", "2 minutes ago"])
+        .arg(&lock)
+        .status()
+        .unwrap();
+    assert!(aged.success());
+    let status: serde_json::Value =
+        serde_json::from_str(&u.run(&["--json", "status"]).ok().stdout).unwrap();
+    let finding = status["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "stale_lock")
+        .unwrap_or_else(|| panic!("{status}"));
+    assert!(
+        finding["what_to_do"].as_str().unwrap().contains("rm "),
+        "{finding}"
+    );
     std::fs::remove_file(&lock).unwrap();
     u.assert_git_clean();
     // A stale branch lock with no authsome write behind it is named too.

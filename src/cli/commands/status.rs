@@ -24,6 +24,18 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
     let meta = snap.meta()?;
     let mut findings = Vec::new();
 
+    // A git lock nobody holds any more blocks every write until it is removed.
+    for lock in store.stale_git_locks(std::time::Duration::from_secs(10)) {
+        findings.push(Finding {
+            kind: "stale_lock",
+            subject: lock.display().to_string(),
+            what_to_do: format!(
+                "it blocks every write; if no git command runs in {}, remove it (`rm {}`)",
+                store.root().display(),
+                lock.display()
+            ),
+        });
+    }
     for rel in store.uncommitted(&snap)? {
         let path = store.repo_relative(&rel);
         findings.push(Finding {

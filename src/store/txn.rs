@@ -182,7 +182,7 @@ impl Store {
     ) -> Result<Outcome<T>> {
         let _lock = self.lock()?;
         self.refuse_unwritable_head()?;
-        worktree::recover(self, &self.snapshot()?)?;
+        worktree::recover(self)?;
         let mut last = None;
         for attempt in 0..MAX_ATTEMPTS {
             let base = self.snapshot()?;
@@ -234,7 +234,7 @@ impl Store {
             };
             super::faults::point("index-lock");
             if let Err(e) = worktree::apply(self, &txn.edits, index) {
-                worktree::restore(self, &self.snapshot()?)?;
+                worktree::restore(self)?;
                 return Err(e);
             }
             // The branch's locks are taken just after this, so a crash's leftovers are told from
@@ -256,9 +256,8 @@ impl Store {
                 }
                 Err(err) => {
                     // The touched paths go back to whatever HEAD now holds.
-                    let now = self.snapshot()?;
-                    worktree::restore(self, &now)?;
-                    let moved = now.commit() != base_commit;
+                    worktree::restore(self)?;
+                    let moved = self.snapshot()?.commit() != base_commit;
                     match err {
                         // A git process holding the branch's lock is a race too, just not lost
                         // yet: wait a little and try again.
@@ -357,7 +356,7 @@ impl Store {
         ) else {
             return Ok(()); // a live writer finishes its own work
         };
-        worktree::recover(self, &self.snapshot()?)
+        worktree::recover(self)
     }
 
     /// Git lock files of the store (index, HEAD, the branch) that have been there for more than

@@ -73,7 +73,7 @@ pub(super) fn end(store: &Store) {
 /// is a live git process's and is left alone), the temporary files beside the paths it wrote, and
 /// the work tree and index of those paths, brought in line with HEAD, whatever state the crash
 /// left them in. HEAD itself is whatever the branch says: the commit landed or it did not.
-pub(super) fn recover(store: &Store, head: &Snapshot<'_>) -> Result<()> {
+pub(super) fn recover(store: &Store) -> Result<()> {
     let path = journal(store);
     let Some(list) = read_journal(&path)? else {
         return Ok(());
@@ -94,21 +94,27 @@ pub(super) fn recover(store: &Store, head: &Snapshot<'_>) -> Result<()> {
     for rel in &list {
         remove_temp_files(&store.disk_path(rel));
     }
-    restore(store, head)
+    restore(store)
 }
 
 /// Brings the paths in the journal in line with `head` (work tree and index) and ends the
 /// journal: after a write that did not commit, and after an interrupted one.
-pub(super) fn restore(store: &Store, head: &Snapshot<'_>) -> Result<()> {
+///
+/// HEAD is read only once the index's lock is held: a `git commit` holds that lock until its
+/// branch update is done, so one that took this write's staged files has landed by then, and the
+/// paths get its content rather than the content from before it.
+pub(super) fn restore(store: &Store) -> Result<()> {
     let Some(list) = read_journal(&journal(store))? else {
         return Ok(());
     };
+    let lock = lock_index(store)?;
+    let head = store.snapshot()?;
     let mut edits = BTreeMap::new();
     for rel in list {
         let content = head.read(&rel)?;
         edits.insert(rel, content);
     }
-    apply(store, &edits, lock_index(store)?)?;
+    apply(store, &edits, lock)?;
     end(store);
     Ok(())
 }

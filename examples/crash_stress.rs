@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run --release --example crash_stress              # 200 SIGKILL, 60 SIGINT, 60 SIGTERM
 //! cargo run --release --example crash_stress -- 20 6 6    # fewer
+//! STRESS_KEEP=1 cargo run --release --example crash_stress # keep the store to look at
 //! ```
 //!
 //! After every kill the next command must succeed, `git status` must be clean, `git fsck
@@ -26,8 +27,13 @@ fn main() {
         _ => (200, 60, 60),
     };
     let bin = release_binary();
-    let home = tempfile::tempdir().unwrap();
-    let home = home.path();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().to_owned();
+    let home = home.as_path();
+    if std::env::var_os("STRESS_KEEP").is_some() {
+        eprintln!("keeping the store: HOME={}", home.display());
+        std::mem::forget(dir);
+    }
     run(&bin, home, &["init"], None);
     let start = Instant::now();
     for i in 0..300 {

@@ -239,7 +239,7 @@ impl Store {
             }
             // The branch's locks are taken just after this, so a crash's leftovers are told from
             // a later git process's by the journal's time.
-            worktree::mark(self, &txn.edits)?;
+            worktree::mark(self)?;
             super::faults::point("mark");
             match self.commit(&message, tree, base_commit) {
                 Ok(commit) => {

@@ -52,14 +52,22 @@ pub(super) fn check_clean<'a>(
 /// work-tree update can be finished by the next writer (see [`recover`]).
 pub(super) fn begin(store: &Store, edits: &BTreeMap<String, Option<Vec<u8>>>) -> Result<()> {
     let list: String = edits.keys().map(|rel| format!("{rel}\n")).collect();
+    // Whole or absent, never empty: a kill in the middle of writing it must not leave a journal
+    // that lists nothing while the work tree holds what it should undo.
     let path = journal(store);
-    fs::write(&path, list).map_err(|e| Error::store_io("write", &path, e))
+    remove_temp_files(&path); // a journal half-written by a killed writer
+    write_atomic(&path, list.as_bytes())
 }
 
 /// Records again, just before the branch's locks are taken: [`recover`] counts a lock made
 /// within moments of the journal's last write as the crashed writer's own.
-pub(super) fn mark(store: &Store, edits: &BTreeMap<String, Option<Vec<u8>>>) -> Result<()> {
-    begin(store, edits)
+pub(super) fn mark(store: &Store) -> Result<()> {
+    let path = journal(store);
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+        .map_err(|e| Error::store_io("mark", &path, e))
 }
 
 /// Marks the work-tree update as done.

@@ -55,8 +55,10 @@ pub(super) fn begin(store: &Store, edits: &BTreeMap<String, Option<Vec<u8>>>) ->
     // Whole or absent, never empty: a kill in the middle of writing it must not leave a journal
     // that lists nothing while the work tree holds what it should undo.
     let path = journal(store);
-    remove_temp_files(&path); // a journal half-written by a killed writer
-    write_atomic(&path, list.as_bytes())
+    let tmp = path.with_extension("tmp");
+    fs::write(&tmp, list)
+        .and_then(|_| fs::rename(&tmp, &path))
+        .map_err(|e| Error::store_io("write", &path, e))
 }
 
 /// Records again, just before the branch's locks are taken: [`recover`] counts a lock made

@@ -34,6 +34,17 @@ const PROVIDERS: usize = 50;
 const MIN_COMMITS: usize = 5_000;
 const RUNS: usize = 31;
 
+/// The `get` every table times: one secret of one connection.
+const GET: [&str; 7] = [
+    "get",
+    "openai",
+    "-c",
+    "c0",
+    "--field",
+    "api_key",
+    "--show-secret",
+];
+
 fn main() {
     let sizes: Vec<usize> = match std::env::args().nth(1) {
         Some(n) => vec![n.parse().expect("a number of connections")],
@@ -74,34 +85,8 @@ fn main() {
             "built a store of {n} connections and {commits} commits in {:.1?}",
             build.elapsed()
         );
-        let get = median(
-            &bin,
-            home.path(),
-            &[
-                "get",
-                "openai",
-                "-c",
-                "c0",
-                "--field",
-                "api_key",
-                "--show-secret",
-            ],
-            None,
-        );
-        let unchecked = median(
-            &bin,
-            unsealed_clone(home.path()).path(),
-            &[
-                "get",
-                "openai",
-                "-c",
-                "c0",
-                "--field",
-                "api_key",
-                "--show-secret",
-            ],
-            None,
-        );
+        let get = median(&bin, home.path(), &GET, None);
+        let unchecked = median(&bin, unsealed_clone(home.path()).path(), &GET, None);
         let export = median(
             &bin,
             home.path(),
@@ -263,15 +248,7 @@ fn catch_up_bench(bin: &Path, home: &Path, providers: &[String]) -> (usize, Dura
             })
             .unwrap();
     }
-    let args = [
-        "get",
-        "openai",
-        "-c",
-        "c0",
-        "--field",
-        "api_key",
-        "--show-secret",
-    ];
+    let args = GET;
     let mut times = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
         for (path, bytes) in &pins {

@@ -349,12 +349,13 @@ fn gate_inner(
         // A format 2 store is not sealed; `authsome upgrade` seals it.
         return Ok(());
     }
-    // A vault that is not there is a wrong name, not an unsealed vault.
-    let vaults = vault::vaults(snap)?;
+    // A vault that is not there is a wrong name, not an unsealed vault. (One path lookup per
+    // vault on the read path; the list of vaults only when one is missing.)
     for scope in scopes {
         if let Scope::Vault(v) = scope
-            && !vaults.contains(v)
+            && snap.entry_id(&crate::layout::vault(v))?.is_none()
         {
+            let vaults = vault::vaults(snap)?;
             return Err(Error::store(format!(
                 "there is no vault named {v:?}; the store has {}",
                 vaults.join(", ")

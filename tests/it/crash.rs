@@ -34,6 +34,14 @@ fn assert_whole(u: &User, logins: &[(String, String)]) {
     }
 }
 
+/// The two connections the lock and leftover tests log in.
+fn default_and_work() -> [(String, String); 2] {
+    [
+        ("default".into(), "sk-1".into()),
+        ("work".into(), "sk-2".into()),
+    ]
+}
+
 #[test]
 fn a_git_lock_held_by_someone_else_is_named_and_nothing_is_written() {
     let u = User::initialized();
@@ -75,13 +83,7 @@ fn a_git_lock_held_by_someone_else_is_named_and_nothing_is_written() {
     assert_eq!(u.git(&["rev-parse", "HEAD"]), head);
     std::fs::remove_file(&branch_lock).unwrap();
     u.login("openai", "work", "sk-2").ok();
-    assert_whole(
-        &u,
-        &[
-            ("default".into(), "sk-1".into()),
-            ("work".into(), "sk-2".into()),
-        ],
-    );
+    assert_whole(&u, &default_and_work());
 }
 
 #[test]
@@ -110,13 +112,7 @@ fn what_a_killed_writer_leaves_is_cleared_by_the_next_command() {
     assert!(!temp.exists());
     assert!(!git_dir.join("authsome-sync").exists());
     u.login("openai", "work", "sk-2").ok();
-    assert_whole(
-        &u,
-        &[
-            ("default".into(), "sk-1".into()),
-            ("work".into(), "sk-2".into()),
-        ],
-    );
+    assert_whole(&u, &default_and_work());
 }
 
 #[test]

@@ -58,7 +58,7 @@ pub async fn intercept(proxy: Arc<Proxy>, upgraded: hyper::upgrade::Upgraded, ta
         async move { Ok::<_, Infallible>(handle(&proxy, &target, &upstream, req).await) }
     });
     let _ = super::limits::server()
-        .serve_connection(TokioIo::new(tls), service)
+        .serve_connection(TokioIo::new(super::linger::Linger::new(tls)), service)
         .with_upgrades()
         .await;
 }

@@ -12,6 +12,7 @@ pub mod credentials;
 mod http;
 mod intercept;
 mod limits;
+mod linger;
 mod redact;
 pub mod routes;
 mod server;

@@ -163,18 +163,7 @@ impl Error {
     /// An I/O failure on a file of the store (exit 10), with what to do about a full disk or a
     /// read-only file system.
     pub fn store_io(what: &str, path: &std::path::Path, err: std::io::Error) -> Self {
-        let hint = match err.kind() {
-            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
-                Some("free some space on that disk and try again; nothing half-written is used")
-            }
-            std::io::ErrorKind::ReadOnlyFilesystem => {
-                Some("the store is on a read-only file system; writes need it mounted read-write")
-            }
-            std::io::ErrorKind::PermissionDenied => {
-                Some("check who owns the store's files (`ls -l`) and run authsome as that user")
-            }
-            _ => None,
-        };
+        let hint = io_hint(err.kind());
         let e = Self::store(format!("could not {what} {}: {err}", path.display()));
         match hint {
             Some(h) => e.with_hint(h),
@@ -185,10 +174,22 @@ impl Error {
     /// A failure inside the git engine while doing `what`, with every cause it carries (the
     /// "No space left on device" under "could not write loose object header").
     pub fn git(what: &str, err: impl std::error::Error + Send + Sync + 'static) -> Self {
-        Self::store(format!(
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+        let mut hint = None;
+        while let Some(e) = cause {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                hint = hint.or(io_hint(io.kind()));
+            }
+            cause = e.source();
+        }
+        let e = Self::store(format!(
             "git operation failed while {what}: {}",
             chain(&err)
-        ))
+        ));
+        match hint {
+            Some(h) => e.with_hint(h),
+            None => e,
+        }
         .with_source(err)
     }
 
@@ -234,6 +235,22 @@ impl std::error::Error for Error {
         self.source
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// What to do about a file-system failure of the store, by its kind.
+fn io_hint(kind: std::io::ErrorKind) -> Option<&'static str> {
+    match kind {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            Some("free some space on that disk and try again; nothing half-written is used")
+        }
+        std::io::ErrorKind::ReadOnlyFilesystem => {
+            Some("the store is on a read-only file system; writes need it mounted read-write")
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            Some("check who owns the store's files (`ls -l`) and run authsome as that user")
+        }
+        _ => None,
     }
 }
 

@@ -85,12 +85,21 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Takes the lock at `path` (creating the file), waiting up to `timeout`; `holder` says in the
 /// message what the other process is doing ("writing to the store").
 pub fn lock(path: &Path, timeout: Duration, holder: &str) -> Result<File> {
-    let file = File::options()
+    let file = open_lock(path).map_err(|e| Error::io("open the lock file", path, e))?;
+    hold(file, path, timeout, holder)
+}
+
+/// Opens (creating it) the lock file at `path`, for [`hold`].
+pub fn open_lock(path: &Path) -> std::io::Result<File> {
+    File::options()
         .create(true)
         .truncate(false)
         .write(true)
         .open(path)
-        .map_err(|e| Error::io("open the lock file", path, e))?;
+}
+
+/// Takes the lock of `file` (opened by [`open_lock`] from `path`), as [`lock`] does.
+pub fn hold(file: File, path: &Path, timeout: Duration, holder: &str) -> Result<File> {
     let deadline = Instant::now() + timeout;
     loop {
         match file.try_lock() {

@@ -181,6 +181,10 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
                 || std::env::var("AUTHSOME_TRUST").is_ok_and(|v| v == "warn"),
         },
     })?;
+    if !matches!(cli.command, Command::Run(_)) {
+        // `run` passes signals to its child and must outlive them.
+        authsome::store::interrupts::hold_during_writes();
+    }
     use commands::*;
     match cli.command {
         Command::Init(a) => init::exec(&ctx, out, a),

@@ -12,6 +12,7 @@ pub const CRASHED: i32 = 86;
 pub(crate) fn point(name: &str) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static SEEN: AtomicUsize = AtomicUsize::new(0);
+    interrupt(name);
     let Ok(want) = std::env::var("AUTHSOME_CRASH_AT") else {
         return;
     };
@@ -22,6 +23,30 @@ pub(crate) fn point(name: &str) {
     if point == name && SEEN.fetch_add(1, Ordering::SeqCst) + 1 == nth {
         // No destructor runs: locks, temporary files and the journal stay as a kill leaves them.
         std::process::exit(CRASHED);
+    }
+}
+
+/// With `AUTHSOME_INTERRUPT_AT=NAME[:TERM|:HUP]`, the process sends itself SIGINT (or the signal
+/// named) the first time it reaches the point NAME, as a Ctrl-C at that moment would.
+#[cfg(feature = "fault-injection")]
+fn interrupt(name: &str) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static SENT: AtomicBool = AtomicBool::new(false);
+    let Ok(want) = std::env::var("AUTHSOME_INTERRUPT_AT") else {
+        return;
+    };
+    let (point, sig) = match want.split_once(':') {
+        Some((p, "TERM")) => (p.to_owned(), libc::SIGTERM),
+        Some((p, "HUP")) => (p.to_owned(), libc::SIGHUP),
+        Some((p, _)) => (p.to_owned(), libc::SIGINT),
+        None => (want, libc::SIGINT),
+    };
+    if point == name && !SENT.swap(true, Ordering::SeqCst) {
+        // SAFETY: sending a signal to this process.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::raise(sig);
+        }
     }
 }
 

@@ -6,9 +6,11 @@
 //! from HEAD, commits it with a compare-and-swap on the branch, and then brings the work tree and
 //! index in line for the paths it touched.
 
+mod cached_trees;
 mod error;
 pub mod faults;
 mod history;
+pub mod interrupts;
 pub mod location;
 mod refs;
 mod snapshot;

@@ -180,7 +180,22 @@ impl Store {
         current_format_only: bool,
         mut edit: impl FnMut(&mut Txn<'_>) -> Result<Edit<T>>,
     ) -> Result<Outcome<T>> {
-        let _lock = self.lock()?;
+        let Some(_lock) = self.lock_unless_read_only()? else {
+            // A read-only store still takes a write that changes nothing (a login with the key
+            // it holds, a default that already is): only a change needs the disk.
+            let mut txn = Txn {
+                base: self.snapshot()?,
+                edits: BTreeMap::new(),
+            };
+            let Edit { value, .. } = edit(&mut txn)?;
+            txn.prune()?;
+            return match txn.edits.is_empty() {
+                true => Ok(Outcome::Unchanged(value)),
+                false => Err(self.read_only()),
+            };
+        };
+        // An interrupt or termination signal now ends the process once the write is whole.
+        let _held = super::interrupts::hold();
         self.refuse_unwritable_head()?;
         worktree::recover(self)?;
         let mut last = None;
@@ -233,7 +248,9 @@ impl Store {
                 }
             };
             super::faults::point("index-lock");
-            if let Err(e) = worktree::apply(self, &txn.edits, index) {
+            if let Err(e) =
+                worktree::apply(self, &txn.edits, index, Some((txn.base.tree_id(), tree)))
+            {
                 worktree::restore(self)?;
                 return Err(e);
             }
@@ -380,13 +397,29 @@ impl Store {
     }
 
     fn lock(&self) -> Result<File> {
-        // Transactions take milliseconds and a sync seconds; two minutes means something hangs.
+        self.lock_unless_read_only()?
+            .ok_or_else(|| self.read_only())
+    }
+
+    /// The writers' lock, or `None` when the store is on a read-only file system.
+    fn lock_unless_read_only(&self) -> Result<Option<File>> {
         let path = self.repo.git_dir().join("authsome.lock");
-        crate::private_files::lock(
-            &path,
-            std::time::Duration::from_secs(120),
-            "writing to the store",
-        )
+        let file = match crate::private_files::open_lock(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::ReadOnlyFilesystem => return Ok(None),
+            Err(e) => return Err(Error::store_io("open the lock file", &path, e)),
+        };
+        // Transactions take milliseconds and a sync seconds; two minutes means something hangs.
+        let timeout = std::time::Duration::from_secs(120);
+        crate::private_files::hold(file, &path, timeout, "writing to the store").map(Some)
+    }
+
+    fn read_only(&self) -> Error {
+        Error::store(format!(
+            "the store at {} is on a read-only file system, so nothing was written",
+            self.root.display()
+        ))
+        .with_hint("mount it read-write to change it; reads (get, export, run) work as it is")
     }
 
     fn write_tree(&self, txn: &Txn<'_>) -> Result<ObjectId> {

@@ -124,7 +124,7 @@ pub(super) fn restore(store: &Store) -> Result<()> {
         let content = head.read(&rel)?;
         edits.insert(rel, content);
     }
-    apply(store, &edits, lock)?;
+    apply(store, &edits, lock, None)?;
     end(store);
     Ok(())
 }
@@ -209,11 +209,14 @@ fn journal(store: &Store) -> std::path::PathBuf {
 const WRITERS: usize = 8;
 
 /// Writes the touched files to the work tree and updates their index entries, holding `index`
-/// (the index's lock) until the index is replaced.
+/// (the index's lock) until the index is replaced. `trees` is the write's root tree before and
+/// after, when the edits take one to the other: git's cached trees then follow it (see
+/// [`super::cached_trees`]); otherwise they are marked stale on the touched paths.
 pub(super) fn apply(
     store: &Store,
     edits: &BTreeMap<String, Option<Vec<u8>>>,
     index: gix::lock::File,
+    trees: Option<(gix::ObjectId, gix::ObjectId)>,
 ) -> Result<()> {
     let failed = |e: Error| {
         let paths: Vec<String> = edits.keys().map(|rel| store.repo_path(rel)).collect();
@@ -263,7 +266,7 @@ pub(super) fn apply(
         let (path, stat) = r.map_err(failed)?;
         stats.insert(path, stat);
     }
-    update_index(store, edits, &stats, index).map_err(failed)
+    update_index(store, edits, &stats, index, trees).map_err(failed)
 }
 
 /// Replaces the touched paths' index entries. `lock` (index.lock) is held while reading and
@@ -273,6 +276,7 @@ fn update_index(
     edits: &BTreeMap<String, Option<Vec<u8>>>,
     stats: &BTreeMap<String, Stat>,
     lock: gix::lock::File,
+    trees: Option<(gix::ObjectId, gix::ObjectId)>,
 ) -> Result<()> {
     let repo = &store.repo;
     let fail = |e| Error::git("updating the index", e);
@@ -298,8 +302,29 @@ fn update_index(
         }
     }
     index.sort_entries();
-    // The cached tree extension would be stale after our edits; git rebuilds it when needed.
-    index.remove_tree();
+    if let Some(root) = index.tree_mut() {
+        let kept = match trees {
+            Some((base, new)) => {
+                let paths: Vec<(String, bool)> = edits
+                    .iter()
+                    .map(|(rel, edit)| (store.repo_path(rel), edit.is_some()))
+                    .collect();
+                let written: Vec<(&str, bool)> = paths
+                    .iter()
+                    .map(|(p, there)| (p.as_str(), *there))
+                    .collect();
+                super::cached_trees::advance(repo, root, base, new, &written).is_ok()
+            }
+            None => {
+                super::cached_trees::invalidate(root, touched.iter().map(String::as_str));
+                true
+            }
+        };
+        if !kept {
+            // Half-updated cached trees could name wrong ids: git rebuilds them instead.
+            index.remove_tree();
+        }
+    }
     let mut writer = std::io::BufWriter::new(lock);
     index
         .write_to(&mut writer, Default::default())

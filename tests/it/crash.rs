@@ -361,3 +361,104 @@ fn every_write_stopped_at_every_step_leaves_a_whole_store() {
         "the crash points were reached ({stopped})"
     );
 }
+
+/// git's cached trees in the index (the `TREE` extension) after authsome writes: valid, so a
+/// `git commit` racing a write finds nothing to recompute and never writes back the index it
+/// read before the write (which the next `git commit` would commit over the write), and true,
+/// so git builds from them exactly the tree the index holds.
+#[test]
+fn the_index_cached_trees_stay_valid_and_true_across_writes() {
+    let u = User::initialized();
+    let index = u.store().join(".git/index");
+    // What `git write-tree` prints, and whether it had to rewrite the index to print it (it
+    // does when a cached tree is missing or stale).
+    let write_tree = || {
+        let before = std::fs::read(&index).unwrap();
+        let tree = u.git(&["write-tree"]).trim().to_owned();
+        (tree, std::fs::read(&index).unwrap() != before)
+    };
+    let head_tree = || u.git(&["rev-parse", "HEAD^{tree}"]).trim().to_owned();
+    u.login("openai", "default", "sk-1").ok();
+    // git computes the cached trees once; from then on authsome keeps them.
+    write_tree();
+    let writes: [&[&str]; 4] = [
+        &["login", "openai", "--connection", "work", "--stdin"],
+        &["login", "anthropic", "--connection", "me", "--stdin"],
+        &[
+            "login",
+            "openai",
+            "--connection",
+            "work",
+            "--stdin",
+            "--force",
+        ],
+        &["logout", "openai", "--connection", "work"],
+    ];
+    for args in writes {
+        u.run_stdin(args, "sk-ant-new").ok();
+        assert_eq!(write_tree(), (head_tree(), false), "after {args:?}");
+    }
+    // A file the user staged beside the store's is part of the index's tree, not hidden by a
+    // cached tree that only knows HEAD's (git's own cached trees include it here).
+    std::fs::write(u.store().join("NOTES"), "mine\n").unwrap();
+    u.git(&["add", "NOTES"]);
+    write_tree();
+    u.login("openai", "other", "sk-2").ok();
+    let (tree, _) = write_tree();
+    assert_ne!(tree, head_tree());
+    let listed = u.git(&["ls-tree", "--name-only", &tree]);
+    assert!(listed.lines().any(|l| l == "NOTES"), "{listed}");
+    assert_eq!(
+        u.git(&["diff", "--cached", "--name-only", "HEAD"]).trim(),
+        "NOTES"
+    );
+}
+
+/// Ctrl-C, SIGTERM or SIGHUP in the middle of a write end the process only once the write is
+/// whole: it commits, the work tree is clean and no journal or lock is left, before any other
+/// authsome command has run to tidy up, and the process still ends by the signal it got.
+#[test]
+fn an_interrupt_during_a_write_ends_the_process_after_the_write() {
+    use std::os::unix::process::ExitStatusExt;
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    let points = ["journal", "workfile", "index", "mark"];
+    let signals = [
+        ("INT", libc::SIGINT),
+        ("TERM", libc::SIGTERM),
+        ("HUP", libc::SIGHUP),
+    ];
+    for (n, point) in points.iter().enumerate() {
+        for (name, number) in signals {
+            let conn = format!("c-{n}-{}", name.to_lowercase());
+            let mut child = u
+                .command()
+                .args(["login", "openai", "-c", &conn, "--stdin"])
+                .env("AUTHSOME_INTERRUPT_AT", format!("{point}:{name}"))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"sk-x").unwrap();
+            let status = child.wait().unwrap();
+            assert_eq!(status.signal(), Some(number), "{name} at {point}: {status}");
+            let subject = u.git(&["log", "-1", "--format=%s"]);
+            assert!(subject.contains(&conn), "{name} at {point}: {subject}");
+            u.assert_git_clean();
+            for left in [
+                "authsome-sync",
+                "index.lock",
+                "HEAD.lock",
+                "refs/heads/main.lock",
+            ] {
+                assert!(
+                    !u.store().join(".git").join(left).exists(),
+                    "{name} at {point} left {left}"
+                );
+            }
+        }
+    }
+    u.run(&["verify"]).ok();
+}

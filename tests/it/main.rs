@@ -8,6 +8,7 @@ mod architecture;
 mod bad_input;
 mod common;
 mod crash;
+mod disk;
 mod form;
 mod history;
 mod interop;

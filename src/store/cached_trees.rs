@@ -1,0 +1,157 @@
+//! git's cached trees (the index's `TREE` extension: a tree id and an entry count per folder)
+//! kept true across a write.
+//!
+//! Why it matters: `git commit` reads the index before it takes `index.lock`, and when its
+//! cached trees are incomplete it recomputes them and writes that copy back. A commit that read
+//! the index just before an authsome write and locked it just after thus puts back the index
+//! from before the write (HEAD has the new files, the index does not), and the next `git
+//! commit` commits that index over them. With every folder's cached tree valid, git has nothing
+//! to recompute and leaves the index as authsome wrote it. Folders whose cached tree cannot be
+//! proven right are marked stale, as git itself does, so git recomputes them: never a wrong id.
+
+use gix::ObjectId;
+use gix::index::extension::Tree;
+use gix::objs::TreeRefIter;
+
+/// Marks the cached tree of every folder on the way to each of `paths` (repository-relative
+/// file paths) as stale, as git does when it changes an entry: right whatever the index held.
+pub(super) fn invalidate<'a>(root: &mut Tree, paths: impl IntoIterator<Item = &'a str>) {
+    for path in paths {
+        let mut node = &mut *root;
+        node.num_entries = None;
+        let folders = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        for name in folders.split('/').filter(|n| !n.is_empty()) {
+            match node
+                .children
+                .iter_mut()
+                .find(|c| c.name.as_slice() == name.as_bytes())
+            {
+                Some(child) => {
+                    child.num_entries = None;
+                    node = child;
+                }
+                None => break,
+            }
+        }
+    }
+}
+
+/// After a write that set the index entries of `touched` (repository-relative file paths, each
+/// with whether the new tree has it) to what `new` (a root tree) holds, makes the cached tree of
+/// each folder on their way describe `new`, where that is known: a folder whose cached tree was
+/// `base`'s (so the index held exactly `base`'s entries there) now holds exactly `new`'s. Any
+/// other folder on the way is marked stale.
+pub(super) fn advance(
+    repo: &gix::Repository,
+    root: &mut Tree,
+    base: ObjectId,
+    new: ObjectId,
+    touched: &[(&str, bool)],
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let valid = root.num_entries.is_some() && root.id == base;
+    folder(repo, root, valid, Some(base), Some(new), touched)?;
+    Ok(())
+}
+
+/// One folder: `node` is its cached tree, `valid` whether that matched the index before the
+/// write, `base` and `new` its tree ids before and after (`None` where it does not exist),
+/// `touched` the written paths below it. Returns how many entries the folder gained (`None`
+/// when that cannot be told, which makes every folder above it stale too).
+fn folder(
+    repo: &gix::Repository,
+    node: &mut Tree,
+    valid: bool,
+    base: Option<ObjectId>,
+    new: Option<ObjectId>,
+    touched: &[(&str, bool)],
+) -> Result<Option<i64>, Box<dyn std::error::Error + Send + Sync>> {
+    let base_data = match base {
+        Some(id) => Some(repo.find_object(id)?.detach().data),
+        None => None,
+    };
+    let new_data = match new {
+        Some(id) => Some(repo.find_object(id)?.detach().data),
+        None => None,
+    };
+    let hash = repo.object_hash();
+    let mut delta = Some(0i64);
+    let mut below: std::collections::BTreeMap<&str, Vec<(&str, bool)>> = Default::default();
+    for &(path, present) in touched {
+        match path.split_once('/') {
+            None => {
+                let before = match entry(hash, base_data.as_deref(), path)? {
+                    None => Some(0),
+                    Some((false, _)) => Some(1),
+                    // A folder became a file: left for git to work out.
+                    Some((true, _)) => None,
+                };
+                delta = delta.zip(before).map(|(d, b)| d + i64::from(present) - b);
+            }
+            Some((dir, rest)) => below.entry(dir).or_default().push((rest, present)),
+        }
+    }
+    for (name, rest) in below {
+        let child_base =
+            entry(hash, base_data.as_deref(), name)?.and_then(|(t, id)| t.then_some(id));
+        let child_new = entry(hash, new_data.as_deref(), name)?.and_then(|(t, id)| t.then_some(id));
+        let (at, child_valid) = match node
+            .children
+            .iter()
+            .position(|c| c.name.as_slice() == name.as_bytes())
+        {
+            Some(at) => {
+                let c = &node.children[at];
+                (at, c.num_entries.is_some() && Some(c.id) == child_base)
+            }
+            None => {
+                node.children.push(Tree {
+                    name: name.as_bytes().into(),
+                    id: ObjectId::null(repo.object_hash()),
+                    num_entries: None,
+                    children: Vec::new(),
+                });
+                // A folder the index had nothing in, if its parent matched the base and the
+                // base has no such folder.
+                (node.children.len() - 1, valid && child_base.is_none())
+            }
+        };
+        let gained = folder(
+            repo,
+            &mut node.children[at],
+            child_valid,
+            child_base,
+            child_new,
+            &rest,
+        )?;
+        delta = delta.zip(gained).map(|(d, g)| d + g);
+        if child_new.is_none() {
+            node.children.remove(at);
+        }
+    }
+    if let Some(id) = new {
+        node.id = id;
+        node.num_entries = match (valid, delta) {
+            (true, Some(d)) => u32::try_from(i64::from(node.num_entries.unwrap_or(0)) + d).ok(),
+            _ => None,
+        };
+    }
+    Ok(delta)
+}
+
+/// The entry `name` of a tree object's data: whether it is a folder, and its id.
+fn entry(
+    hash: gix::hash::Kind,
+    tree: Option<&[u8]>,
+    name: &str,
+) -> Result<Option<(bool, ObjectId)>, Box<dyn std::error::Error + Send + Sync>> {
+    let Some(data) = tree else {
+        return Ok(None);
+    };
+    for e in TreeRefIter::from_bytes(data, hash) {
+        let e = e?;
+        if e.filename == name.as_bytes() {
+            return Ok(Some((e.mode.is_tree(), e.oid.to_owned())));
+        }
+    }
+    Ok(None)
+}

@@ -13,29 +13,6 @@ use gix::ObjectId;
 use gix::index::extension::Tree;
 use gix::objs::TreeRefIter;
 
-/// Marks the cached tree of every folder on the way to each of `paths` (repository-relative
-/// file paths) as stale, as git does when it changes an entry: right whatever the index held.
-pub(super) fn invalidate<'a>(root: &mut Tree, paths: impl IntoIterator<Item = &'a str>) {
-    for path in paths {
-        let mut node = &mut *root;
-        node.num_entries = None;
-        let folders = path.rsplit_once('/').map_or("", |(dir, _)| dir);
-        for name in folders.split('/').filter(|n| !n.is_empty()) {
-            match node
-                .children
-                .iter_mut()
-                .find(|c| c.name.as_slice() == name.as_bytes())
-            {
-                Some(child) => {
-                    child.num_entries = None;
-                    node = child;
-                }
-                None => break,
-            }
-        }
-    }
-}
-
 /// After a write that set the index entries of `touched` (repository-relative file paths, each
 /// with whether the new tree has it) to what `new` (a root tree) holds, makes the cached tree of
 /// each folder on their way describe `new`, where that is known: a folder whose cached tree was

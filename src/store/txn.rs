@@ -248,9 +248,7 @@ impl Store {
                 }
             };
             super::faults::point("index-lock");
-            if let Err(e) =
-                worktree::apply(self, &txn.edits, index, Some((txn.base.tree_id(), tree)))
-            {
+            if let Err(e) = worktree::apply(self, &txn.edits, index, (txn.base.tree_id(), tree)) {
                 worktree::restore(self)?;
                 return Err(e);
             }

@@ -124,7 +124,9 @@ pub(super) fn restore(store: &Store) -> Result<()> {
         let content = head.read(&rel)?;
         edits.insert(rel, content);
     }
-    apply(store, &edits, lock, None)?;
+    // The touched paths get HEAD's content: cached trees that matched HEAD still do.
+    let tree = head.tree_id();
+    apply(store, &edits, lock, (tree, tree))?;
     end(store);
     Ok(())
 }
@@ -209,14 +211,14 @@ fn journal(store: &Store) -> std::path::PathBuf {
 const WRITERS: usize = 8;
 
 /// Writes the touched files to the work tree and updates their index entries, holding `index`
-/// (the index's lock) until the index is replaced. `trees` is the write's root tree before and
-/// after, when the edits take one to the other: git's cached trees then follow it (see
-/// [`super::cached_trees`]); otherwise they are marked stale on the touched paths.
+/// (the index's lock) until the index is replaced. `trees` is the root tree before and after
+/// the edits: git's cached trees that matched the first match the second (see
+/// [`super::cached_trees`]).
 pub(super) fn apply(
     store: &Store,
     edits: &BTreeMap<String, Option<Vec<u8>>>,
     index: gix::lock::File,
-    trees: Option<(gix::ObjectId, gix::ObjectId)>,
+    trees: (gix::ObjectId, gix::ObjectId),
 ) -> Result<()> {
     let failed = |e: Error| {
         let paths: Vec<String> = edits.keys().map(|rel| store.repo_path(rel)).collect();
@@ -276,7 +278,7 @@ fn update_index(
     edits: &BTreeMap<String, Option<Vec<u8>>>,
     stats: &BTreeMap<String, Stat>,
     lock: gix::lock::File,
-    trees: Option<(gix::ObjectId, gix::ObjectId)>,
+    trees: (gix::ObjectId, gix::ObjectId),
 ) -> Result<()> {
     let repo = &store.repo;
     let fail = |e| Error::git("updating the index", e);
@@ -303,24 +305,16 @@ fn update_index(
     }
     index.sort_entries();
     if let Some(root) = index.tree_mut() {
-        let kept = match trees {
-            Some((base, new)) => {
-                let paths: Vec<(String, bool)> = edits
-                    .iter()
-                    .map(|(rel, edit)| (store.repo_path(rel), edit.is_some()))
-                    .collect();
-                let written: Vec<(&str, bool)> = paths
-                    .iter()
-                    .map(|(p, there)| (p.as_str(), *there))
-                    .collect();
-                super::cached_trees::advance(repo, root, base, new, &written).is_ok()
-            }
-            None => {
-                super::cached_trees::invalidate(root, touched.iter().map(String::as_str));
-                true
-            }
-        };
-        if !kept {
+        let (base, new) = trees;
+        let paths: Vec<(String, bool)> = edits
+            .iter()
+            .map(|(rel, edit)| (store.repo_path(rel), edit.is_some()))
+            .collect();
+        let written: Vec<(&str, bool)> = paths
+            .iter()
+            .map(|(p, there)| (p.as_str(), *there))
+            .collect();
+        if super::cached_trees::advance(repo, root, base, new, &written).is_err() {
             // Half-updated cached trees could name wrong ids: git rebuilds them instead.
             index.remove_tree();
         }

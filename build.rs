@@ -1,4 +1,7 @@
-//! Embeds the bundled provider catalog (`src/providers/bundled/*.yaml`) into the binary.
+//! Embeds the bundled provider catalog (`src/providers/bundled/*.yaml`) into the binary, and
+//! records the commit authsome is built from, and its date, for `authsome --version`. Like
+//! ripgrep's, the commit is read when the build script runs (every fresh build: CI, `cargo
+//! install`), not on every commit, so a commit does not rebuild the whole crate.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -29,4 +32,22 @@ fn main() {
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("bundled.rs");
     std::fs::write(dest, out).unwrap();
+    version();
+}
+
+/// `AUTHSOME_COMMIT` and `AUTHSOME_COMMIT_DATE`, "unknown" outside a git checkout.
+fn version() {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
+    let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    let date = git(&["log", "-1", "--format=%cs"]).unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=AUTHSOME_COMMIT={commit}");
+    println!("cargo:rustc-env=AUTHSOME_COMMIT_DATE={date}");
 }

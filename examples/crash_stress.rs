@@ -186,6 +186,8 @@ fn check_whole(bin: &Path, home: &Path, landed: &[(String, String)]) {
             "{leftover} left"
         );
     }
+    // Every scope's seal still names its tree: no commit undid a write behind authsome's back.
+    run(bin, home, &["verify"], None);
     let exported = output(bin, home, &["--json", "list"]);
     for (conn, _) in landed {
         assert!(exported.contains(conn.as_str()), "{conn} is listed");

@@ -10,6 +10,8 @@ use authsome::error::Error;
 use cli::{Cli, output::Output};
 
 fn main() {
+    // A shell asking for completions (`AUTHSOME_COMPLETE=bash authsome -- WORDS`) gets them here.
+    cli::complete::answer_if_asked(<Cli as clap::CommandFactory>::command);
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => usage_error(e),

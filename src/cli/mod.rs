@@ -2,6 +2,7 @@
 //! arguments and handler live in `commands/`, one file per command.
 
 mod commands;
+pub mod complete;
 pub mod output;
 
 use std::path::PathBuf;
@@ -18,7 +19,14 @@ use authsome::error::Result;
 #[derive(Debug, Parser)]
 #[command(
     name = "authsome",
-    version,
+    version = concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (",
+        env!("AUTHSOME_COMMIT"),
+        " ",
+        env!("AUTHSOME_COMMIT_DATE"),
+        ")"
+    ),
     about,
     propagate_version = true,
     max_term_width = 100
@@ -32,15 +40,18 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// The store to use (default: $AUTHSOME_HOME, else ~/.authsome).
+    /// The store to use (default: the one a `.authsome.yaml` in this folder or above names, else
+    /// $AUTHSOME_HOME, else ~/.authsome).
     #[arg(long, global = true, env = "AUTHSOME_STORE", value_name = "PATH")]
     pub store: Option<PathBuf>,
-    /// The age or SSH identity to decrypt with (default: ~/.config/authsome/identity.txt).
+    /// The age or SSH identity to decrypt with (default:
+    /// $XDG_CONFIG_HOME/authsome/identity.txt, with ~/.config when XDG_CONFIG_HOME is unset).
     #[arg(long, global = true, env = "AUTHSOME_IDENTITY", value_name = "FILE")]
     pub identity: Option<PathBuf>,
     /// The vault to use (default: the project's, else "default").
-    #[arg(long, global = true, env = "AUTHSOME_VAULT", value_name = "NAME")]
+    #[arg(add = crate::cli::complete::vaults(), long, global = true, env = "AUTHSOME_VAULT", value_name = "NAME")]
     pub vault: Option<VaultName>,
     /// Print machine-readable JSON on stdout.
     #[arg(long, global = true)]
@@ -159,10 +170,22 @@ pub enum Command {
     JoinRequest(commands::join_request::Args),
     /// Migrate the store to the current format (1 -> 2: vaults with roles), in one commit.
     Upgrade,
+    /// Print the script that makes your shell complete authsome's commands and names.
+    Completions(commands::completions::Args),
+    /// Print authsome's man page, or write one per command into a folder.
+    Man(commands::man::Args),
 }
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli, out: &Output) -> Result<()> {
+    // These describe the command line itself and need no store.
+    match cli.command {
+        Command::Completions(a) => return commands::completions::exec(out, a),
+        Command::Man(a) => {
+            return commands::man::exec(out, a, <Cli as clap::CommandFactory>::command());
+        }
+        _ => {}
+    }
     let ctx = Context::resolve(Options {
         store: cli.global.store,
         identity: cli.global.identity,
@@ -220,6 +243,7 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Rotation(c) => rotation::exec(&ctx, out, c),
         Command::Agent(c) => agent::exec(&ctx, out, c),
         Command::Upgrade => upgrade::exec(&ctx, out),
+        Command::Completions(_) | Command::Man(_) => unreachable!("answered above"),
         Command::JoinRequest(a) => join_request::exec(&ctx, out, a),
         Command::Seal(a) => seal::exec(&ctx, out, a),
         Command::Verify(a) => verify::exec(&ctx, out, a),

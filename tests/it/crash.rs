@@ -62,7 +62,7 @@ fn a_git_lock_held_by_someone_else_is_named_and_nothing_is_written() {
         .unwrap();
     assert!(aged.success());
     let status: serde_json::Value =
-        serde_json::from_str(&u.run(&["--json", "status"]).ok().stdout).unwrap();
+        serde_json::from_str(&u.run(&["--json", "status"]).flags().stdout).unwrap();
     let finding = status["findings"]
         .as_array()
         .unwrap()
@@ -237,7 +237,7 @@ fn status_names_files_a_write_did_not_make_hidden_ones_too() {
     u.login("openai", "default", "sk-1").ok();
     let stray = u.store().join("vaults/default/openai/.api_key.age.77.tmp");
     std::fs::write(&stray, "half").unwrap();
-    let status = u.run(&["status"]).ok().stdout;
+    let status = u.run(&["status"]).flags().stdout;
     assert!(
         status.contains("vaults/default/openai/.api_key.age.77.tmp"),
         "{status}"

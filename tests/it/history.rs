@@ -148,7 +148,7 @@ fn status_reports_what_needs_attention() {
     std::fs::write(u.store().join("vaults/default/stray.txt"), "x").unwrap();
 
     let v: serde_json::Value =
-        serde_json::from_str(&u.run(&["status", "--json"]).ok().stdout).unwrap();
+        serde_json::from_str(&u.run(&["status", "--json"]).flags().stdout).unwrap();
     let kinds: Vec<(String, String)> = v["findings"]
         .as_array()
         .unwrap()
@@ -188,7 +188,7 @@ fn status_notices_a_store_rolled_back_since_it_last_looked() {
     u.run(&["status"]).ok();
     // Someone puts back the older state, with the older key.
     u.git(&["reset", "-q", "--hard", "HEAD~1"]);
-    let r = u.run(&["status"]).ok().stdout;
+    let r = u.run(&["status"]).flags().stdout;
     assert!(r.contains("trust") && r.contains("rolled back"), "{r}");
 }
 

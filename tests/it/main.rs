@@ -6,6 +6,7 @@
 
 mod architecture;
 mod bad_input;
+mod cli;
 mod common;
 mod crash;
 mod disk;

@@ -811,7 +811,7 @@ fn a_refresh_refused_by_the_trust_gate_parks_its_token_until_authsome_refresh_co
     );
     assert_eq!(u.git(&["rev-parse", "HEAD"]), head, "no commit");
     let status: serde_json::Value =
-        serde_json::from_str(&u.run(&["--json", "status"]).ok().stdout).unwrap();
+        serde_json::from_str(&u.run(&["--json", "status"]).flags().stdout).unwrap();
     let kinds: Vec<(&str, &str)> = status["findings"]
         .as_array()
         .unwrap()

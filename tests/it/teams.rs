@@ -153,7 +153,7 @@ fn revoke_access_rekeys_and_marks_credentials_for_rotation() {
     );
     assert_eq!(age_decrypt(&bob.file, &old).unwrap(), "sk-prod-1");
 
-    let status = u.run(&["--vault", "prod", "--json", "status"]).ok();
+    let status = u.run(&["--vault", "prod", "--json", "status"]).flags();
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     let rotation: Vec<&str> = status["findings"]
         .as_array()
@@ -641,7 +641,7 @@ fn an_expired_agent_is_flagged_then_dropped_by_the_next_admin_write() {
     .unwrap();
     u.git(&["commit", "-qam", "time passes"]);
     u.run(&["seal"]).ok();
-    let status = u.run(&["--json", "status"]).ok();
+    let status = u.run(&["--json", "status"]).flags();
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert!(
         status["findings"]

@@ -12,6 +12,7 @@ use authsome::proxy::audit::{self, Action};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only entries of this provider.
+    #[arg(add = crate::cli::complete::providers())]
     pub provider: Option<String>,
     /// Only entries since this time: RFC 3339 (`2026-11-27T10:00:00Z`) or an age (`1h`, `2 days`).
     #[arg(long, value_name = "WHEN")]

@@ -10,8 +10,10 @@ use authsome::ops::default;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The provider.
+    #[arg(add = crate::cli::complete::providers())]
     pub provider: String,
     /// The connection to make the default.
+    #[arg(add = crate::cli::complete::connections())]
     pub connection: ConnectionName,
 }
 

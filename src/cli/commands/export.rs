@@ -26,9 +26,10 @@ pub enum ExportFormat {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The provider (default: every provider's default connection).
+    #[arg(add = crate::cli::complete::providers())]
     pub provider: Option<String>,
     /// The connection (default: the provider's default connection).
-    #[arg(long, short, requires = "provider")]
+    #[arg(add = crate::cli::complete::connections(), long, short, requires = "provider")]
     pub connection: Option<ConnectionName>,
     /// Output format.
     #[arg(long, value_enum, default_value = "env")]

@@ -18,9 +18,10 @@ use authsome::vault;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The provider.
+    #[arg(add = crate::cli::complete::providers())]
     pub provider: String,
     /// The connection (default: the provider's default connection).
-    #[arg(long, short)]
+    #[arg(add = crate::cli::complete::connections(), long, short)]
     pub connection: Option<ConnectionName>,
     /// Print only this field (status, api_key, expires_at, ...).
     #[arg(long)]

@@ -15,6 +15,7 @@ pub struct Args {
     /// The principal.
     pub principal: String,
     /// The vault.
+    #[arg(add = crate::cli::complete::vaults())]
     pub vault: VaultName,
     /// The role: a reader gets every secret encrypted to them; a writer may change connections;
     /// an admin may change who may use the vault.

@@ -14,6 +14,7 @@ use authsome::vault;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The provider.
+    #[arg(add = crate::cli::complete::providers())]
     pub provider: String,
 }
 

@@ -13,9 +13,10 @@ use authsome::ops::login::{self, Report, Source};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The provider to log in to.
+    #[arg(add = crate::cli::complete::providers())]
     pub provider: String,
     /// The connection name.
-    #[arg(long, short, default_value = "default")]
+    #[arg(add = crate::cli::complete::connections(), long, short, default_value = "default")]
     pub connection: ConnectionName,
     /// Replace an existing connection, and make it the default.
     #[arg(long, short)]

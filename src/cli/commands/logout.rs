@@ -10,9 +10,10 @@ use authsome::ops::logout;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The provider.
+    #[arg(add = crate::cli::complete::providers())]
     pub provider: String,
     /// The connection (default: the provider's default connection).
-    #[arg(long, short)]
+    #[arg(add = crate::cli::complete::connections(), long, short)]
     pub connection: Option<ConnectionName>,
 }
 

@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod audit;
+pub mod completions;
 pub mod config;
 pub mod default;
 pub mod diff;
@@ -18,6 +19,7 @@ pub mod list;
 pub mod log;
 pub mod login;
 pub mod logout;
+pub mod man;
 pub mod principal;
 pub mod provider;
 pub mod refresh;

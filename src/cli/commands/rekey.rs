@@ -11,6 +11,7 @@ use authsome::ops::rekey;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The vaults (default: every vault).
+    #[arg(add = crate::cli::complete::vaults())]
     pub vaults: Vec<VaultName>,
     /// Re-encrypt every secret, not only the stale ones (after an identity file leaked).
     #[arg(long)]

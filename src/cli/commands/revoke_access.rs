@@ -12,6 +12,7 @@ pub struct Args {
     /// The principal.
     pub principal: String,
     /// The vault.
+    #[arg(add = crate::cli::complete::vaults())]
     pub vault: VaultName,
 }
 

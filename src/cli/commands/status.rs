@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::cli::output::Output;
 use authsome::context::Context;
-use authsome::error::Result;
+use authsome::error::{Error, Result};
 use authsome::model::state::ConnectionStatus;
 use authsome::vault;
 
@@ -188,6 +188,14 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
         for f in &findings {
             out.data(&format!("{:<17} {}: {}", f.kind, f.subject, f.what_to_do));
         }
+    }
+    if !findings.is_empty() {
+        // A gate for scripts, as `doctor` and `gh auth status` are: the findings are the message.
+        return Err(Error::internal(format!(
+            "status found {} thing(s) that need attention",
+            findings.len()
+        ))
+        .reported());
     }
     Ok(())
 }

@@ -33,6 +33,16 @@ impl Run {
         self
     }
 
+    /// Asserts that `status` (or `doctor`) listed something that needs attention: exit code 1.
+    pub fn flags(self) -> Self {
+        assert_eq!(
+            self.code, 1,
+            "expected findings (exit 1)\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
     /// Asserts the exit code of `kind` and that stderr contains `needle`.
     pub fn fails(self, kind: ErrorKind, needle: &str) -> Self {
         assert_eq!(

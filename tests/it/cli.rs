@@ -1,0 +1,166 @@
+//! The command line's conventions: exit codes scripts gate on, shell completion through a real
+//! bash, man pages through a real `man`.
+
+use std::process::Command;
+
+use authsome::error::ErrorKind;
+
+use crate::common::User;
+
+/// What bash's completion function for authsome offers for `words` (the last one being
+/// completed), with the script `authsome completions bash` printed, as a user's shell runs it.
+fn bash_completes(u: &User, words: &[&str]) -> Vec<String> {
+    let script = u.run(&["completions", "bash"]).ok().stdout;
+    let dir = u.home().join("bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("authsome");
+    if !link.exists() {
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_authsome"), &link).unwrap();
+    }
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let cword = words.len() - 1;
+    let program = format!(
+        "{script}\nCOMP_WORDS=({words}); COMP_CWORD={cword}\n_clap_complete_authsome authsome '{cur}' '{prev}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        words = quoted.join(" "),
+        cur = words[cword],
+        prev = words[cword - 1],
+    );
+    let base = u.command();
+    let mut c = Command::new("bash");
+    c.args(["--norc", "-c", &program]);
+    for (k, v) in base.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap());
+    let out = c.env("PATH", path).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut got: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    got.sort();
+    got
+}
+
+#[test]
+fn bash_completes_commands_and_the_stores_names() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    u.login("openai", "work", "sk-2").ok();
+    u.run_stdin(&["login", "anthropic", "-c", "lab", "--stdin"], "sk-ant-1")
+        .ok();
+    assert_eq!(bash_completes(&u, &["authsome", "logo"]), ["logout"]);
+    assert_eq!(
+        bash_completes(&u, &["authsome", "get", "op"]),
+        ["openai", "openrouter", "optimizely"]
+    );
+    // The connections of the provider typed, not of every provider.
+    assert_eq!(
+        bash_completes(&u, &["authsome", "get", "openai", "-c", ""]),
+        ["default", "work"]
+    );
+    assert_eq!(
+        bash_completes(&u, &["authsome", "get", "anthropic", "--connection", ""]),
+        ["lab"]
+    );
+    assert_eq!(
+        bash_completes(&u, &["authsome", "--vault", "d"]),
+        ["default"]
+    );
+    // Outside any store there is nothing to offer, and no error either.
+    let nowhere = User::new();
+    assert!(bash_completes(&nowhere, &["authsome", "get", "openai", "-c", ""]).is_empty());
+}
+
+#[test]
+fn every_shell_gets_a_script_and_json_is_refused() {
+    let u = User::new();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = u.run(&["completions", shell]).ok().stdout;
+        assert!(script.contains("AUTHSOME_COMPLETE"), "{shell}: {script}");
+    }
+    u.run(&["completions", "tcsh"])
+        .fails(ErrorKind::Usage, "invalid value 'tcsh'");
+    let r = u.run(&["--json", "completions", "bash"]);
+    assert_eq!(r.code, 2);
+    let error: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no JSON form"),
+        "{error}"
+    );
+}
+
+#[test]
+fn man_pages_render_with_man_without_warnings() {
+    let u = User::new();
+    let dir = u.home().join("man");
+    u.run(&["man", "--out", dir.to_str().unwrap()]).ok();
+    let mut pages: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    pages.sort();
+    for page in [
+        "authsome.1",
+        "authsome-login.1",
+        "authsome-run.1",
+        "authsome-completions.1",
+    ] {
+        assert!(pages.iter().any(|p| p == page), "{page} in {pages:?}");
+    }
+    for page in ["authsome.1", "authsome-login.1", "authsome-trust-accept.1"] {
+        let out = Command::new("man")
+            .args(["--warnings", "-l"])
+            .arg(dir.join(page))
+            .env("MANWIDTH", "80")
+            .env("MAN_KEEP_STDERR", "1")
+            .output()
+            .unwrap();
+        let (text, warnings) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(out.status.success(), "{page}: {warnings}");
+        assert!(warnings.trim().is_empty(), "{page}: {warnings}");
+        assert!(text.contains("authsome"), "{page}: {text}");
+    }
+    // The main page on stdout is the same page.
+    let printed = u.run(&["man"]).ok().stdout;
+    assert!(
+        printed.starts_with(".ie \\n(.g .ds Aq"),
+        "{}",
+        &printed[..80.min(printed.len())]
+    );
+}
+
+#[test]
+fn version_names_the_commit_and_its_date() {
+    let out = User::new().run(&["--version"]).ok().stdout;
+    // authsome 0.1.0 (0123456789ab 2026-12-02)
+    let inner = out
+        .trim()
+        .strip_prefix(&format!("authsome {} (", env!("CARGO_PKG_VERSION")))
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{out}"));
+    let (commit, date) = inner.split_once(' ').unwrap();
+    assert!(
+        commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit()),
+        "{out}"
+    );
+    assert!(
+        date.len() == 10 && date.chars().filter(|c| *c == '-').count() == 2,
+        "{out}"
+    );
+}

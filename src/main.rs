@@ -4,19 +4,23 @@
 
 mod cli;
 
-use clap::Parser;
-
 use authsome::error::Error;
-use cli::{Cli, output::Output};
+use cli::Cli;
+use cli::output::{ColorWhen, Output};
 
 fn main() {
     // A shell asking for completions (`AUTHSOME_COMPLETE=bash authsome -- WORDS`) gets them here.
     cli::complete::answer_if_asked(<Cli as clap::CommandFactory>::command);
-    let cli = match Cli::try_parse() {
+    let color = ColorWhen::from_args();
+    let parsed = <Cli as clap::CommandFactory>::command()
+        .color(color.clap())
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => usage_error(e),
     };
-    let out = Output::new(cli.global.json, cli.global.quiet, cli.global.no_color);
+    let out = Output::new(cli.global.json, cli.global.quiet, color);
     if let Err(err) = cli::run(cli, &out) {
         if !err.is_reported() {
             out.error(&err);
@@ -40,6 +44,6 @@ fn usage_error(e: clap::Error) -> ! {
     let first = text.lines().next().unwrap_or_default();
     let message = first.strip_prefix("error: ").unwrap_or(first);
     let err = Error::usage(message).with_hint("see `authsome --help` for the usage");
-    Output::new(true, false, true).error(&err);
+    Output::new(true, false, ColorWhen::Never).error(&err);
     std::process::exit(err.kind().exit_code());
 }

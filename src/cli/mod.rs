@@ -59,7 +59,17 @@ pub struct GlobalArgs {
     /// Print only what was asked for (values, errors).
     #[arg(long, short, global = true)]
     pub quiet: bool,
-    /// Never colour the output.
+    /// When to colour the output: auto (a terminal, unless NO_COLOR is set or CLICOLOR_FORCE
+    /// asks), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub color: output::ColorWhen,
+    /// Never colour the output (--color never).
     #[arg(long, global = true)]
     pub no_color: bool,
     /// First use of a sealed store: trust only these owner signing keys

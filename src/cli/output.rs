@@ -15,16 +15,74 @@ pub struct Output {
     pub quiet: bool,
     /// Use ANSI colour on stdout.
     pub color: bool,
+    /// Use ANSI colour on stderr (errors red, warnings yellow).
+    pub color_stderr: bool,
+}
+
+/// When to colour output (`--color`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless `NO_COLOR` is set (or `CLICOLOR_FORCE` asks for it anyway).
+    Auto,
+    /// Always, even into a pipe.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorWhen {
+    /// What the command line says before clap has parsed it (so clap's own messages follow it
+    /// too): the last `--color WHEN`, `--color=WHEN` or `--no-color` before a `--`.
+    pub fn from_args() -> Self {
+        let args: Vec<String> = std::env::args().skip(1).take_while(|a| a != "--").collect();
+        let mut when = ColorWhen::Auto;
+        for (i, a) in args.iter().enumerate() {
+            let value = match a.strip_prefix("--color") {
+                Some("") => args.get(i + 1).map(String::as_str),
+                Some(rest) => rest.strip_prefix('='),
+                None if a == "--no-color" => Some("never"),
+                None => None,
+            };
+            when = match value {
+                Some("always") => ColorWhen::Always,
+                Some("never") => ColorWhen::Never,
+                Some("auto") => ColorWhen::Auto,
+                _ => when,
+            };
+        }
+        when
+    }
+
+    /// Whether a stream that is (or is not) a terminal gets colour: an explicit choice first,
+    /// then `NO_COLOR`, then `CLICOLOR_FORCE`, then the terminal.
+    pub fn on(self, terminal: bool) -> bool {
+        let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => !set("NO_COLOR") && (set("CLICOLOR_FORCE") || terminal),
+        }
+    }
+
+    /// The same choice, for clap's help and error messages.
+    pub fn clap(self) -> clap::ColorChoice {
+        match self.on(std::io::stderr().is_terminal()) {
+            true => clap::ColorChoice::Always,
+            false => clap::ColorChoice::Never,
+        }
+    }
 }
 
 impl Output {
-    /// Decides colour from the flags, `NO_COLOR` and whether stdout is a terminal.
-    pub fn new(json: bool, quiet: bool, no_color: bool) -> Self {
-        let color = !no_color
-            && !json
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            && std::io::stdout().is_terminal();
-        Output { json, quiet, color }
+    /// Decides colour from `--color`, `NO_COLOR`, `CLICOLOR_FORCE` and whether stdout (and
+    /// stderr) are terminals; JSON is never coloured.
+    pub fn new(json: bool, quiet: bool, color: ColorWhen) -> Self {
+        Output {
+            json,
+            quiet,
+            color: !json && color.on(std::io::stdout().is_terminal()),
+            color_stderr: color.on(std::io::stderr().is_terminal()),
+        }
     }
 
     /// Prints a JSON document (in `--json` mode): a report or a hand-built value.
@@ -49,7 +107,11 @@ impl Output {
     /// Prints a warning on stderr (not with `--quiet`).
     pub fn warn(&self, line: &str) {
         if !self.quiet {
-            eprintln!("warning: {line}");
+            let prefix = match self.color_stderr {
+                true => "\x1b[1;33mwarning:\x1b[0m",
+                false => "warning:",
+            };
+            eprintln!("{prefix} {line}");
         }
     }
 
@@ -68,6 +130,11 @@ impl Output {
     /// Green text, when colour is on.
     pub fn green(&self, s: &str) -> String {
         self.paint("32", s)
+    }
+
+    /// Red text, when colour is on.
+    pub fn red(&self, s: &str) -> String {
+        self.paint("31", s)
     }
 
     /// Yellow text, when colour is on.
@@ -100,10 +167,9 @@ impl Output {
                 }
             }));
         } else {
-            let prefix = if std::io::stderr().is_terminal() && self.color {
-                "\x1b[1;31merror:\x1b[0m"
-            } else {
-                "error:"
+            let prefix = match self.color_stderr {
+                true => "\x1b[1;31merror:\x1b[0m",
+                false => "error:",
             };
             eprintln!("{prefix} {err}");
         }

@@ -164,3 +164,47 @@ fn version_names_the_commit_and_its_date() {
         "{out}"
     );
 }
+
+#[test]
+fn colour_follows_the_flag_no_color_and_clicolor_force_on_every_colouring_command() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    // A FAIL line in doctor: the identity made world-readable.
+    let identity = u.home().join(".config/authsome/identity.txt");
+    let escape = '\x1b';
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = u.command();
+        // The harness sets NO_COLOR for every other test.
+        c.env_remove("NO_COLOR").args(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    };
+    for args in [&["list"][..], &["log"], &["doctor"], &["no-such-command"]] {
+        let always = [&["--color", "always"][..], args].concat();
+        assert!(
+            run(&always, &[]).contains(escape),
+            "--color always {args:?}"
+        );
+        let never = [&["--color", "never"][..], args].concat();
+        assert!(
+            !run(&never, &[("CLICOLOR_FORCE", "1")]).contains(escape),
+            "{args:?}"
+        );
+        assert!(!run(args, &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]).contains(escape));
+        assert!(
+            run(args, &[("CLICOLOR_FORCE", "1")]).contains(escape),
+            "{args:?}"
+        );
+        // Into a pipe, by default: none.
+        assert!(!run(args, &[]).contains(escape), "{args:?}");
+    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&identity, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let doctor = run(&["--color", "always", "doctor"], &[]);
+    assert!(doctor.contains("\x1b[31mFAIL"), "{doctor}");
+    // JSON is never coloured.
+    assert!(!run(&["--color", "always", "--json", "list"], &[]).contains(escape));
+}

@@ -114,6 +114,23 @@ fn the_seed_walkthrough_works_as_written() {
     )
     .unwrap();
     assert_eq!(json["OPENAI_API_KEY"], "sk-test-2");
+    // --json means JSON here too, never env lines; with another --format it is a usage error.
+    let json: serde_json::Value = serde_json::from_str(
+        &u.run(&["--json", "export", "openai", "-c", "work"])
+            .ok()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(json["OPENAI_API_KEY"], "sk-test-2");
+    let r = u.run(&["--json", "export", "openai", "--format", "shell"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    let error: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("drop --json")
+    );
 
     // Switching the default is one commit whose diff of the state is one line; the vault's seal
     // vouches for the new state in the same commit.

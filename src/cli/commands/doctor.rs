@@ -198,7 +198,7 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
             let tag = match c.level {
                 Level::Ok => out.green("ok  "),
                 Level::Warn => out.yellow("warn"),
-                Level::Fail => "FAIL".to_owned(),
+                Level::Fail => out.red("FAIL"),
             };
             out.data(&format!("{tag}  {:<10} {}", c.name, c.detail));
         }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::cli::output::Output;
 use authsome::context::Context;
-use authsome::error::Result;
+use authsome::error::{Error, Result};
 use authsome::model::names::ConnectionName;
 use authsome::ops::export;
 
@@ -31,15 +31,24 @@ pub struct Args {
     /// The connection (default: the provider's default connection).
     #[arg(add = crate::cli::complete::connections(), long, short, requires = "provider")]
     pub connection: Option<ConnectionName>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "env")]
-    pub format: ExportFormat,
+    /// Output format (default: env; json under --json).
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormat>,
 }
 
 /// Runs `export`.
 pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
+    let format = match (out.json, args.format) {
+        (false, f) => f.unwrap_or(ExportFormat::Env),
+        (true, None | Some(ExportFormat::Json)) => ExportFormat::Json,
+        (true, Some(_)) => {
+            return Err(Error::usage(
+                "--json prints the variables as one JSON object; drop --json to get --format env or shell",
+            ));
+        }
+    };
     let vars = export::export(cx, out, args.provider.as_deref(), args.connection.as_ref())?;
-    match args.format {
+    match format {
         ExportFormat::Json => {
             let map: Map<String, Value> = vars
                 .iter()

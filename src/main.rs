@@ -10,9 +10,9 @@ use cli::output::{ColorWhen, Output};
 
 fn main() {
     // A shell asking for completions (`AUTHSOME_COMPLETE=bash authsome -- WORDS`) gets them here.
-    cli::complete::answer_if_asked(<Cli as clap::CommandFactory>::command);
+    cli::complete::answer_if_asked(cli::command);
     let color = ColorWhen::from_args();
-    let parsed = <Cli as clap::CommandFactory>::command()
+    let parsed = cli::command()
         .color(color.clap())
         .try_get_matches()
         .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));

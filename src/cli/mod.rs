@@ -3,6 +3,7 @@
 
 mod commands;
 pub mod complete;
+mod examples;
 pub mod output;
 
 use std::path::PathBuf;
@@ -36,6 +37,11 @@ pub struct Cli {
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The command line as clap sees it: [`Cli`] with each command's examples.
+pub fn command() -> clap::Command {
+    examples::with_examples(<Cli as clap::CommandFactory>::command())
 }
 
 /// Options every command takes.
@@ -178,7 +184,7 @@ pub enum Command {
     Trust(commands::trust::Command),
     /// Print a signed request to join this store, for an owner to add you.
     JoinRequest(commands::join_request::Args),
-    /// Migrate the store to the current format (1 -> 2: vaults with roles), in one commit.
+    /// Migrate the store to the current format (3: sealed; from 1 or 2), in one commit.
     Upgrade,
     /// Print the script that makes your shell complete authsome's commands and names.
     Completions(commands::completions::Args),
@@ -192,7 +198,7 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
     match cli.command {
         Command::Completions(a) => return commands::completions::exec(out, a),
         Command::Man(a) => {
-            return commands::man::exec(out, a, <Cli as clap::CommandFactory>::command());
+            return commands::man::exec(out, a, command());
         }
         _ => {}
     }

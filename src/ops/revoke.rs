@@ -31,6 +31,10 @@ pub struct Report {
     /// Whether the whole provider was revoked (every connection and the client secret).
     #[serde(skip)]
     pub whole: bool,
+    /// When the provider revoked nothing (an API key, no revocation endpoint): the credential
+    /// still works there, and this is where to revoke it (the provider's page, if known).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoke_yourself: Option<String>,
 }
 
 /// Revokes `connection` of `provider`, or every connection and the client secret.
@@ -82,6 +86,11 @@ pub fn revoke(cx: &Context, provider: &str, connection: Option<&ConnectionName>)
         };
         Ok(Edit::new(message, ()))
     })?;
+    let revoke_yourself = (revoked.is_empty() && !targets.is_empty()).then(|| {
+        def.docs_url
+            .clone()
+            .unwrap_or_else(|| format!("{}'s site", def.display_name))
+    });
     Ok(Report {
         status: "revoked",
         provider: name,
@@ -90,6 +99,7 @@ pub fn revoke(cx: &Context, provider: &str, connection: Option<&ConnectionName>)
         warnings,
         commit: outcome.commit().map(|c| c.to_string()),
         whole,
+        revoke_yourself,
     })
 }
 

@@ -24,6 +24,9 @@ pub enum Action {
     /// The store moved to a state that does not verify; the proxy kept the last verified one
     /// (no request: `reason` says why).
     StateRefused,
+    /// The upstream could not be reached (connection, TLS handshake or time-out), so nothing,
+    /// and no credential, was sent.
+    Unreachable,
 }
 
 /// One line of the log.

@@ -275,9 +275,18 @@ fn splice(
     Response::from_parts(parts, super::http::empty())
 }
 
+/// Why a request did not get an upstream answer, and whether it left the proxy.
+struct SendError {
+    message: String,
+    /// False when the upstream connection could not be made: nothing was sent.
+    sent: bool,
+}
+
 /// The answer when the upstream could not be reached or failed: logged when a credential was
-/// sent (it may have arrived), not otherwise (neither an injection nor a refusal).
-fn failed(proxy: &Proxy, entry: Entry, message: &str) -> Response<Body> {
+/// to go (as sent when it may have arrived, as unreachable when it never left), not otherwise
+/// (neither an injection nor a refusal).
+fn failed(proxy: &Proxy, mut entry: Entry, error: &SendError) -> Response<Body> {
+    let message = error.message.as_str();
     // A body that outgrew the limit while it streamed (chunked, no length said up front) is
     // the client's doing, not the upstream's: 413, which no SDK retries, rather than 502.
     if message.contains(TOO_LARGE) {
@@ -288,6 +297,9 @@ fn failed(proxy: &Proxy, entry: Entry, message: &str) -> Response<Body> {
         );
     }
     if entry.action == Action::Injected {
+        if !error.sent {
+            entry.action = Action::Unreachable;
+        }
         proxy.answer(entry, StatusCode::BAD_GATEWAY, message)
     } else {
         text(StatusCode::BAD_GATEWAY, message)
@@ -326,10 +338,12 @@ async fn send(
     target: &Target,
     upstream: &Upstream,
     request: Request<Body>,
-) -> Result<Response<Incoming>, String> {
+) -> Result<Response<Incoming>, SendError> {
     // With the cause: a body that passed its limit says so under hyper's "error sending request".
-    let failed =
-        |e: hyper::Error| format!("{} failed: {}", target.authority(), crate::error::chain(&e));
+    let failed = |e: hyper::Error| SendError {
+        message: format!("{} failed: {}", target.authority(), crate::error::chain(&e)),
+        sent: true,
+    };
     let mut slot = upstream.lock().await;
     let mut request = request;
     if let Some(mut sender) = slot.take()
@@ -345,7 +359,12 @@ async fn send(
             },
         }
     }
-    let mut sender = open_upstream(proxy, target).await?;
+    let mut sender = open_upstream(proxy, target)
+        .await
+        .map_err(|message| SendError {
+            message,
+            sent: false,
+        })?;
     let attempt = sender.send_request(request);
     *slot = Some(sender);
     attempt.await.map_err(failed)

@@ -208,3 +208,18 @@ fn colour_follows_the_flag_no_color_and_clicolor_force_on_every_colouring_comman
     // JSON is never coloured.
     assert!(!run(&["--color", "always", "--json", "list"], &[]).contains(escape));
 }
+
+#[test]
+fn revoking_an_api_key_says_it_still_works_and_where_to_revoke_it() {
+    let u = User::initialized();
+    u.login("openai", "work", "sk-1").ok();
+    let r = u.run(&["revoke", "openai", "-c", "work"]).ok();
+    assert!(
+        r.stdout.contains("Removed openai/work from the store only")
+            && r.stdout.contains("still works")
+            && r.stdout.contains("https://platform.openai.com/api-keys"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("Revoked"), "{}", r.stdout);
+}

@@ -700,8 +700,51 @@ fn audit_shows_injections_and_filters() {
     assert_eq!(e["path"], "/v1/models", "no query string in the log");
     assert_eq!(e["status"], 200);
     assert_eq!(e["host"], url.trim_start_matches("https://"));
+    // An upstream nobody listens on: nothing is sent, and the log says so rather than
+    // "injected ... 502".
+    let closed = std::net::TcpListener::bind("127.0.0.2:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let def = u.home().join("gone.yaml");
+    std::fs::write(
+        &def,
+        format!(
+            "schema_version: 1\nname: gone\ndisplay_name: gone\nauth_type: api_key\nflow: api_key\nhosts:\n  - host: '127.0.0.2'\n    port: {closed}\napi_key:\n  header_name: Authorization\n  header_prefix: Bearer\nenv:\n  GONE_API_KEY: api_key\n"
+        ),
+    )
+    .unwrap();
+    u.run(&["provider", "add", def.to_str().unwrap()]).ok();
+    u.run_stdin(&["login", "gone", "--stdin"], "gone-key").ok();
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!("curl -s -o /dev/null -w '%{{http_code}}' https://127.0.0.2:{closed}/x"),
+    )
+    .ok();
+    assert_eq!(r.stdout, "502");
+    let json = audit_log(&u, &["gone"]);
+    assert_eq!(json["entries"][0]["action"], "unreachable", "{json}");
+    // Text columns line up whatever the outcome and the connection's length.
     let text = u.run(&["audit"]).ok().stdout;
-    assert!(text.contains("injected  echo/work  GET"), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].contains("  injected       echo/work     GET "),
+        "{text}"
+    );
+    assert!(
+        lines[1].contains("  unreachable    gone/default  GET "),
+        "{text}"
+    );
+    assert_eq!(
+        lines[0].find("injected"),
+        lines[1].find("unreachable"),
+        "{text}"
+    );
+    assert_eq!(lines[0].find(" GET "), lines[1].find(" GET "), "{text}");
     // Filters: another provider, a time after the entry.
     let none = u.run(&["audit", "github", "--json"]).ok().stdout;
     assert!(none.contains("\"entries\": []"), "{none}");

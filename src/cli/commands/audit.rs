@@ -51,20 +51,30 @@ pub fn exec(out: &Output, args: Args) -> Result<()> {
         out.info(&format!("no entries in {}", path.display()));
         return Ok(());
     }
-    for e in entries {
-        let used = match (&e.provider, &e.connection) {
-            (Some(p), Some(c)) => format!("{p}/{c}"),
-            (Some(p), None) => p.clone(),
-            _ => "-".to_owned(),
+    // Fixed-width columns: the time to the second in UTC, the outcome, then the connection
+    // padded to the widest shown.
+    let used_of = |e: &audit::Entry| match (&e.provider, &e.connection) {
+        (Some(p), Some(c)) => format!("{p}/{c}"),
+        (Some(p), None) => p.clone(),
+        _ => "-".to_owned(),
+    };
+    let width = entries.iter().map(|e| used_of(e).len()).max().unwrap_or(1);
+    for e in &entries {
+        let time = e.time.parse::<Timestamp>().map_or_else(
+            |_| e.time.clone(),
+            |t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        );
+        let (word, paint): (&str, fn(&Output, &str) -> String) = match e.action {
+            Action::Injected => ("injected", Output::green),
+            Action::Refused | Action::Challenged => ("refused", Output::yellow),
+            Action::StateRefused => ("state refused", Output::yellow),
+            Action::Unreachable => ("unreachable", Output::yellow),
         };
-        let action = match e.action {
-            Action::Injected => out.green("injected"),
-            Action::Refused | Action::Challenged => out.yellow("refused "),
-            Action::StateRefused => out.yellow("state refused"),
-        };
+        let action = paint(out, &format!("{word:<13}"));
+        let used = format!("{:<width$}", used_of(e));
         let mut line = format!(
-            "{}  {action}  {used}  {} {}{}  {}",
-            e.time, e.method, e.host, e.path, e.status
+            "{time}  {action}  {used}  {} {}{}  {}",
+            e.method, e.host, e.path, e.status
         );
         if let Some(r) = &e.reason {
             line.push_str(&format!("  ({r})"));
@@ -74,7 +84,6 @@ pub fn exec(out: &Output, args: Args) -> Result<()> {
     Ok(())
 }
 
-/// `--since`: a timestamp, or an age counted back from now.
 fn since(text: &str) -> Result<Timestamp> {
     if let Ok(t) = text.parse::<Timestamp>() {
         return Ok(t);

@@ -7,11 +7,6 @@ use authsome::error::{Error, Result};
 
 /// Arguments of `completions`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:
-  authsome completions bash > ~/.local/share/bash-completion/completions/authsome
-  authsome completions zsh > \"${fpath[1]}/_authsome\"
-  authsome completions fish > ~/.config/fish/completions/authsome.fish
-  echo 'source <(authsome completions bash)' >> ~/.bashrc")]
 pub struct Args {
     /// The shell: bash, zsh, fish, powershell or elvish.
     #[arg(value_parser = ["bash", "zsh", "fish", "powershell", "elvish"])]

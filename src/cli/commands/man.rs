@@ -7,9 +7,6 @@ use authsome::error::{Error, Result};
 
 /// Arguments of `man`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:
-  authsome man | man -l -
-  authsome man --out ~/.local/share/man/man1 && man authsome-login")]
 pub struct Args {
     /// Write a page per command (authsome.1, authsome-login.1, ...) into this folder instead of
     /// printing the main page.

@@ -19,6 +19,12 @@ pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
         out.json(&report);
     } else if report.connections.is_empty() && report.commit.is_none() {
         out.info(&format!("{} has nothing to revoke", report.provider));
+    } else if let Some(at) = &report.revoke_yourself {
+        out.info(&format!(
+            "Removed {} from the store only: {} revoked nothing, so the credential still works until you revoke it there ({at})",
+            report.connections.iter().map(|c| format!("{}/{c}", report.provider)).collect::<Vec<_>>().join(", "),
+            report.provider,
+        ));
     } else {
         out.info(&format!(
             "Revoked {}{}: removed {} and {} at the provider",

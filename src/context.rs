@@ -101,6 +101,13 @@ impl Context {
             Some(p) => p,
             None => crate::crypto::signing::path()?,
         };
+        tracing::debug!(
+            store = %store_path.display(),
+            vault = %vault,
+            project = ?project_file,
+            identity = %identity_path.display(),
+            "resolved the store"
+        );
         Ok(Context {
             location,
             store_path,

@@ -20,6 +20,7 @@ fn main() {
         Ok(cli) => cli,
         Err(e) => usage_error(e),
     };
+    log_to_stderr(cli.global.verbose, color);
     let out = Output::new(cli.global.json, cli.global.quiet, color);
     if let Err(err) = cli::run(cli, &out) {
         if !err.is_reported() {
@@ -46,4 +47,25 @@ fn usage_error(e: clap::Error) -> ! {
     let err = Error::usage(message).with_hint("see `authsome --help` for the usage");
     Output::new(true, false, ColorWhen::Never).error(&err);
     std::process::exit(err.kind().exit_code());
+}
+
+/// Debug output on stderr, as `-v`/`-vv` or `AUTHSOME_LOG` (a tracing filter) ask; nothing
+/// otherwise.
+fn log_to_stderr(verbose: u8, color: ColorWhen) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("AUTHSOME_LOG") {
+        Ok(spec) if !spec.trim().is_empty() => EnvFilter::new(spec),
+        _ => match verbose {
+            0 => return,
+            1 => EnvFilter::new("authsome=info"),
+            _ => EnvFilter::new("authsome=debug"),
+        },
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .with_ansi(color.on(std::io::IsTerminal::is_terminal(&std::io::stderr())))
+        .init();
 }

@@ -62,6 +62,11 @@ pub struct GlobalArgs {
     /// Print machine-readable JSON on stdout.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Say what authsome does on stderr: -v the commits it makes, -vv also how it resolved the
+    /// store, each OAuth request (endpoint and status) and each proxy routing decision; never a
+    /// secret. AUTHSOME_LOG (a tracing filter, such as `debug`) overrides it.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// Print only what was asked for (values, errors).
     #[arg(long, short, global = true)]
     pub quiet: bool,

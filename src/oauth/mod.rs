@@ -245,8 +245,10 @@ pub fn post_form(
     } else {
         request.form(&form)
     };
+    tracing::debug!(endpoint = %endpoint_of(url), "POST to the provider");
     let response = request.send().map_err(|e| unreachable(url, &e))?;
     let status = response.status();
+    tracing::debug!(endpoint = %endpoint_of(url), status = status.as_u16(), "the provider answered");
     if status.is_redirection() {
         return Err(Error::new(
             ErrorKind::Endpoint,
@@ -472,4 +474,9 @@ pub fn explain(provider: &str, e: &OAuthError, register_hint: &str) -> Error {
         ),
     };
     error.with_source(e.clone())
+}
+
+/// An endpoint as logged: scheme, host and path, never the query (which can carry a code).
+fn endpoint_of(url: &url::Url) -> String {
+    format!("{}://{}{}", url.scheme(), host(url), url.path())
 }

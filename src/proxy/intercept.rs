@@ -98,6 +98,13 @@ async fn forward(
     // Only the path and query go upstream, even if the client wrote an absolute URI.
     let path_and_query = super::http::path_and_query(&parts.uri);
     let route = view.table.route(&target.host, target.port, &path_and_query);
+    tracing::debug!(
+        method = %parts.method,
+        host = %target.host,
+        path = %path_and_query.split('?').next().unwrap_or_default(),
+        provider = %route.unwrap_or("-"),
+        "request"
+    );
     if let Some(other) = proxy.foreign_placeholder(&parts.headers, &path_and_query, route) {
         return Err(proxy.refuse_placeholder(entry.clone(), other, &target.authority()));
     }

@@ -120,7 +120,14 @@ async fn connect(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
         Ok(v) => v,
         Err(e) => return text(StatusCode::BAD_GATEWAY, e.message()),
     };
-    if view.table.covers(&target.host, target.port) {
+    let covered = view.table.covers(&target.host, target.port);
+    tracing::debug!(
+        host = %target.host,
+        port = target.port,
+        "CONNECT: {}",
+        if covered { "a provider's host: TLS ends here" } else { "tunnelled untouched" }
+    );
+    if covered {
         tokio::spawn(async move {
             if let Ok(upgraded) = hyper::upgrade::on(req).await {
                 super::intercept::intercept(proxy, upgraded, target).await;

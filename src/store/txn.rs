@@ -212,6 +212,7 @@ impl Store {
             let Edit { message, value } = edit(&mut txn)?;
             txn.prune()?;
             if txn.edits.is_empty() {
+                tracing::debug!(%message, "nothing to change");
                 return Ok(Outcome::Unchanged(value));
             }
             if let Some(sealer) = &self.sealer {
@@ -258,6 +259,7 @@ impl Store {
             super::faults::point("mark");
             match self.commit(&message, tree, base_commit) {
                 Ok(commit) => {
+                    tracing::info!(%commit, %message, "committed");
                     super::faults::point("ref");
                     worktree::end(self);
                     super::faults::point("end");
@@ -283,7 +285,9 @@ impl Store {
                             last = Some(self.name_held_lock(err));
                         }
                         // Lost the race: HEAD moved under us. Re-read it and re-apply the edit.
-                        StoreError::BranchMoved { .. } => {}
+                        StoreError::BranchMoved { .. } => {
+                            tracing::debug!(attempt, "the branch moved; applying the edit again");
+                        }
                         _ if moved => {}
                         other => return Err(other.into()),
                     }

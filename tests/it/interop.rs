@@ -195,6 +195,22 @@ fn a_canary_secret_appears_only_where_asked_for() {
         let r = u.run(args);
         outputs.push_str(&r.stdout);
         outputs.push_str(&r.stderr);
+        // And with all the debug output there is.
+        let r = u.run(&[&["-vv"][..], args].concat());
+        assert!(r.stderr.contains("DEBUG"), "{args:?}: {}", r.stderr);
+        outputs.push_str(&r.stdout);
+        outputs.push_str(&r.stderr);
+    }
+    for args in [
+        &["-vv", "login", "openai", "-c", "again", "--stdin"][..],
+        &[
+            "-vv", "login", "openai", "-c", "again", "--stdin", "--force",
+        ],
+    ] {
+        let r = u.run_stdin(args, &canary).ok();
+        assert!(r.stderr.contains("committed"), "{}", r.stderr);
+        outputs.push_str(&r.stdout);
+        outputs.push_str(&r.stderr);
     }
     assert!(!outputs.contains(&canary), "a command printed the secret");
     assert!(

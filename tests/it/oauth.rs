@@ -233,7 +233,27 @@ fn refresh_without_rotation_caches_outside_git() {
             .count()
     };
     assert_eq!(tokens(&mock), 0);
-    let first = show(&u, &["mock", "--field", "access_token"]);
+    // With debug output: the token endpoint and its status, never a token.
+    let r = u
+        .run(&[
+            "-vv",
+            "get",
+            "mock",
+            "--field",
+            "access_token",
+            "--show-secret",
+        ])
+        .ok();
+    let first = r.stdout.trim().to_owned();
+    assert!(
+        r.stderr.contains("endpoint=http://") && r.stderr.contains("status=200"),
+        "{}",
+        r.stderr
+    );
+    let refresh = age_decrypt(&u, "vaults/default/mock/default/refresh_token.age");
+    for secret in [&first, &committed, &refresh] {
+        assert!(!r.stderr.contains(secret.as_str()), "{}", r.stderr);
+    }
     assert_eq!(tokens(&mock), 1, "the read refreshed the token");
     assert!(first.starts_with("ey") && !committed.is_empty());
     assert_eq!(

@@ -1019,3 +1019,36 @@ PY"#
     assert!(r.stdout.ends_with(" 403"), "{}", r.stdout);
     assert!(echo.seen("/other/y").is_empty());
 }
+
+#[test]
+fn verbose_output_shows_routing_decisions_and_never_the_credential() {
+    let (u, echo) = setup("127.0.0.2");
+    let url = &echo.url;
+    let mut c = u.command();
+    c.args(["-vv", "run", "--upstream-ca"]).arg(&echo.ca).args([
+        "--",
+        "sh",
+        "-c",
+        &format!("curl -sS -o /dev/null '{url}/v1/models?q=1' && curl -sS -o /dev/null https://127.0.0.3:1/ 2>/dev/null; true"),
+    ]);
+    let r = finish(c, None).ok();
+    assert_eq!(echo.auth("/v1/models?q=1"), format!("Bearer {KEY}"));
+    let host = url
+        .trim_start_matches("https://")
+        .split(':')
+        .next()
+        .unwrap();
+    assert!(
+        r.stderr.contains(&format!("host={host}")) && r.stderr.contains("provider=echo"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("path=/v1/models"), "{}", r.stderr);
+    assert!(r.stderr.contains("tunnelled untouched"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("q=1"),
+        "the query is not logged: {}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains(KEY), "{}", r.stderr);
+}

@@ -25,15 +25,8 @@ fn bash_completes(u: &User, words: &[&str]) -> Vec<String> {
         cur = words[cword],
         prev = words[cword - 1],
     );
-    let base = u.command();
-    let mut c = Command::new("bash");
+    let mut c = u.command_of("bash");
     c.args(["--norc", "-c", &program]);
-    for (k, v) in base.get_envs() {
-        match v {
-            Some(v) => c.env(k, v),
-            None => c.env_remove(k),
-        };
-    }
     let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap());
     let out = c.env("PATH", path).output().unwrap();
     assert!(

@@ -2,27 +2,20 @@
 //! (`unshare -m`, then a read-only bind mount or a small tmpfs): writes fail with the store's
 //! exit code and the cause named, nothing half-written is left, and what needs no disk works.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use crate::common::User;
 
 /// Runs `script` with `sh` in a mount namespace of its own after `setup` (commands that change
 /// the mounts of `$STORE`), with the user's environment and `$A` the authsome binary.
 fn in_namespace(u: &User, setup: &str, script: &str) -> Output {
-    let base = u.command();
-    let mut c = Command::new("unshare");
+    let mut c = u.command_of("unshare");
     c.args([
         "-m",
         "sh",
         "-c",
         &format!("set -e\n{setup}\nset +e\n{script}"),
     ]);
-    for (k, v) in base.get_envs() {
-        match v {
-            Some(v) => c.env(k, v),
-            None => c.env_remove(k),
-        };
-    }
     c.env("STORE", u.store())
         .env("A", env!("CARGO_BIN_EXE_authsome"));
     let out = c.output().unwrap();

@@ -116,6 +116,19 @@ impl User {
         c
     }
 
+    /// `program` (a shell, `unshare`) with the environment [`User::command`] gives authsome, so
+    /// the authsome it runs is this user's.
+    pub fn command_of(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        for (k, v) in self.command().get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        c
+    }
+
     /// Runs authsome as someone else: with `identity` as `AUTHSOME_IDENTITY`.
     pub fn run_as(&self, identity: &Path, args: &[&str], stdin: Option<&str>) -> Run {
         let mut c = self.command();

@@ -3,6 +3,7 @@
 pub mod names;
 pub mod project;
 pub mod provider;
+pub mod report;
 pub mod secret;
 pub mod state;
 pub mod time;

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use authsome::model::provider::ProviderDef;
+use authsome::model::report::{Finding, StatusReport};
 use authsome::model::state::{ConnectionRecord, Principal, ProviderState, StoreMeta, VaultMeta};
 
 fn check(name: &str, schema: schemars::Schema) {
@@ -38,6 +39,7 @@ fn schemas_match_the_rust_types() {
     check("vault", schemars::schema_for!(VaultMeta));
     check("principal", schemars::schema_for!(Principal));
     check("store", schemars::schema_for!(StoreMeta));
+    check("status", schemars::schema_for!(StatusReport));
     check(
         "project",
         schemars::schema_for!(authsome::model::project::ProjectConfig),
@@ -100,4 +102,42 @@ fn bundled_headers_match_vendor_documentation() {
         );
         assert_eq!(spec.header_prefix, prefix, "{name}");
     }
+}
+
+/// `status --json` is exactly the committed schema's type (unknown fields refused), clean or
+/// not, and `doctor --json`'s findings are the same shape.
+#[test]
+fn status_and_doctor_print_the_one_findings_shape() {
+    let u = crate::common::User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    let clean: StatusReport =
+        serde_json::from_str(&u.run(&["--json", "status"]).ok().stdout).unwrap();
+    assert_eq!(
+        clean,
+        StatusReport {
+            clean: true,
+            findings: vec![]
+        }
+    );
+    let record = u
+        .store()
+        .join("vaults/default/openai/default/connection.yaml");
+    let text = std::fs::read_to_string(&record).unwrap();
+    std::fs::write(&record, format!("{text}# a hand edit\n")).unwrap();
+    let found: StatusReport =
+        serde_json::from_str(&u.run(&["--json", "status"]).flags().stdout).unwrap();
+    assert!(!found.clean);
+    assert_eq!(found.findings[0].kind, "uncommitted", "{found:?}");
+    assert_eq!(
+        found.findings[0].subject, "vaults/default/openai/default/connection.yaml",
+        "{found:?}"
+    );
+    // doctor: a world-readable identity fails, and is a finding of the same shape.
+    use std::os::unix::fs::PermissionsExt;
+    let identity = u.home().join(".config/authsome/identity.txt");
+    std::fs::set_permissions(&identity, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let doctor: serde_json::Value =
+        serde_json::from_str(&u.run(&["--json", "doctor"]).flags().stdout).unwrap();
+    let findings: Vec<Finding> = serde_json::from_value(doctor["findings"].clone()).unwrap();
+    assert!(findings.iter().any(|f| f.kind == "identity"), "{doctor}");
 }

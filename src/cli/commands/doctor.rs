@@ -5,6 +5,7 @@ use serde_json::json;
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::{Error, Result};
+use authsome::model::report::Finding;
 use authsome::providers::Catalog;
 use authsome::vault;
 
@@ -192,7 +193,21 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
                 })
             })
             .collect();
-        out.json(&json!({ "status": if failed { "problems" } else { "ready" }, "checks": list }));
+        // What needs action, in the shape `status` prints too.
+        let findings: Vec<Finding> = checks
+            .iter()
+            .filter(|c| c.level != Level::Ok)
+            .map(|c| Finding {
+                kind: c.name.replace(' ', "_"),
+                subject: c.name.to_owned(),
+                what_to_do: c.detail.clone(),
+            })
+            .collect();
+        out.json(&json!({
+            "status": if failed { "problems" } else { "ready" },
+            "checks": list,
+            "findings": findings,
+        }));
     } else {
         for c in &checks {
             let tag = match c.level {

@@ -1,16 +1,16 @@
 //! `authsome status`: what needs attention in the store, each with what to do.
 
-use serde_json::json;
-
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::{Error, Result};
+use authsome::model::report::{self, StatusReport};
 use authsome::model::state::ConnectionStatus;
 use authsome::vault;
 
 /// Seconds ahead within which an expiring connection is reported.
 const SOON: i64 = 86_400;
 
+/// A finding while it is collected (its kind is one of a fixed set).
 struct Finding {
     kind: &'static str,
     subject: String,
@@ -175,11 +175,17 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
     }
 
     if out.json {
-        let list: Vec<_> = findings
-            .iter()
-            .map(|f| json!({"kind": f.kind, "subject": f.subject, "what_to_do": f.what_to_do}))
-            .collect();
-        out.json(&json!({"clean": findings.is_empty(), "findings": list}));
+        out.json(&StatusReport {
+            clean: findings.is_empty(),
+            findings: findings
+                .iter()
+                .map(|f| report::Finding {
+                    kind: f.kind.to_owned(),
+                    subject: f.subject.clone(),
+                    what_to_do: f.what_to_do.clone(),
+                })
+                .collect(),
+        });
     } else if findings.is_empty() {
         out.info(
             "Nothing needs attention: the work tree matches HEAD and every connection is usable.",

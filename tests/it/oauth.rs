@@ -114,7 +114,7 @@ fn pkce_login_stores_tokens_client_and_account() {
     .ok();
     assert!(
         r.stdout
-            .contains("Logged in to Test mock (default (default)) as johndoe"),
+            .contains("Logged in to Test mock as johndoe, connection default (used when no connection is named)"),
         "{}",
         r.stdout
     );

@@ -28,7 +28,7 @@ fn the_seed_walkthrough_works_as_written() {
 
     let inspect = u.run(&["inspect", "openai"]).ok().stdout;
     for needle in [
-        "default (default)",
+        "* default",
         "work",
         "status:  connected",
         "expires: never",

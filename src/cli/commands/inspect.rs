@@ -82,12 +82,13 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
     }
     for (c, r) in &conns {
         let is_default = state.default.as_deref() == Some(c.as_str());
+        // Marked as `list` marks it: "default (default)" said one word twice.
         let mark = if is_default {
-            out.green(" (default)")
+            out.green("*")
         } else {
-            String::new()
+            " ".to_owned()
         };
-        out.data(&format!("  {}{mark}", out.bold(c)));
+        out.data(&format!("  {mark} {}", out.bold(c)));
         out.data(&format!("    status:  {}", status(out, r)));
         out.data(&format!(
             "    expires: {}",

@@ -114,7 +114,11 @@ pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
             s.provider, s.connection
         )),
         Report::Success(s) | Report::Unchanged(s) => {
-            let suffix = if s.default { " (default)" } else { "" };
+            let suffix = if s.default {
+                " (used when no connection is named)"
+            } else {
+                ""
+            };
             match &s.oauth {
                 None => out.info(&format!(
                     "Logged in to {} as connection {}{suffix}",
@@ -127,7 +131,7 @@ pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
                         .map(|w| format!(" as {w}"))
                         .unwrap_or_default();
                     out.info(&format!(
-                        "Logged in to {} ({}{suffix}){who}",
+                        "Logged in to {}{who}, connection {}{suffix}",
                         s.display_name, s.connection
                     ));
                 }

@@ -5,6 +5,7 @@ mod commands;
 pub mod complete;
 mod examples;
 pub mod output;
+mod pager;
 
 use std::path::PathBuf;
 
@@ -80,6 +81,9 @@ pub struct GlobalArgs {
         default_value = "auto"
     )]
     pub color: output::ColorWhen,
+    /// Do not send long output (log, diff, show) through a pager.
+    #[arg(long, global = true)]
+    pub no_pager: bool,
     /// Never colour the output (--color never).
     #[arg(long, global = true)]
     pub no_color: bool,
@@ -229,6 +233,13 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         // `run` passes signals to its child and must outlive them.
         authsome::store::interrupts::hold_during_writes();
     }
+    // Long output goes through a pager on a terminal; it ends when this does.
+    let _pager = match cli.command {
+        Command::Log(_) | Command::Diff(_) | Command::Show(_) => {
+            pager::start(!cli.global.no_pager && !out.json)
+        }
+        _ => None,
+    };
     use commands::*;
     match cli.command {
         Command::Init(a) => init::exec(&ctx, out, a),

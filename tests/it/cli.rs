@@ -216,3 +216,53 @@ fn revoking_an_api_key_says_it_still_works_and_where_to_revoke_it() {
     );
     assert!(!r.stdout.contains("Revoked"), "{}", r.stdout);
 }
+
+#[test]
+fn log_goes_through_the_pager_on_a_terminal_only() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    let mark = u.home().join("paged");
+    let pager = format!("touch '{}'; cat", mark.display());
+    // `script` gives the command a pseudo-terminal for stdout, as a user's shell has.
+    let on_terminal = |line: &str| {
+        let out = u
+            .command_of("script")
+            .args(["-qec", line, "/dev/null"])
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    std::path::Path::new(env!("CARGO_BIN_EXE_authsome"))
+                        .parent()
+                        .unwrap()
+                        .display(),
+                    std::env::var("PATH").unwrap()
+                ),
+            )
+            .env("PAGER", &pager)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = on_terminal("authsome log");
+    assert!(mark.exists(), "the pager ran");
+    assert!(shown.contains("login openai/default"), "{shown}");
+    std::fs::remove_file(&mark).unwrap();
+    let shown = on_terminal("authsome --no-pager log");
+    assert!(
+        !mark.exists() && shown.contains("login openai/default"),
+        "{shown}"
+    );
+    let shown = on_terminal("AUTHSOME_PAGER=cat authsome diff");
+    assert!(!mark.exists(), "cat is no pager: {shown}");
+    // Into a pipe: no pager.
+    let mut c = u.command();
+    let piped = c.args(["log"]).env("PAGER", &pager).output().unwrap();
+    assert!(String::from_utf8_lossy(&piped.stdout).contains("login openai/default"));
+    assert!(!mark.exists());
+}

@@ -104,6 +104,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "authsome completions bash > ~/.local/share/bash-completion/completions/authsome\n  authsome completions zsh > \"${fpath[1]}/_authsome\"\n  authsome completions fish > ~/.config/fish/completions/authsome.fish",
     ),
     (
+        "help",
+        "authsome help login\n  authsome help provider add\n  authsome help exit-codes\n  authsome help environment",
+    ),
+    (
         "man",
         "authsome man | man -l -\n  authsome man --out ~/.local/share/man/man1 && man authsome-login",
     ),

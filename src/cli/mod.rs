@@ -31,6 +31,7 @@ use authsome::error::Result;
     ),
     about,
     propagate_version = true,
+    disable_help_subcommand = true,
     max_term_width = 100
 )]
 pub struct Cli {
@@ -199,6 +200,8 @@ pub enum Command {
     Completions(commands::completions::Args),
     /// Print authsome's man page, or write one per command into a folder.
     Man(commands::man::Args),
+    /// Print the help of a command, or a topic: exit-codes, environment.
+    Help(commands::help::Args),
 }
 
 /// Runs a parsed command line.
@@ -206,6 +209,7 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
     // These describe the command line itself and need no store.
     match cli.command {
         Command::Completions(a) => return commands::completions::exec(out, a),
+        Command::Help(a) => return commands::help::exec(out, a, command()),
         Command::Man(a) => {
             return commands::man::exec(out, a, command());
         }
@@ -275,7 +279,9 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Rotation(c) => rotation::exec(&ctx, out, c),
         Command::Agent(c) => agent::exec(&ctx, out, c),
         Command::Upgrade => upgrade::exec(&ctx, out),
-        Command::Completions(_) | Command::Man(_) => unreachable!("answered above"),
+        Command::Completions(_) | Command::Man(_) | Command::Help(_) => {
+            unreachable!("answered above")
+        }
         Command::JoinRequest(a) => join_request::exec(&ctx, out, a),
         Command::Seal(a) => seal::exec(&ctx, out, a),
         Command::Verify(a) => verify::exec(&ctx, out, a),

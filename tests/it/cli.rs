@@ -266,3 +266,83 @@ fn log_goes_through_the_pager_on_a_terminal_only() {
     assert!(String::from_utf8_lossy(&piped.stdout).contains("login openai/default"));
     assert!(!mark.exists());
 }
+
+#[test]
+fn help_topics_list_every_exit_code_and_every_variable_authsome_reads() {
+    let u = User::new();
+    let codes = u.run(&["help", "exit-codes"]).ok().stdout;
+    for kind in [
+        ErrorKind::Internal,
+        ErrorKind::Usage,
+        ErrorKind::ConnectionNotFound,
+        ErrorKind::ProviderNotFound,
+        ErrorKind::CredentialMissing,
+        ErrorKind::AlreadyExists,
+        ErrorKind::AuthFailed,
+        ErrorKind::Endpoint,
+        ErrorKind::Store,
+        ErrorKind::Crypto,
+        ErrorKind::Trust,
+    ] {
+        let code = format!("{:>3}  ", kind.exit_code());
+        assert!(
+            codes.lines().any(|l| l.starts_with(&code)),
+            "{kind:?}: {codes}"
+        );
+    }
+    // Every variable the source reads (but the test-only fault injection and what authsome
+    // sets for git itself) is in `help environment`.
+    let environment = u.run(&["help", "environment"]).ok().stdout;
+    let mut files = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src"
+    ))];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(std::fs::read_to_string(path).unwrap());
+            }
+        }
+    }
+    let mut read = std::collections::BTreeSet::new();
+    for text in &files {
+        for pattern in ["env::var(\"", "env::var_os(\"", "env = \""] {
+            for (at, _) in text.match_indices(pattern) {
+                let rest = &text[at + pattern.len()..];
+                let name: String = rest.chars().take_while(|c| *c != '"').collect();
+                read.insert(name);
+            }
+        }
+    }
+    assert!(
+        read.contains("AUTHSOME_STORE") && read.len() > 15,
+        "{read:?}"
+    );
+    for name in read {
+        if [
+            "AUTHSOME_CRASH_AT",
+            "AUTHSOME_INTERRUPT_AT",
+            "GIT_COMMITTER_EMAIL",
+        ]
+        .contains(&name.as_str())
+        {
+            continue;
+        }
+        assert!(
+            environment.contains(&name),
+            "{name} is not in `help environment`"
+        );
+    }
+    u.run(&["help", "nope"])
+        .fails(ErrorKind::Usage, "no command or help topic");
+    assert!(
+        u.run(&["help", "provider", "add"])
+            .ok()
+            .stdout
+            .contains("Usage: authsome provider add")
+    );
+}

@@ -12,6 +12,7 @@ pub mod export;
 pub mod get;
 pub mod git_setup;
 pub mod grant;
+pub mod help;
 pub mod init;
 pub mod inspect;
 pub mod join_request;

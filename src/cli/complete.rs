@@ -28,8 +28,7 @@ pub fn providers() -> ArgValueCompleter {
     ArgValueCompleter::new(|current: &OsStr| {
         candidates(current, |_, store| {
             let snap = store.snapshot().ok()?;
-            let all = authsome::providers::Catalog::new(&snap).all().ok()?;
-            Some(all.into_iter().map(|p| p.def.name).collect())
+            authsome::providers::Catalog::new(&snap).names().ok()
         })
     })
 }

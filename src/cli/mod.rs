@@ -233,8 +233,8 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
                 || std::env::var("AUTHSOME_TRUST").is_ok_and(|v| v == "warn"),
         },
     })?;
-    if !matches!(cli.command, Command::Run(_)) {
-        // `run` passes signals to its child and must outlive them.
+    if !matches!(cli.command, Command::Run(_) | Command::Shell(_)) {
+        // `run` and `shell` pass signals to their child and must outlive them.
         authsome::store::interrupts::hold_during_writes();
     }
     // Long output goes through a pager on a terminal; it ends when this does.

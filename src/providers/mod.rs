@@ -288,6 +288,15 @@ impl<'a, 's> Catalog<'a, 's> {
         Ok(out.into_values().collect())
     }
 
+    /// Every known provider's name, sorted, without parsing a definition (for completion).
+    pub fn names(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = BUNDLED.iter().map(|(n, _)| n.to_string()).collect();
+        names.extend(self.custom_names()?);
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
     /// Names of the custom definitions committed to the store.
     pub fn custom_names(&self) -> Result<Vec<String>> {
         Ok(self

@@ -164,7 +164,10 @@ impl Store {
         &self,
         edit: impl FnMut(&mut Txn<'_>) -> Result<Edit<T>>,
     ) -> Result<Outcome<T>> {
-        self.transact_inner(true, edit)
+        let outcome = self.transact_inner(true, edit);
+        // After the write, signals are no longer held (a test sends one here).
+        super::faults::point("after-write");
+        outcome
     }
 
     /// [`Store::transact`] for `upgrade`, which writes to a store of an older format.

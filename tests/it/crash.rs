@@ -462,3 +462,28 @@ fn an_interrupt_during_a_write_ends_the_process_after_the_write() {
     }
     u.run(&["verify"]).ok();
 }
+
+/// Once a write is done, a signal ends the process at once again, as its default action does:
+/// holding signals during writes must not leave them ignored afterwards.
+#[test]
+fn a_signal_after_a_write_still_ends_the_process() {
+    use std::os::unix::process::ExitStatusExt;
+    let u = User::initialized();
+    for (name, number) in [("TERM", libc::SIGTERM), ("INT", libc::SIGINT)] {
+        let conn = format!("after-{}", name.to_lowercase());
+        let mut child = u
+            .command()
+            .args(["login", "openai", "-c", &conn, "--stdin"])
+            .env("AUTHSOME_INTERRUPT_AT", format!("after-write:{name}"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"sk-x").unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(number), "{name}: {status}");
+        assert!(u.git(&["log", "-1", "--format=%s"]).contains(&conn));
+    }
+}

@@ -1,5 +1,6 @@
-//! The JSON that `status` and `doctor` print for scripts and agents: one shape for a finding,
-//! whichever command found it (`schema/status.schema.json`).
+//! The JSON that commands print for scripts and agents, with a schema each under `schema/`: one
+//! shape for a finding, whichever of `status` and `doctor` found it, and one for a commit,
+//! whichever of `log`, `show` and `diff` prints it.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -26,4 +27,76 @@ pub struct StatusReport {
     pub clean: bool,
     /// What needs attention.
     pub findings: Vec<Finding>,
+}
+
+/// A commit, in the one shape `log`, `show` and `diff` print.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Commit {
+    /// The full commit id.
+    pub id: String,
+    /// Its first 12 hex digits.
+    pub short: String,
+    /// The author's time, RFC 3339 in UTC.
+    pub time: String,
+    /// The author's name.
+    pub author: String,
+    /// The author's email.
+    pub email: String,
+    /// The first line of the message.
+    pub message: String,
+    /// The store's files it changed (against its first parent).
+    pub changes: Vec<FileChange>,
+}
+
+/// A file a commit changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileChange {
+    /// The store-relative path.
+    pub path: String,
+    /// `added`, `modified` or `deleted`.
+    pub status: ChangeStatus,
+}
+
+/// How a commit changed a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeStatus {
+    /// The file is new.
+    Added,
+    /// The file's content changed.
+    Modified,
+    /// The file is gone.
+    Deleted,
+}
+
+/// What `log --json` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogReport {
+    /// Newest first.
+    pub commits: Vec<Commit>,
+}
+
+/// What `show --json` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShowReport {
+    /// The commit.
+    pub commit: Commit,
+    /// What it changed, as `show` prints it (secrets redacted).
+    pub diff: String,
+}
+
+/// What `diff --json` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiffReport {
+    /// The commit compared from (`None` before the first commit).
+    pub from: Option<Commit>,
+    /// The commit compared to.
+    pub to: Commit,
+    /// The difference, as `diff` prints it (secrets redacted).
+    pub diff: String,
 }

@@ -35,6 +35,35 @@ pub struct CommitInfo {
     pub parent_tree: Option<ObjectId>,
 }
 
+impl CommitInfo {
+    /// This commit as `log`, `show` and `diff` print it, with the `changes` it made.
+    pub fn report(&self, changes: &[Change]) -> crate::model::report::Commit {
+        use crate::model::report::{ChangeStatus, FileChange};
+        let id = self.id.to_string();
+        crate::model::report::Commit {
+            short: id[..12.min(id.len())].to_owned(),
+            id,
+            time: jiff::Timestamp::from_second(self.time)
+                .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+                .unwrap_or_default(),
+            author: self.author.clone(),
+            email: self.email.clone(),
+            message: self.summary.clone(),
+            changes: changes
+                .iter()
+                .map(|c| FileChange {
+                    path: c.path.clone(),
+                    status: match (c.old, c.new) {
+                        (None, _) => ChangeStatus::Added,
+                        (_, None) => ChangeStatus::Deleted,
+                        _ => ChangeStatus::Modified,
+                    },
+                })
+                .collect(),
+        }
+    }
+}
+
 impl Store {
     /// Resolves a revision (`HEAD~2`, a commit id, a branch) to a commit.
     pub fn resolve(&self, rev: &str) -> Result<ObjectId> {

@@ -19,12 +19,9 @@ fn log_lists_what_each_commit_changed_and_filters_by_connection() {
         .lines()
         .map(str::to_owned)
         .collect();
-    let ids: Vec<&str> = commits
-        .iter()
-        .map(|c| c["commit"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = commits.iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert_eq!(ids, git_ids, "the same commits as git log, newest first");
-    assert_eq!(commits[0]["summary"], "default openai: default -> work");
+    assert_eq!(commits[0]["message"], "default openai: default -> work");
     assert_eq!(
         commits[0]["changes"],
         serde_json::json!([
@@ -44,7 +41,7 @@ fn log_lists_what_each_commit_changed_and_filters_by_connection() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["summary"].as_str().unwrap())
+        .map(|c| c["message"].as_str().unwrap())
         .collect();
     assert_eq!(summaries, ["login openai/work"]);
     let text = u.run(&["log", "anthropic", "-n", "1"]).ok().stdout;

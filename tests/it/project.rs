@@ -225,7 +225,7 @@ fn a_detached_checkout_reads_but_does_not_write_and_log_shows_only_store_commits
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["summary"].as_str().unwrap())
+        .map(|c| c["message"].as_str().unwrap())
         .collect();
     assert_eq!(
         summaries,

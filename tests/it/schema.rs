@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use authsome::model::provider::ProviderDef;
-use authsome::model::report::{Finding, StatusReport};
+use authsome::model::report::{
+    ChangeStatus, DiffReport, Finding, LogReport, ShowReport, StatusReport,
+};
 use authsome::model::state::{ConnectionRecord, Principal, ProviderState, StoreMeta, VaultMeta};
 
 fn check(name: &str, schema: schemars::Schema) {
@@ -40,6 +42,9 @@ fn schemas_match_the_rust_types() {
     check("principal", schemars::schema_for!(Principal));
     check("store", schemars::schema_for!(StoreMeta));
     check("status", schemars::schema_for!(StatusReport));
+    check("log", schemars::schema_for!(LogReport));
+    check("show", schemars::schema_for!(ShowReport));
+    check("diff", schemars::schema_for!(DiffReport));
     check(
         "project",
         schemars::schema_for!(authsome::model::project::ProjectConfig),
@@ -140,4 +145,33 @@ fn status_and_doctor_print_the_one_findings_shape() {
         serde_json::from_str(&u.run(&["--json", "doctor"]).flags().stdout).unwrap();
     let findings: Vec<Finding> = serde_json::from_value(doctor["findings"].clone()).unwrap();
     assert!(findings.iter().any(|f| f.kind == "identity"), "{doctor}");
+}
+
+/// `log`, `show` and `diff` print one commit shape, each exactly its committed schema's type.
+#[test]
+fn log_show_and_diff_print_the_one_commit_shape() {
+    let u = crate::common::User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    u.login("openai", "work", "sk-2").ok();
+    let log: LogReport = serde_json::from_str(&u.run(&["--json", "log"]).ok().stdout).unwrap();
+    let head = &log.commits[0];
+    assert_eq!(head.message, "login openai/work");
+    assert_eq!(head.id, u.git(&["rev-parse", "HEAD"]).trim());
+    assert!(head.id.starts_with(&head.short) && head.short.len() == 12);
+    assert_eq!(head.email, u.git(&["log", "-1", "--format=%ae"]).trim());
+    assert!(
+        head.changes
+            .iter()
+            .any(|c| c.path == "vaults/default/openai/work/api_key.age"
+                && c.status == ChangeStatus::Added)
+    );
+    let show: ShowReport = serde_json::from_str(&u.run(&["--json", "show"]).ok().stdout).unwrap();
+    assert_eq!(&show.commit, head);
+    assert!(show.diff.contains("openai/work"), "{}", show.diff);
+    let diff: DiffReport = serde_json::from_str(&u.run(&["--json", "diff"]).ok().stdout).unwrap();
+    assert_eq!(&diff.to, head);
+    assert_eq!(diff.from.as_ref(), Some(&log.commits[1]));
+    let range: DiffReport =
+        serde_json::from_str(&u.run(&["--json", "diff", "HEAD~1..HEAD"]).ok().stdout).unwrap();
+    assert_eq!(range.from, diff.from);
 }

@@ -1,10 +1,9 @@
 //! `authsome diff [REV[..REV]]`: what changed (default: the last commit), secrets redacted.
 
-use serde_json::json;
-
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::Result;
+use authsome::model::report::DiffReport;
 use authsome::review;
 
 /// Arguments of `diff`.
@@ -19,7 +18,7 @@ pub struct Args {
 pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
     let store = ctx.store()?;
     let identity = ctx.identity().ok();
-    let (from, to, text) = match args.range.as_deref() {
+    let (from, to) = match args.range.as_deref() {
         // The last commit's own change (against nothing, for the very first commit).
         None => {
             let head = store.resolve("HEAD")?;
@@ -28,28 +27,28 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
                 .find_commit(head)
                 .ok()
                 .and_then(|c| c.parent_ids().next().map(|p| p.detach()));
-            (
-                "HEAD~1",
-                "HEAD",
-                review::render(&store, parent, head, identity.as_ref())?,
-            )
+            (parent, head)
         }
         Some(spec) => {
             let (from, to) = match spec.split_once("..") {
                 Some((a, b)) => (a, if b.is_empty() { "HEAD" } else { b }),
                 None => (spec, "HEAD"),
             };
-            let text = review::render(
-                &store,
-                Some(store.resolve(from)?),
-                store.resolve(to)?,
-                identity.as_ref(),
-            )?;
-            (from, to, text)
+            (Some(store.resolve(from)?), store.resolve(to)?)
         }
     };
+    let text = review::render(&store, from, to, identity.as_ref())?;
     if out.json {
-        out.json(&json!({"from": from, "to": to, "diff": text}));
+        // Each end as `log` shows it, with the change it made itself.
+        let commit = |id| -> Result<_> {
+            let info = store.commit_info(id)?;
+            Ok(info.report(&store.changes(info.parent_tree, info.tree)?))
+        };
+        out.json(&DiffReport {
+            from: from.map(commit).transpose()?,
+            to: commit(to)?,
+            diff: text,
+        });
     } else {
         out.raw_text(&text);
     }

@@ -1,10 +1,9 @@
 //! `authsome log [PROVIDER[/CONNECTION]] [-n N]`: the store's history, newest first.
 
-use serde_json::json;
-
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::Result;
+use authsome::model::report::LogReport;
 use authsome::ops::restore::target_dir;
 use authsome::store::Change;
 
@@ -61,20 +60,9 @@ pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
         entries.push((info, changes));
     }
     if out.json {
-        let list: Vec<_> = entries
-            .iter()
-            .map(|(i, changes)| {
-                json!({
-                    "commit": i.id.to_string(),
-                    "author": i.author,
-                    "email": i.email,
-                    "time": when(i.time),
-                    "summary": i.summary,
-                    "changes": changes.iter().map(|c| json!({"path": c.path, "status": status(c)})).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        out.json(&json!({ "commits": list }));
+        out.json(&LogReport {
+            commits: entries.iter().map(|(i, c)| i.report(c)).collect(),
+        });
         return Ok(());
     }
     if entries.is_empty() {

@@ -1,10 +1,9 @@
 //! `authsome show [REV]`: one commit and what it changed, secrets redacted.
 
-use serde_json::json;
-
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::Result;
+use authsome::model::report::ShowReport;
 use authsome::review;
 
 /// Arguments of `show`.
@@ -29,7 +28,11 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
     let identity = ctx.identity().ok();
     let text = review::render(&store, parent, id, identity.as_ref())?;
     if out.json {
-        out.json(&json!({"commit": id.to_string(), "author": info.author, "summary": info.summary, "diff": text}));
+        let changes = store.changes(info.parent_tree, info.tree)?;
+        out.json(&ShowReport {
+            commit: info.report(&changes),
+            diff: text,
+        });
     } else {
         out.data(&format!(
             "commit {id}\nAuthor: {} <{}>\n\n    {}\n",

@@ -431,18 +431,7 @@ fn an_interrupt_during_a_write_ends_the_process_after_the_write() {
     for (n, point) in points.iter().enumerate() {
         for (name, number) in signals {
             let conn = format!("c-{n}-{}", name.to_lowercase());
-            let mut child = u
-                .command()
-                .args(["login", "openai", "-c", &conn, "--stdin"])
-                .env("AUTHSOME_INTERRUPT_AT", format!("{point}:{name}"))
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(b"sk-x").unwrap();
-            let status = child.wait().unwrap();
+            let status = login_signalled(&u, &conn, &format!("{point}:{name}"));
             assert_eq!(status.signal(), Some(number), "{name} at {point}: {status}");
             let subject = u.git(&["log", "-1", "--format=%s"]);
             assert!(subject.contains(&conn), "{name} at {point}: {subject}");
@@ -471,19 +460,25 @@ fn a_signal_after_a_write_still_ends_the_process() {
     let u = User::initialized();
     for (name, number) in [("TERM", libc::SIGTERM), ("INT", libc::SIGINT)] {
         let conn = format!("after-{}", name.to_lowercase());
-        let mut child = u
-            .command()
-            .args(["login", "openai", "-c", &conn, "--stdin"])
-            .env("AUTHSOME_INTERRUPT_AT", format!("after-write:{name}"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(b"sk-x").unwrap();
-        let status = child.wait().unwrap();
+        let status = login_signalled(&u, &conn, &format!("after-write:{name}"));
         assert_eq!(status.signal(), Some(number), "{name}: {status}");
         assert!(u.git(&["log", "-1", "--format=%s"]).contains(&conn));
     }
+}
+
+/// How `login openai -c CONN --stdin` ended when it sent itself a signal at `at` (the
+/// `AUTHSOME_INTERRUPT_AT` of the fault-injection feature: `POINT:SIGNAL`).
+fn login_signalled(u: &User, conn: &str, at: &str) -> std::process::ExitStatus {
+    use std::io::Write;
+    let mut child = u
+        .command()
+        .args(["login", "openai", "-c", conn, "--stdin"])
+        .env("AUTHSOME_INTERRUPT_AT", at)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"sk-x").unwrap();
+    child.wait().unwrap()
 }

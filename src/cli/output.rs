@@ -249,4 +249,38 @@ impl Output {
     pub fn raw_text(&self, text: &str) {
         self.raw(text);
     }
+
+    /// Prints a unified diff coloured as git colours one: file headers bold, hunk headers cyan,
+    /// removed lines red, added lines green, secret summaries yellow.
+    pub fn diff_text(&self, text: &str) {
+        if !self.color {
+            return self.raw(text);
+        }
+        let mut painted = String::with_capacity(text.len() + text.len() / 8);
+        for line in text.split_inclusive('\n') {
+            let (body, end) = match line.strip_suffix('\n') {
+                Some(b) => (b, "\n"),
+                None => (line, ""),
+            };
+            let code = if body.starts_with("---") || body.starts_with("+++") {
+                "1"
+            } else if body.starts_with("@@") {
+                "36"
+            } else if body.starts_with('-') {
+                "31"
+            } else if body.starts_with('+') {
+                "32"
+            } else if body.starts_with("secret ") {
+                "33"
+            } else {
+                ""
+            };
+            match code {
+                "" => painted.push_str(body),
+                c => painted.push_str(&self.paint(c, body)),
+            }
+            painted.push_str(end);
+        }
+        self.raw(&painted);
+    }
 }

@@ -175,7 +175,14 @@ fn colour_follows_the_flag_no_color_and_clicolor_force_on_every_colouring_comman
         let out = c.output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
     };
-    for args in [&["list"][..], &["log"], &["doctor"], &["no-such-command"]] {
+    for args in [
+        &["list"][..],
+        &["log"],
+        &["diff"],
+        &["show"],
+        &["doctor"],
+        &["no-such-command"],
+    ] {
         let always = [&["--color", "always"][..], args].concat();
         assert!(
             run(&always, &[]).contains(escape),
@@ -198,6 +205,12 @@ fn colour_follows_the_flag_no_color_and_clicolor_force_on_every_colouring_comman
     std::fs::set_permissions(&identity, std::fs::Permissions::from_mode(0o644)).unwrap();
     let doctor = run(&["--color", "always", "doctor"], &[]);
     assert!(doctor.contains("\x1b[31mFAIL"), "{doctor}");
+    // diff as git colours it: added lines green, hunk headers cyan.
+    let diff = run(&["--color", "always", "diff"], &[]);
+    assert!(
+        diff.contains("\x1b[32m+") && diff.contains("\x1b[36m@@"),
+        "{diff}"
+    );
     // JSON is never coloured.
     assert!(!run(&["--color", "always", "--json", "list"], &[]).contains(escape));
 }

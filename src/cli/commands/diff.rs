@@ -50,7 +50,7 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
             diff: text,
         });
     } else {
-        out.raw_text(&text);
+        out.diff_text(&text);
     }
     Ok(())
 }

@@ -38,7 +38,7 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
             "commit {id}\nAuthor: {} <{}>\n\n    {}\n",
             info.author, info.email, info.summary
         ));
-        out.raw_text(&text);
+        out.diff_text(&text);
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! stays clean and fast, and paths outside the store (in a project repository) keep whatever the
 //! user had staged or modified.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
@@ -286,8 +286,15 @@ fn update_index(
     let mut index =
         gix::index::File::at_or_default(&index_path, repo.object_hash(), false, Default::default())
             .map_err(fail)?;
-    let touched: BTreeSet<String> = edits.keys().map(|rel| store.repo_path(rel)).collect();
-    index.remove_entries(|_, path, _| touched.contains(&path.to_string()));
+    // Each touched path as the index names it, and whether the new tree has it.
+    let written: BTreeMap<String, bool> = edits
+        .iter()
+        .map(|(rel, edit)| (store.repo_path(rel), edit.is_some()))
+        .collect();
+    // Looked up without an allocation per entry: the index holds every file of the store.
+    index.remove_entries(|_, path, _| {
+        std::str::from_utf8(path).is_ok_and(|p| written.contains_key(p))
+    });
     for (rel, edit) in edits {
         if let Some(bytes) = edit {
             let id = gix::objs::compute_hash(repo.object_hash(), gix::object::Kind::Blob, bytes)
@@ -306,14 +313,7 @@ fn update_index(
     index.sort_entries();
     if let Some(root) = index.tree_mut() {
         let (base, new) = trees;
-        let paths: Vec<(String, bool)> = edits
-            .iter()
-            .map(|(rel, edit)| (store.repo_path(rel), edit.is_some()))
-            .collect();
-        let written: Vec<(&str, bool)> = paths
-            .iter()
-            .map(|(p, there)| (p.as_str(), *there))
-            .collect();
+        let written: Vec<(&str, bool)> = written.iter().map(|(p, t)| (p.as_str(), *t)).collect();
         if super::cached_trees::advance(repo, root, base, new, &written).is_err() {
             // Half-updated cached trees could name wrong ids: git rebuilds them instead.
             index.remove_tree();

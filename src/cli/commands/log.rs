@@ -3,9 +3,8 @@
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::Result;
-use authsome::model::report::LogReport;
+use authsome::model::report::{ChangeStatus, LogReport};
 use authsome::ops::restore::target_dir;
-use authsome::store::Change;
 
 /// Arguments of `log`.
 #[derive(Debug, clap::Args)]
@@ -16,20 +15,6 @@ pub struct Args {
     /// Show at most N commits.
     #[arg(short = 'n', long = "max-count", value_name = "N")]
     pub limit: Option<usize>,
-}
-
-fn status(c: &Change) -> &'static str {
-    match (c.old, c.new) {
-        (None, _) => "added",
-        (_, None) => "deleted",
-        _ => "modified",
-    }
-}
-
-fn when(seconds: i64) -> String {
-    jiff::Timestamp::from_second(seconds)
-        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default()
 }
 
 /// Runs `log`.
@@ -43,9 +28,9 @@ pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
         Some(t) => Some(format!("{}/", target_dir(&cx.vault, t)?.0)),
         None => None,
     };
-    let mut entries = Vec::new();
+    let mut commits = Vec::new();
     for id in store.walk(head)? {
-        if args.limit.is_some_and(|n| entries.len() >= n) {
+        if args.limit.is_some_and(|n| commits.len() >= n) {
             break;
         }
         let info = store.commit_info(id)?;
@@ -57,33 +42,31 @@ pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
         if changes.is_empty() && (filter.is_some() || store.is_project()) {
             continue;
         }
-        entries.push((info, changes));
+        commits.push(info.report(&changes));
     }
+    // One shape for both: the text is the JSON's fields, laid out.
     if out.json {
-        out.json(&LogReport {
-            commits: entries.iter().map(|(i, c)| i.report(c)).collect(),
-        });
+        out.json(&LogReport { commits });
         return Ok(());
     }
-    if entries.is_empty() {
+    if commits.is_empty() {
         out.info("No commits touch that.");
     }
-    for (i, changes) in &entries {
-        let short = &i.id.to_string()[..8];
+    for c in &commits {
         out.data(&format!(
             "{}  {}  {}  {}",
-            out.yellow(short),
-            when(i.time),
-            i.author,
-            out.bold(&i.summary)
+            out.yellow(&c.id[..8]),
+            c.time,
+            c.author,
+            out.bold(&c.message)
         ));
-        for c in changes {
-            let mark = match status(c) {
-                "added" => out.green("A"),
-                "deleted" => "D".to_owned(),
-                _ => "M".to_owned(),
+        for change in &c.changes {
+            let mark = match change.status {
+                ChangeStatus::Added => out.green("A"),
+                ChangeStatus::Deleted => out.red("D"),
+                ChangeStatus::Modified => "M".to_owned(),
             };
-            out.data(&format!("    {mark} {}", c.path));
+            out.data(&format!("    {mark} {}", change.path));
         }
     }
     Ok(())

@@ -3,19 +3,12 @@
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::{Error, Result};
-use authsome::model::report::{self, StatusReport};
+use authsome::model::report::{Finding, StatusReport};
 use authsome::model::state::ConnectionStatus;
 use authsome::vault;
 
 /// Seconds ahead within which an expiring connection is reported.
 const SOON: i64 = 86_400;
-
-/// A finding while it is collected (its kind is one of a fixed set).
-struct Finding {
-    kind: &'static str,
-    subject: String,
-    what_to_do: String,
-}
 
 /// Runs `status`.
 pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
@@ -27,7 +20,7 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
     // A git lock nobody holds any more blocks every write until it is removed.
     for lock in store.stale_git_locks(std::time::Duration::from_secs(10)) {
         findings.push(Finding {
-            kind: "stale_lock",
+            kind: "stale_lock".into(),
             subject: lock.display().to_string(),
             what_to_do: format!(
                 "it blocks every write; if no git command runs in {}, remove it (`rm {}`)",
@@ -39,7 +32,7 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
     for rel in store.uncommitted(&snap)? {
         let path = store.repo_relative(&rel);
         findings.push(Finding {
-            kind: "uncommitted",
+            kind: "uncommitted".into(),
             subject: path.clone(),
             what_to_do: format!(
                 "reads ignore it; commit it, or discard it with `git -C {} checkout HEAD -- {path}` (or delete it if untracked)",
@@ -50,7 +43,7 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
 
     if meta.format < authsome::model::state::STORE_FORMAT {
         findings.push(Finding {
-            kind: "old_format",
+            kind: "old_format".into(),
             subject: format!("store format {}", meta.format),
             what_to_do: "authsome reads it but will not write to it; run `authsome upgrade`"
                 .to_owned(),
@@ -63,7 +56,7 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
         let who =
             vault::principal_of(&snap, identity.recipient())?.unwrap_or_else(|| "YOU".to_owned());
         findings.push(Finding {
-            kind: "unreadable",
+            kind: "unreadable".into(),
             subject: format!("vault {}", ctx.vault),
             what_to_do: format!(
                 "this identity is not a reader of it, so its secrets cannot be used here; ask an admin of the vault to run `authsome grant {who} {}`",
@@ -78,7 +71,7 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
             && at < now_stamp
         {
             findings.push(Finding {
-                kind: "expired_principal",
+                kind: "expired_principal".into(),
                 subject: format!("principal {name}"),
                 what_to_do: format!(
                     "it expired {at} but can still decrypt its vaults; remove it with `authsome principal remove {name}`"
@@ -92,7 +85,7 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
     for (provider, (state, conns)) in vault::all_records(&snap, &ctx.vault, None)? {
         if let Some(r) = &state.rotation {
             findings.push(Finding {
-                kind: "rotation",
+                kind: "rotation".into(),
                 subject: format!("{provider} client secret"),
                 what_to_do: format!(
                     "{}: {}",
@@ -104,7 +97,7 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
         for (conn, record) in conns {
             if let Some(r) = &record.rotation {
                 findings.push(Finding {
-                    kind: "rotation",
+                    kind: "rotation".into(),
                     subject: format!("{provider}/{conn}"),
                     what_to_do: format!(
                         "{}: {}",
@@ -116,7 +109,7 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
             let subject = format!("{provider}/{conn}");
             if authsome::ops::refresh::is_parked(&meta.id, &ctx.vault, &provider, &conn) {
                 findings.push(Finding {
-                    kind: "parked_refresh",
+                    kind: "parked_refresh".into(),
                     subject: subject.clone(),
                     what_to_do: format!(
                         "a rotated refresh token is parked on this machine because its commit was refused; once the store verifies, run `authsome refresh {provider}/{conn}` (as a writer of {}) to commit it",
@@ -127,7 +120,7 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
             let relogin = format!("`authsome login {provider} --connection {conn} --force`");
             if record.status != ConnectionStatus::Connected {
                 findings.push(Finding {
-                    kind: record.status.as_str(),
+                    kind: record.status.as_str().into(),
                     subject: subject.clone(),
                     what_to_do: format!("log in again with {relogin}"),
                 });
@@ -136,7 +129,7 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
                 let refreshable = record.secrets.contains_key(authsome::oauth::REFRESH_TOKEN);
                 if left <= SOON && !refreshable {
                     findings.push(Finding {
-                        kind: if left <= 0 { "expired" } else { "expiring" },
+                        kind: (if left <= 0 { "expired" } else { "expiring" }).into(),
                         subject: subject.clone(),
                         what_to_do: format!("it cannot be refreshed; log in again with {relogin}"),
                     });
@@ -146,7 +139,7 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
                 && record.secrets.values().any(|s| s.recipients != fingerprint)
             {
                 findings.push(Finding {
-                    kind: "stale_recipients",
+                    kind: "stale_recipients".into(),
                     subject,
                     what_to_do: format!(
                         "its secrets are encrypted to an older set of recipients; re-encrypt them with `authsome rekey {}`",
@@ -168,23 +161,17 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
             return Err(e);
         }
         findings.push(Finding {
-            kind: "trust",
+            kind: "trust".into(),
             subject: "store".to_owned(),
             what_to_do: e.to_string(),
         });
     }
 
+    let found = findings.len();
     if out.json {
         out.json(&StatusReport {
-            clean: findings.is_empty(),
-            findings: findings
-                .iter()
-                .map(|f| report::Finding {
-                    kind: f.kind.to_owned(),
-                    subject: f.subject.clone(),
-                    what_to_do: f.what_to_do.clone(),
-                })
-                .collect(),
+            clean: found == 0,
+            findings,
         });
     } else if findings.is_empty() {
         out.info(
@@ -195,13 +182,12 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
             out.data(&format!("{:<17} {}: {}", f.kind, f.subject, f.what_to_do));
         }
     }
-    if !findings.is_empty() {
+    if found > 0 {
         // A gate for scripts, as `doctor` and `gh auth status` are: the findings are the message.
-        return Err(Error::internal(format!(
-            "status found {} thing(s) that need attention",
-            findings.len()
-        ))
-        .reported());
+        return Err(
+            Error::internal(format!("status found {found} thing(s) that need attention"))
+                .reported(),
+        );
     }
     Ok(())
 }

@@ -48,6 +48,22 @@ fn version() {
     };
     let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
     let date = git(&["log", "-1", "--format=%cs"]).unwrap_or_else(|| "unknown".into());
+    // Build again when HEAD moves: HEAD itself, the branch it names, and packed refs.
+    if let Some(git_dir) = git(&["rev-parse", "--git-dir"]) {
+        let git_dir = std::path::PathBuf::from(git_dir);
+        let branch = std::fs::read_to_string(git_dir.join("HEAD"))
+            .ok()
+            .and_then(|h| h.strip_prefix("ref: ").map(|r| r.trim().to_owned()));
+        let watched = ["HEAD", "packed-refs", branch.as_deref().unwrap_or("HEAD")];
+        // A path that does not exist would make cargo run this script on every build.
+        for path in watched
+            .map(|p| git_dir.join(p))
+            .iter()
+            .filter(|p| p.exists())
+        {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+    }
     println!("cargo:rustc-env=AUTHSOME_COMMIT={commit}");
     println!("cargo:rustc-env=AUTHSOME_COMMIT_DATE={date}");
 }

@@ -28,6 +28,7 @@ pub mod private_files;
 mod props;
 pub mod providers;
 pub mod proxy;
+pub mod reports;
 pub mod review;
 pub mod store;
 pub mod trust;

@@ -86,10 +86,21 @@ impl Output {
     }
 
     /// Prints a JSON document (in `--json` mode): a report or a hand-built value.
-    pub fn json(&self, value: &impl serde::Serialize) {
+    pub fn json<T: authsome::model::report::JsonReport>(&self, value: &T) {
         let mut text = serde_json::to_string_pretty(value).expect("reports serialize");
         text.push('\n');
         self.raw(&text);
+    }
+
+    /// Refuses `--json` for a command whose output is not data (a script, a page, another
+    /// program's output): `what` says what it prints instead.
+    pub fn refuse_json(&self, what: &str) -> authsome::error::Result<()> {
+        if self.json {
+            return Err(authsome::error::Error::usage(format!(
+                "{what}, which has no JSON form; run it without --json"
+            )));
+        }
+        Ok(())
     }
 
     /// Prints a line of data (always, even with `--quiet`).
@@ -158,14 +169,14 @@ impl Output {
     /// Prints an error: JSON on stdout with `--json`, else one line on stderr.
     pub fn error(&self, err: &Error) {
         if self.json {
-            self.json(&serde_json::json!({
-                "error": {
-                    "code": err.kind().code(),
-                    "exit_code": err.kind().exit_code(),
-                    "message": err.message(),
-                    "hint": err.hint(),
-                }
-            }));
+            self.json(&authsome::model::report::ErrorReport {
+                error: authsome::model::report::ErrorBody {
+                    code: err.kind().code().to_owned(),
+                    exit_code: err.kind().exit_code(),
+                    message: err.message().to_owned(),
+                    hint: err.hint().map(str::to_owned),
+                },
+            });
         } else {
             let prefix = match self.color_stderr {
                 true => "\x1b[1;31merror:\x1b[0m",

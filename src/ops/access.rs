@@ -106,7 +106,7 @@ pub fn keep_a_reader(vault: &VaultMeta, name: &str) -> Result<()> {
 }
 
 /// What a rekey of one vault did (or would do).
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct Rekeyed {
     /// The vault.
     pub vault: String,

@@ -18,7 +18,7 @@ use crate::vault;
 use super::access::{self, Rekeyed};
 
 /// What `agent create` did. The identity itself is not part of the report.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// Always `created`.
     pub status: &'static str,
@@ -42,6 +42,27 @@ pub struct Report {
     pub signing_key: Option<zeroize::Zeroizing<String>>,
     /// With `writer`: its public key.
     pub signer: Option<String>,
+}
+
+/// What `agent create --json` prints when the identity goes to stdout: the report with the
+/// identity inside, which the caller must keep (it is shown once).
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Created<'a> {
+    /// The agent.
+    #[serde(flatten)]
+    pub report: &'a Report,
+    /// The agent's age identity (`AGE-SECRET-KEY-1...`).
+    #[serde(serialize_with = "expose")]
+    #[schemars(with = "String")]
+    pub identity: &'a SecretString,
+}
+
+fn expose<S: serde::Serializer>(
+    secret: &&SecretString,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use age::secrecy::ExposeSecret;
+    s.serialize_str(secret.expose_secret())
 }
 
 /// Creates an agent that reads `vault` only (and with `writer`, writes it). Only owners can: an

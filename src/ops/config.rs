@@ -43,7 +43,7 @@ impl Key {
 }
 
 /// A setting and its value.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// The setting.
     pub key: &'static str,

@@ -11,7 +11,7 @@ use crate::store::Edit;
 use crate::vault;
 
 /// What `default` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// `success`, or `unchanged` when it was the default already.
     pub status: &'static str,

@@ -10,7 +10,7 @@ use crate::review;
 use crate::store::Edit;
 
 /// What `git-setup` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// `configured`, or `unchanged` when the committed half was there already.
     pub status: &'static str,

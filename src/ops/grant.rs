@@ -15,7 +15,7 @@ use crate::vault;
 use super::access::{self, Rekeyed};
 
 /// What `grant` or `revoke-access` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// `granted`, `revoked`, or `unchanged` when the principal had that role already.
     pub status: &'static str,

@@ -18,7 +18,7 @@ use crate::store::{Edit, Store, StoreLocation};
 use crate::vault::{self, DEFAULT_VAULT};
 
 /// What `init` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// `initialized`, or `unchanged` when everything existed already.
     pub status: &'static str,

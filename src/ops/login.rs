@@ -69,7 +69,7 @@ pub struct Request {
 }
 
 /// What `login` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Report {
     /// The credential was stored in a new commit.
@@ -86,7 +86,7 @@ pub enum Report {
 }
 
 /// A stored connection.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Stored {
     /// The provider.
     pub provider: String,
@@ -107,7 +107,7 @@ pub struct Stored {
 }
 
 /// What an OAuth2 login learned.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct OAuthLogin {
     /// The account's login or id, where the provider has a userinfo endpoint.
     pub account: Option<String>,

@@ -12,7 +12,7 @@ use crate::store::Edit;
 use crate::vault;
 
 /// What `logout` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// Always `logged_out`.
     pub status: &'static str,

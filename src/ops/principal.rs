@@ -31,7 +31,7 @@ pub struct AddRequest {
 }
 
 /// What `principal add` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct AddReport {
     /// Always `added`.
     pub status: &'static str,
@@ -161,7 +161,7 @@ pub fn add_from_request(
 }
 
 /// What `principal remove` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct RemoveReport {
     /// Always `removed`.
     pub status: &'static str,
@@ -246,7 +246,7 @@ pub fn remove(cx: &Context, name: &str) -> Result<RemoveReport> {
 }
 
 /// What `principal rotate-key` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct RotateReport {
     /// Always `rotated`.
     pub status: &'static str,

@@ -12,7 +12,7 @@ use crate::store::Edit;
 use crate::vault;
 
 /// What `provider add` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct AddReport {
     /// `added`, or `unchanged` when the store held this definition already.
     pub status: &'static str,
@@ -28,7 +28,7 @@ pub struct AddReport {
 }
 
 /// What `provider remove` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct RemoveReport {
     /// Always `removed`.
     pub status: &'static str,

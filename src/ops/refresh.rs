@@ -581,7 +581,7 @@ fn mark_failed(w: &Want<'_>) -> Result<()> {
 }
 
 /// What `authsome refresh` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// The provider.
     pub provider: String,

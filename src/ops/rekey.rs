@@ -13,7 +13,7 @@ use crate::vault;
 use super::access::{self, Rekeyed};
 
 /// What `rekey` did (or, in a dry run, would do).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// `rekeyed`, `unchanged` (nothing stale), or `dry_run`.
     pub status: &'static str,

@@ -12,7 +12,7 @@ use crate::model::state::{ConnectionRecord, ProviderState};
 use crate::store::{Edit, Snapshot};
 
 /// What `restore` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// `restored`, or `unchanged` when it already was as at the revision.
     pub status: &'static str,

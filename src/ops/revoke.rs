@@ -14,7 +14,7 @@ use crate::store::{Edit, Snapshot};
 use crate::vault;
 
 /// What `revoke` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// Always `revoked`.
     pub status: &'static str,

@@ -11,7 +11,7 @@ use crate::store::Edit;
 use crate::vault;
 
 /// What `rotation done` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// `done`, or `unchanged` when the connection had no mark.
     pub status: &'static str,

@@ -11,7 +11,7 @@ use crate::trust::{self, seal::Scope};
 use crate::vault;
 
 /// What `seal` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// `sealed`, or `unchanged` when every scope named was sealed as it is.
     pub status: &'static str,
@@ -132,7 +132,7 @@ pub fn seal(cx: &Context, scopes: &[Scope]) -> Result<Report> {
 }
 
 /// What `seal store --cosign` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CosignReport {
     /// `landed` (the threshold is met and the branch has the change) or `waiting`.
     pub status: &'static str,

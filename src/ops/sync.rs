@@ -19,7 +19,7 @@ use crate::store::{Edit, Snapshot};
 use crate::trust;
 
 /// What `sync` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// Always `synced`.
     pub status: &'static str,

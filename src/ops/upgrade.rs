@@ -19,7 +19,7 @@ use crate::vault;
 use super::access;
 
 /// What `upgrade` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// `upgraded`, or `unchanged` when the store was current.
     pub status: &'static str,

@@ -25,7 +25,7 @@ pub struct Members {
 }
 
 /// What `vault create` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CreateReport {
     /// Always `created`.
     pub status: &'static str,
@@ -99,7 +99,7 @@ pub fn create(cx: &Context, name: &VaultName, members: Members) -> Result<Create
 }
 
 /// What `vault delete` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct DeleteReport {
     /// Always `deleted`.
     pub status: &'static str,

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::ui::Ui;
 
 /// What the proxy did with a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// A credential was injected and the request forwarded.
@@ -29,8 +29,18 @@ pub enum Action {
     Unreachable,
 }
 
+/// What `audit --json` prints.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditReport {
+    /// The log file read.
+    pub log: PathBuf,
+    /// Its entries, oldest first.
+    pub entries: Vec<Entry>,
+}
+
 /// One line of the log.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Entry {
     /// RFC 3339 time.
     pub time: String,

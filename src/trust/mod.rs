@@ -42,7 +42,7 @@ pub fn read_seal(snap: &Snapshot<'_>, scope: &Scope) -> Result<Option<Seal>> {
 }
 
 /// How one scope stands.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ScopeCheck {
     /// `store` or `vaults/<name>`.
     pub scope: String,
@@ -58,6 +58,15 @@ pub struct ScopeCheck {
     pub signed_by: Vec<String>,
     /// What is wrong, and what to do.
     pub detail: Option<String>,
+}
+
+/// What `verify --json` prints.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct VerifyReport {
+    /// `verified`, or `unverified` when a scope did not (then `verify` exits 12).
+    pub status: &'static str,
+    /// Every scope checked.
+    pub scopes: Vec<ScopeCheck>,
 }
 
 impl ScopeCheck {

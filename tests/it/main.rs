@@ -13,6 +13,7 @@ mod disk;
 mod form;
 mod history;
 mod interop;
+mod json;
 mod oauth;
 mod project;
 mod proxy;

@@ -1,5 +1,6 @@
-//! The JSON Schemas under `schema/` are generated from the Rust types; this test fails when they
-//! drift. Regenerate with `AUTHSOME_UPDATE_SCHEMA=1 cargo test --test it schema`.
+//! The JSON Schemas under `schema/` (the store's files) and `schema/output/` (what commands print
+//! under `--json`) are generated from the Rust types; this test fails when they drift. Regenerate
+//! with `AUTHSOME_UPDATE_SCHEMA=1 cargo test --test it schema`.
 
 use std::path::Path;
 
@@ -13,13 +14,17 @@ fn check(name: &str, schema: schemars::Schema) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("schema")
         .join(format!("{name}.schema.json"));
+    check_at(&path, schema);
+}
+
+fn check_at(path: &Path, schema: schemars::Schema) {
     let mut text = serde_json::to_string_pretty(&schema).unwrap();
     text.push('\n');
     if std::env::var_os("AUTHSOME_UPDATE_SCHEMA").is_some() {
-        std::fs::write(&path, &text).unwrap();
+        std::fs::write(path, &text).unwrap();
         return;
     }
-    let committed = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+    let committed = std::fs::read_to_string(path).unwrap_or_else(|_| {
         panic!(
             "{} is missing; run AUTHSOME_UPDATE_SCHEMA=1 cargo test --test it schema",
             path.display()
@@ -41,14 +46,29 @@ fn schemas_match_the_rust_types() {
     check("vault", schemars::schema_for!(VaultMeta));
     check("principal", schemars::schema_for!(Principal));
     check("store", schemars::schema_for!(StoreMeta));
-    check("status", schemars::schema_for!(StatusReport));
-    check("log", schemars::schema_for!(LogReport));
-    check("show", schemars::schema_for!(ShowReport));
-    check("diff", schemars::schema_for!(DiffReport));
     check(
         "project",
         schemars::schema_for!(authsome::model::project::ProjectConfig),
     );
+}
+
+/// One schema per shape a command prints under `--json`, and no file for a shape that is gone.
+#[test]
+fn output_schemas_match_the_report_types() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/output");
+    let schemas = authsome::reports::schemas();
+    let mut names = Vec::new();
+    for (name, schema) in schemas {
+        check_at(&dir.join(format!("{name}.schema.json")), schema);
+        names.push(format!("{name}.schema.json"));
+    }
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let file = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            names.contains(&file),
+            "schema/output/{file} describes no report type; delete it"
+        );
+    }
 }
 
 /// Every bundled definition parses, passes validation and is valid against the provider schema's

@@ -97,10 +97,10 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
         Some(f) => authsome::private_files::write_private(f, key.as_bytes())?,
         // Under --json the identity travels inside the JSON; else it is the output.
         None if out.json => {
-            let mut value = serde_json::to_value(&report).expect("reports serialize");
-            value["identity"] =
-                serde_json::Value::String(report.identity.expose_secret().to_owned());
-            out.json(&value);
+            out.json(&authsome::ops::agent::Created {
+                report: &report,
+                identity: &report.identity,
+            });
             return Ok(());
         }
         None => out.raw_text(&key),

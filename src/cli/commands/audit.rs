@@ -2,7 +2,6 @@
 //! refusals, oldest first.
 
 use jiff::{Span, Timestamp, tz::TimeZone};
-use serde_json::json;
 
 use crate::cli::output::Output;
 use authsome::error::{Error, Result};
@@ -44,7 +43,7 @@ pub fn exec(out: &Output, args: Args) -> Result<()> {
         entries.drain(..skip);
     }
     if out.json {
-        out.json(&json!({ "log": path.display().to_string(), "entries": entries }));
+        out.json(&audit::AuditReport { log: path, entries });
         return Ok(());
     }
     if entries.is_empty() {

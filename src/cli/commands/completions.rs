@@ -15,11 +15,7 @@ pub struct Args {
 
 /// Runs `completions`.
 pub fn exec(out: &Output, args: Args) -> Result<()> {
-    if out.json {
-        return Err(Error::usage(
-            "completions prints a shell script, which has no JSON form; run it without --json",
-        ));
-    }
+    out.refuse_json("completions prints a shell script")?;
     let shells = clap_complete::env::Shells::builtins();
     let shell = shells
         .completer(&args.shell)

@@ -1,11 +1,9 @@
 //! `authsome doctor`: check the store, the identity and every secret, and say what to fix.
 
-use serde_json::json;
-
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::{Error, Result};
-use authsome::model::report::Finding;
+use authsome::model::report::{DoctorCheck, DoctorReport, Finding};
 use authsome::providers::Catalog;
 use authsome::vault;
 
@@ -185,12 +183,15 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
     if out.json {
         let list: Vec<_> = checks
             .iter()
-            .map(|c| {
-                json!({
-                    "check": c.name,
-                    "status": match c.level { Level::Ok => "ok", Level::Warn => "warn", Level::Fail => "fail" },
-                    "detail": c.detail,
-                })
+            .map(|c| DoctorCheck {
+                check: c.name.to_owned(),
+                status: match c.level {
+                    Level::Ok => "ok",
+                    Level::Warn => "warn",
+                    Level::Fail => "fail",
+                }
+                .to_owned(),
+                detail: c.detail.clone(),
             })
             .collect();
         // What needs action, in the shape `status` prints too.
@@ -203,11 +204,11 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
                 what_to_do: c.detail.clone(),
             })
             .collect();
-        out.json(&json!({
-            "status": if failed { "problems" } else { "ready" },
-            "checks": list,
-            "findings": findings,
-        }));
+        out.json(&DoctorReport {
+            status: if failed { "problems" } else { "ready" }.to_owned(),
+            checks: list,
+            findings,
+        });
     } else {
         for c in &checks {
             let tag = match c.level {

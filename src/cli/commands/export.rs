@@ -2,6 +2,7 @@
 //! quoted so `eval "$(authsome export ...)"` works.
 
 use age::secrecy::ExposeSecret;
+use authsome::model::report::ExportReport;
 use clap::ValueEnum;
 use serde_json::{Map, Value};
 
@@ -54,7 +55,7 @@ pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
                 .iter()
                 .map(|(k, v)| (k.clone(), Value::String(v.expose_secret().to_owned())))
                 .collect();
-            out.json(&Value::Object(map));
+            out.json(&ExportReport(map));
         }
         ExportFormat::Env => {
             for (k, v) in &vars {

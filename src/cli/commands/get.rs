@@ -2,14 +2,16 @@
 //! field of it.
 
 use age::secrecy::ExposeSecret;
-use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
 
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::{Error, ErrorKind, Result};
 use authsome::model::names::ConnectionName;
+use authsome::model::report::{ConnectionFacts, FieldReport, GetReport};
 use authsome::model::secret::SecretField;
-use authsome::model::state::ConnectionRecord;
 use authsome::ops::refresh::{self, Want};
 use authsome::providers::Catalog;
 use authsome::vault;
@@ -56,7 +58,8 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
     let state = vault::provider_state(&snap, &ctx.vault, name)?;
     let is_default = state.default.as_deref() == Some(conn.as_str());
 
-    let mut fields = plain_fields(name, &conn, &ctx.vault, is_default, &record);
+    let facts = ConnectionFacts::of(name, &conn, &ctx.vault, is_default, &record);
+    let fields = plain_fields(&facts);
     let secret_names: Vec<&String> = record.secrets.keys().collect();
 
     if let Some(field) = &args.field {
@@ -96,23 +99,27 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
         )));
     }
 
+    let mut secrets = BTreeMap::new();
     if args.show_secret && !record.secrets.is_empty() {
         let names: Vec<&String> = record.secrets.keys().collect();
-        let secrets = reveal(ctx, out, &store, &snap, &provider, &conn, &names)?;
-        for (f, secret) in names.into_iter().zip(secrets) {
-            fields.insert(f.clone(), Value::String(secret.expose_secret().to_owned()));
+        let values = reveal(ctx, out, &store, &snap, &provider, &conn, &names)?;
+        for (f, secret) in names.into_iter().zip(values) {
+            secrets.insert(f.clone(), secret.expose_secret().to_owned());
         }
     } else {
         for f in record.secrets.keys() {
-            fields.insert(f.clone(), Value::String(REDACTED.to_owned()));
+            secrets.insert(f.clone(), REDACTED.to_owned());
         }
     }
 
     if out.json {
-        out.json(&Value::Object(fields));
+        out.json(&GetReport { facts, secrets });
     } else {
         for (k, v) in &fields {
             out.data(&format!("{k}: {}", text(v)));
+        }
+        for (k, v) in &secrets {
+            out.data(&format!("{k}: {v}"));
         }
     }
     Ok(())
@@ -144,40 +151,17 @@ fn reveal(
         .collect()
 }
 
-/// The non-secret fields of a connection, in a stable order.
-pub fn plain_fields(
-    provider: &str,
-    conn: &str,
-    vault: &str,
-    is_default: bool,
-    r: &ConnectionRecord,
-) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("provider".into(), json!(provider));
-    m.insert("connection".into(), json!(conn));
-    m.insert("vault".into(), json!(vault));
-    m.insert("default".into(), json!(is_default));
-    m.insert(
-        "auth_type".into(),
-        serde_json::to_value(r.auth_type).unwrap_or(Value::Null),
-    );
-    m.insert("status".into(), json!(r.status.as_str()));
-    m.insert("created_at".into(), json!(r.created_at));
-    m.insert("updated_at".into(), json!(r.updated_at));
-    m.insert("expires_at".into(), json!(r.expires_at));
-    m.insert("scopes".into(), json!(r.scopes));
-    if let Some(t) = &r.token_type {
-        m.insert("token_type".into(), json!(t));
+/// The non-secret fields of a connection by name, in the order `get` prints them.
+fn plain_fields(facts: &ConnectionFacts) -> Map<String, Value> {
+    match serde_json::to_value(facts) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
     }
-    if let Some(a) = &r.account {
-        m.insert("account".into(), json!({"id": a.id, "login": a.login}));
-    }
-    m
 }
 
 fn print_field(out: &Output, field: &str, v: &Value) {
     if out.json {
-        out.json(&json!({ field: v }));
+        out.json(&FieldReport([(field.to_owned(), v.clone())].into()));
     } else {
         out.data(&text(v));
     }

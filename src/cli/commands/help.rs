@@ -63,6 +63,7 @@ Environment variables authsome reads:
 
 /// Runs `help` over the command line `root`.
 pub fn exec(out: &Output, args: Args, mut root: clap::Command) -> Result<()> {
+    out.refuse_json("help prints text for people")?;
     match args.topic.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["exit-codes"] => out.data(EXIT_CODES),
         ["environment"] => out.data(ENVIRONMENT),

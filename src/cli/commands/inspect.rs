@@ -1,12 +1,10 @@
 //! `authsome inspect PROVIDER`: the provider and every connection: status, expiry, scopes.
 
-use serde_json::{Value, json};
-
-use super::get::plain_fields;
 use super::list::status;
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::Result;
+use authsome::model::report::{ConnectionFacts, InspectReport, InspectedConnection};
 use authsome::providers::{Catalog, Provider};
 use authsome::vault;
 
@@ -32,28 +30,27 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
         }
     }
     if out.json {
-        let list: Vec<Value> = conns
+        let connections = conns
             .iter()
-            .map(|(c, r)| {
-                let mut v = plain_fields(
+            .map(|(c, r)| InspectedConnection {
+                facts: ConnectionFacts::of(
                     &def.name,
                     c,
                     &ctx.vault,
                     state.default.as_deref() == Some(c.as_str()),
                     r,
-                );
-                v.insert("secrets".into(), json!(r.secrets));
-                Value::Object(v)
+                ),
+                secrets: r.secrets.clone(),
             })
             .collect();
-        out.json(&json!({
-            "vault": ctx.vault,
-            "name": def.name,
-            "source": source.as_str(),
-            "default": state.default,
-            "definition": def,
-            "connections": list,
-        }));
+        out.json(&InspectReport {
+            vault: ctx.vault.to_string(),
+            name: def.name.clone(),
+            source: source.as_str().to_owned(),
+            default: state.default.clone(),
+            definition: def,
+            connections,
+        });
         return Ok(());
     }
     out.data(&format!(

@@ -36,7 +36,7 @@ pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
         &key,
     )?;
     if out.json {
-        out.json(&serde_json::json!({ "token": token }));
+        out.json(&authsome::model::report::JoinRequestReport { token });
     } else {
         out.data(&token);
     }

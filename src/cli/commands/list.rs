@@ -1,6 +1,6 @@
 //! `authsome list [--all]`: providers with connections, the default marked `*`.
 
-use serde_json::{Value, json};
+use authsome::model::report::{ListReport, ListedConnection, ListedProvider};
 
 use crate::cli::output::{Output, pad};
 use authsome::context::Context;
@@ -45,27 +45,32 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
     }
 
     if out.json {
-        let providers: Vec<Value> = rows
+        let providers = rows
             .iter()
             .map(|(name, p, entry)| {
                 let default = entry.and_then(|e| e.0.default.clone());
-                let conns: Vec<Value> = entry
+                let connections = entry
                     .map(|e| &e.1[..])
                     .unwrap_or_default()
                     .iter()
-                    .map(|(c, r)| connection_json(c, r, default.as_deref() == Some(c.as_str())))
+                    .map(|(c, r)| {
+                        ListedConnection::of(c, r, default.as_deref() == Some(c.as_str()))
+                    })
                     .collect();
-                json!({
-                    "name": name,
-                    "display_name": p.as_ref().map(|p| p.def.display_name.clone()),
-                    "source": p.as_ref().map(|p| p.source.as_str()),
-                    "auth_type": p.as_ref().map(|p| p.def.auth_type),
-                    "default": default,
-                    "connections": conns,
-                })
+                ListedProvider {
+                    name: name.clone(),
+                    display_name: p.as_ref().map(|p| p.def.display_name.clone()),
+                    source: p.as_ref().map(|p| p.source.as_str().to_owned()),
+                    auth_type: p.as_ref().map(|p| p.def.auth_type),
+                    default,
+                    connections,
+                }
             })
             .collect();
-        out.json(&json!({ "vault": ctx.vault, "providers": providers }));
+        out.json(&ListReport {
+            vault: ctx.vault.to_string(),
+            providers,
+        });
         return Ok(());
     }
 
@@ -114,18 +119,6 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn connection_json(name: &str, r: &ConnectionRecord, is_default: bool) -> Value {
-    json!({
-        "name": name,
-        "status": r.status.as_str(),
-        "default": is_default,
-        "expires_at": r.expires_at,
-        "scopes": r.scopes,
-        "created_at": r.created_at,
-        "updated_at": r.updated_at,
-    })
 }
 
 /// A connection's status, coloured.

@@ -16,11 +16,7 @@ pub struct Args {
 
 /// Runs `man` for the command line `cmd`.
 pub fn exec(out: &Output, args: Args, cmd: clap::Command) -> Result<()> {
-    if out.json {
-        return Err(Error::usage(
-            "man writes roff pages, which has no JSON form; run it without --json",
-        ));
-    }
+    out.refuse_json("man writes roff pages")?;
     match args.out {
         None => {
             let mut page = Vec::new();

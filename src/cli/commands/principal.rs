@@ -1,6 +1,8 @@
 //! `authsome principal add|list|show|remove`: who may be given access to vaults.
 
-use serde_json::json;
+use authsome::model::report::{
+    KeyView, ListedPrincipal, PrincipalListReport, PrincipalShowReport, VaultRoles,
+};
 
 use crate::cli::output::{Output, pad};
 use authsome::context::Context;
@@ -240,19 +242,17 @@ fn list(cx: &Context, out: &Output) -> Result<()> {
         rows.push((name.clone(), p, owner, roles(&snap, &name)?));
     }
     if out.json {
-        let list: Vec<_> = rows
+        let principals = rows
             .iter()
-            .map(|(n, p, owner, roles)| {
-                json!({
-                    "name": n,
-                    "kind": p.kind,
-                    "owner": owner,
-                    "expires": p.expires,
-                    "vaults": roles.iter().map(|(v, r)| json!({"vault": v, "roles": r})).collect::<Vec<_>>(),
-                })
+            .map(|(n, p, owner, roles)| ListedPrincipal {
+                name: n.clone(),
+                kind: p.kind,
+                owner: *owner,
+                expires: p.expires,
+                vaults: vault_roles(roles),
             })
             .collect();
-        out.json(&json!({ "principals": list }));
+        out.json(&PrincipalListReport { principals });
         return Ok(());
     }
     let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(8);
@@ -283,16 +283,24 @@ fn show(cx: &Context, out: &Output, name: &str) -> Result<()> {
     let p = vault::principal(&snap, name)?;
     let roles = roles(&snap, name)?;
     if out.json {
-        out.json(&json!({
-            "name": name,
-            "kind": p.kind,
-            "owner": meta.owners.iter().any(|o| o == name),
-            "recipients": p.recipients.iter().map(|r| json!({"key": r, "fingerprint": fingerprint(r)})).collect::<Vec<_>>(),
-            "signers": p.signers.iter().map(|r| json!({"key": r, "fingerprint": fingerprint(r)})).collect::<Vec<_>>(),
-            "expires": p.expires,
-            "added": p.added,
-            "vaults": roles.iter().map(|(v, r)| json!({"vault": v, "roles": r})).collect::<Vec<_>>(),
-        }));
+        let keys = |keys: &[String]| {
+            keys.iter()
+                .map(|k| KeyView {
+                    key: k.clone(),
+                    fingerprint: fingerprint(k),
+                })
+                .collect()
+        };
+        out.json(&PrincipalShowReport {
+            name: name.to_owned(),
+            kind: p.kind,
+            owner: meta.owners.iter().any(|o| o == name),
+            recipients: keys(&p.recipients),
+            signers: keys(&p.signers),
+            expires: p.expires,
+            added: p.added.clone(),
+            vaults: vault_roles(&roles),
+        });
         return Ok(());
     }
     out.data(&format!("{} ({})", out.bold(name), p.kind.as_str()));
@@ -312,4 +320,14 @@ fn show(cx: &Context, out: &Output, name: &str) -> Result<()> {
         out.data(&format!("  vault     {v}: {}", r.join(", ")));
     }
     Ok(())
+}
+
+fn vault_roles(roles: &[(String, Vec<String>)]) -> Vec<VaultRoles> {
+    roles
+        .iter()
+        .map(|(vault, roles)| VaultRoles {
+            vault: vault.clone(),
+            roles: roles.clone(),
+        })
+        .collect()
 }

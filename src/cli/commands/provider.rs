@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use serde_json::json;
+use authsome::model::report::{ListedProviderDef, ProviderListReport, ProviderShowReport};
 
 use crate::cli::output::{Output, pad};
 use authsome::context::Context;
@@ -68,20 +68,18 @@ fn list(ctx: &Context, out: &Output) -> Result<()> {
             .collect::<Result<_>>()?,
     };
     if out.json {
-        let list: Vec<_> = all
+        let providers = all
             .iter()
-            .map(|p| {
-                json!({
-                    "name": p.def.name,
-                    "display_name": p.def.display_name,
-                    "type": p.def.kind,
-                    "auth_type": p.def.auth_type,
-                    "flow": p.def.flow,
-                    "source": p.source.as_str(),
-                })
+            .map(|p| ListedProviderDef {
+                name: p.def.name.clone(),
+                display_name: p.def.display_name.clone(),
+                kind: p.def.kind,
+                auth_type: p.def.auth_type,
+                flow: p.def.flow,
+                source: p.source.as_str().to_owned(),
             })
             .collect();
-        out.json(&json!({ "providers": list }));
+        out.json(&ProviderListReport { providers });
         return Ok(());
     }
     let width = all.iter().map(|p| p.def.name.len()).max().unwrap_or(8);
@@ -121,7 +119,10 @@ fn show(ctx: &Context, out: &Output, name: &str) -> Result<()> {
         },
     };
     if out.json {
-        out.json(&json!({ "source": provider.source.as_str(), "definition": provider.def }));
+        out.json(&ProviderShowReport {
+            source: provider.source.as_str().to_owned(),
+            definition: provider.def,
+        });
     } else {
         out.data(&format!("# {} provider", provider.source.as_str()));
         out.raw_text(&yaml::to_string(&provider.def)?);

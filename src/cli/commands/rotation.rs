@@ -1,6 +1,6 @@
 //! `authsome rotation list|done`: credentials someone who lost access could read.
 
-use serde_json::json;
+use authsome::model::report::{RotationEntry, RotationListReport};
 
 use crate::cli::output::Output;
 use authsome::context::Context;
@@ -102,20 +102,18 @@ fn list(cx: &Context, out: &Output) -> Result<()> {
         }
     }
     if out.json {
-        let list: Vec<_> = rows
+        let rotation = rows
             .iter()
-            .map(|(v, p, c, r)| {
-                json!({
-                    "vault": v,
-                    "provider": p,
-                    "connection": c,
-                    "reason": r.reason,
-                    "since": r.since,
-                    "what_to_do": what_to_do(&catalog, v, p, c.as_deref()),
-                })
+            .map(|(v, p, c, r)| RotationEntry {
+                vault: v.to_string(),
+                provider: p.to_string(),
+                connection: c.as_ref().map(ToString::to_string),
+                reason: r.reason.clone(),
+                since: r.since,
+                what_to_do: what_to_do(&catalog, v, p, c.as_deref()),
             })
             .collect();
-        out.json(&json!({ "rotation": list }));
+        out.json(&RotationListReport { rotation });
         return Ok(());
     }
     if rows.is_empty() {

@@ -46,6 +46,7 @@ pub struct ProxyArgs {
 
 /// Runs `run`.
 pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
+    out.refuse_json("run prints what the command prints")?;
     if args.env {
         let overrides = overrides(&args.proxy.connection)?;
         return with_env(ctx, out, &overrides, &args.command);

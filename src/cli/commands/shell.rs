@@ -24,6 +24,7 @@ pub struct Args {
 
 /// Runs `shell`.
 pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
+    out.refuse_json("shell starts an interactive shell")?;
     if std::env::var_os("AUTHSOME_SHELL").is_some() {
         out.warn("this shell already runs under authsome; the new one gets its own proxy");
     }

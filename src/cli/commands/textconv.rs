@@ -18,6 +18,7 @@ pub struct Args {
 
 /// Runs `textconv`.
 pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
+    out.refuse_json("textconv prints text for git diff")?;
     let file = args.file.as_path();
     let bytes = std::fs::read(file).map_err(|e| Error::io("read", file, e))?;
     // git runs textconv at the repository's top level; prefer that store.

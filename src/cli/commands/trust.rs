@@ -1,6 +1,6 @@
 //! `authsome trust show|accept|allowed-signers`: what this machine trusts of a sealed store.
 
-use serde_json::json;
+use authsome::model::report::{OwnerKeys, PinnedScope, TrustReport, TrustShowReport};
 
 use crate::cli::output::Output;
 use authsome::context::Context;
@@ -43,6 +43,7 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
     let snap = store.snapshot()?;
     match cmd {
         Command::AllowedSigners => {
+            out.refuse_json("allowed-signers prints a file for ssh-keygen")?;
             out.raw_text(&trust::allowed_signers(&snap)?);
         }
         Command::Show => {
@@ -50,11 +51,25 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
             let owners = trust::owners(&snap)?;
             let pinned = pin::load_any(&meta.id)?;
             if out.json {
-                out.json(&json!({
-                    "store": meta.id,
-                    "owners": owners.iter().map(|(n, k)| json!({"name": n, "signers": k})).collect::<Vec<_>>(),
-                    "pinned": pinned.scopes.iter().map(|(s, p)| json!({"scope": s, "seq": p.seq, "seal": p.seal})).collect::<Vec<_>>(),
-                }));
+                out.json(&TrustShowReport {
+                    store: meta.id.clone(),
+                    owners: owners
+                        .iter()
+                        .map(|(name, signers)| OwnerKeys {
+                            name: name.clone(),
+                            signers: signers.clone(),
+                        })
+                        .collect(),
+                    pinned: pinned
+                        .scopes
+                        .iter()
+                        .map(|(scope, p)| PinnedScope {
+                            scope: scope.to_string(),
+                            seq: p.seq,
+                            seal: p.seal.clone(),
+                        })
+                        .collect(),
+                });
                 return Ok(());
             }
             out.data(&format!("store {}", meta.id));
@@ -76,9 +91,11 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
                 pin::set_project(file, &meta.id)?;
             }
             if out.json {
-                out.json(
-                    &json!({"status": "reset", "pinned": fresh.scopes.len(), "store": meta.id}),
-                );
+                out.json(&TrustReport {
+                    status: "reset".to_owned(),
+                    store: meta.id.clone(),
+                    pinned: fresh.scopes.len(),
+                });
             } else {
                 out.info(&format!(
                     "Forgot the old pin; trusted the store as it is now ({} scopes pinned)",
@@ -100,7 +117,11 @@ pub fn exec(cx: &Context, out: &Output, cmd: Command) -> Result<()> {
                 None => trust::accept(&snap, &mut pinned)?,
             }
             if out.json {
-                out.json(&json!({"status": "accepted", "pinned": pinned.scopes.len()}));
+                out.json(&TrustReport {
+                    status: "accepted".to_owned(),
+                    store: meta.id.clone(),
+                    pinned: pinned.scopes.len(),
+                });
             } else {
                 out.info(&format!(
                     "Trusted: {} scopes pinned on this machine",

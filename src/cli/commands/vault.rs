@@ -1,6 +1,6 @@
 //! `authsome vault create|list|show|delete`: the store's vaults and who may use them.
 
-use serde_json::json;
+use authsome::model::report::{ListedVault, VaultListReport, VaultShowReport};
 
 use crate::cli::output::{Output, pad};
 use authsome::context::Context;
@@ -107,20 +107,18 @@ fn list(cx: &Context, out: &Output) -> Result<()> {
         rows.push((name, meta, readable));
     }
     if out.json {
-        let list: Vec<_> = rows
+        let vaults = rows
             .iter()
-            .map(|(n, m, readable)| {
-                json!({
-                    "name": n,
-                    "readers": m.readers,
-                    "writers": m.writers,
-                    "admins": m.admins,
-                    "readable": readable,
-                    "in_use": *n == cx.vault.as_str(),
-                })
+            .map(|(n, m, readable)| ListedVault {
+                name: n.to_string(),
+                readers: m.readers.clone(),
+                writers: m.writers.clone(),
+                admins: m.admins.clone(),
+                readable: *readable,
+                in_use: *n == cx.vault.as_str(),
             })
             .collect();
-        out.json(&json!({ "vaults": list }));
+        out.json(&VaultListReport { vaults });
         return Ok(());
     }
     let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(8);
@@ -169,16 +167,16 @@ fn show(cx: &Context, out: &Output, name: &VaultName) -> Result<()> {
         }
     }
     if out.json {
-        out.json(&json!({
-            "name": name,
-            "readers": meta.readers,
-            "writers": meta.writers,
-            "admins": meta.admins,
-            "recipients": fingerprint,
-            "connections": connections,
-            "stale": stale,
-            "rotation_needed": rotation,
-        }));
+        out.json(&VaultShowReport {
+            name: name.to_string(),
+            readers: meta.readers,
+            writers: meta.writers,
+            admins: meta.admins,
+            recipients: fingerprint,
+            connections,
+            stale,
+            rotation_needed: rotation,
+        });
         return Ok(());
     }
     out.data(&out.bold(name));

@@ -1,8 +1,6 @@
 //! `authsome verify`: check every scope's seal: signed by someone its policy allows, naming the
 //! tree that is there. Exit 12 when one fails.
 
-use serde_json::json;
-
 use crate::cli::output::Output;
 use authsome::context::Context;
 use authsome::error::{Error, ErrorKind, Result};
@@ -47,10 +45,14 @@ pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
     }
     let failed: Vec<_> = checks.iter().filter(|c| !c.ok()).collect();
     if out.json {
-        out.json(&json!({
-            "status": if failed.is_empty() { "verified" } else { "unverified" },
-            "scopes": checks,
-        }));
+        out.json(&authsome::trust::VerifyReport {
+            status: if failed.is_empty() {
+                "verified"
+            } else {
+                "unverified"
+            },
+            scopes: checks.clone(),
+        });
     } else {
         for c in &checks {
             let seq = c.seq.map(|s| format!(" #{s}")).unwrap_or_default();

@@ -1,6 +1,6 @@
 //! `authsome whoami`: which store, identity and vaults are in use.
 
-use serde_json::json;
+use authsome::model::report::{VaultAccess, WhoamiReport};
 
 use crate::cli::output::Output;
 use authsome::context::Context;
@@ -41,17 +41,24 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
     let head = snap.commit().map(|c| c.to_string());
 
     if out.json {
-        out.json(&json!({
-            "version": env!("CARGO_PKG_VERSION"),
-            "store": store.root(),
-            "store_id": meta.id,
-            "head": head,
-            "identity": identity.path(),
-            "recipient": me,
-            "principal": principal,
-            "vault": ctx.vault,
-            "vaults": vaults.iter().map(|(n, r, c)| json!({"name": n, "readable": r, "connections": c})).collect::<Vec<_>>(),
-        }));
+        out.json(&WhoamiReport {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            store: store.root().to_owned(),
+            store_id: meta.id.clone(),
+            head: head.clone(),
+            identity: identity.path().to_owned(),
+            recipient: me.to_string(),
+            principal: principal.clone(),
+            vault: ctx.vault.to_string(),
+            vaults: vaults
+                .iter()
+                .map(|(name, readable, connections)| VaultAccess {
+                    name: name.clone(),
+                    readable: *readable,
+                    connections: *connections,
+                })
+                .collect(),
+        });
         return Ok(());
     }
     out.data(&format!(

@@ -32,6 +32,13 @@ pub enum ErrorKind {
     /// A scope of the store is not sealed by someone its policy allows, or its seal does not
     /// cover what is there.
     Trust,
+    /// The command given to `run` or `shell` could not be executed (a file that is not
+    /// executable, or not a program): 126, as shells say it.
+    NotExecutable,
+    /// The command given to `run` or `shell` was not found: 127, as shells say it.
+    CommandNotFound,
+    /// The user cancelled an input (Ctrl-C, Ctrl-D at a prompt): 130, as for SIGINT.
+    Cancelled,
 }
 
 impl ErrorKind {
@@ -49,6 +56,9 @@ impl ErrorKind {
             ErrorKind::Store => 10,
             ErrorKind::Crypto => 11,
             ErrorKind::Trust => 12,
+            ErrorKind::NotExecutable => 126,
+            ErrorKind::CommandNotFound => 127,
+            ErrorKind::Cancelled => 130,
         }
     }
 
@@ -66,6 +76,9 @@ impl ErrorKind {
             ErrorKind::Store => "store",
             ErrorKind::Crypto => "crypto",
             ErrorKind::Trust => "trust",
+            ErrorKind::NotExecutable => "not_executable",
+            ErrorKind::CommandNotFound => "command_not_found",
+            ErrorKind::Cancelled => "cancelled",
         }
     }
 }
@@ -138,6 +151,23 @@ impl Error {
     /// Bad arguments or input.
     pub fn usage(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Usage, message)
+    }
+
+    /// A command that could not be started: 127 when it is not found, 126 when it cannot be
+    /// executed, as shells and `env` exit.
+    pub fn spawn(name: &str, err: std::io::Error) -> Self {
+        match err.kind() {
+            std::io::ErrorKind::NotFound => Self::new(
+                ErrorKind::CommandNotFound,
+                format!("{name}: command not found; check the name and PATH"),
+            ),
+            _ => Self::new(
+                ErrorKind::NotExecutable,
+                format!(
+                    "could not run {name}: {err}; check that it is a program and executable (chmod +x)"
+                ),
+            ),
+        }
     }
 
     /// A problem with the store.

@@ -32,6 +32,7 @@ pub struct Request {
 }
 
 /// A response: status line text (`200 OK`) and an HTML body.
+#[derive(Debug, Clone)]
 pub struct Response {
     /// The status, such as `200 OK`.
     pub status: &'static str,
@@ -86,6 +87,26 @@ impl Server {
         &self,
         timeout: Duration,
         waiting_for: &str,
+        handle: impl FnMut(&Request) -> (Response, Option<T>),
+    ) -> Result<T> {
+        self.serve_polling(timeout, waiting_for, |_| None, handle)
+    }
+
+    /// Answers every request with `response` for `period`, on a thread of its own, so a reload
+    /// or a second submit after the wait is over shows a page instead of "refused to connect".
+    pub fn linger(self, period: Duration, response: Response) -> std::thread::JoinHandle<()> {
+        std::thread::spawn(move || {
+            let _: Result<()> = self.serve(period, "nothing", |_| (response.clone(), None));
+        })
+    }
+
+    /// [`Server::serve`], calling `poll` with the seconds left whenever no request is waiting;
+    /// what `poll` returns, when anything, ends the wait.
+    pub fn serve_polling<T>(
+        &self,
+        timeout: Duration,
+        waiting_for: &str,
+        mut poll: impl FnMut(u64) -> Option<Result<T>>,
         mut handle: impl FnMut(&Request) -> (Response, Option<T>),
     ) -> Result<T> {
         // Non-blocking accept with a deadline keeps this single-threaded and lets it end by itself.
@@ -116,6 +137,10 @@ impl Server {
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    let left = deadline.saturating_duration_since(Instant::now()).as_secs();
+                    if let Some(end) = poll(left) {
+                        return end;
+                    }
                     std::thread::sleep(Duration::from_millis(25));
                 }
                 Err(_) => {}

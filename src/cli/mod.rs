@@ -6,6 +6,7 @@ pub mod complete;
 mod examples;
 pub mod output;
 mod pager;
+pub mod terminal;
 
 use std::path::PathBuf;
 

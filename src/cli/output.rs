@@ -3,11 +3,10 @@
 use std::io::{IsTerminal, Write};
 
 use authsome::error::Error;
-use authsome::ui::Ui;
-use zeroize::Zeroizing;
+use authsome::ui::{Answer, Launch, Ui};
 
 /// How to print.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Output {
     /// Print JSON instead of text.
     pub json: bool,
@@ -17,6 +16,10 @@ pub struct Output {
     pub color: bool,
     /// Use ANSI colour on stderr (errors red, warnings yellow).
     pub color_stderr: bool,
+    /// Show progress while waiting: stderr is a terminal.
+    progress: bool,
+    /// The spinner's state: when it was last drawn, and its frame.
+    spinner: std::sync::Mutex<(Option<std::time::Instant>, usize)>,
 }
 
 /// When to colour output (`--color`).
@@ -82,6 +85,8 @@ impl Output {
             quiet,
             color: !json && color.on(std::io::stdout().is_terminal()),
             color_stderr: color.on(std::io::stderr().is_terminal()),
+            progress: std::io::stderr().is_terminal(),
+            spinner: std::sync::Mutex::new((None, 0)),
         }
     }
 
@@ -196,41 +201,87 @@ impl Ui for Output {
         Output::warn(self, text);
     }
 
-    fn open_url(&self, url: &str) {
-        open_browser(url);
+    fn can_open_browser(&self) -> bool {
+        super::terminal::can_open_browser()
     }
 
-    fn ask_secret(&self, prompt: &str) -> Option<Zeroizing<String>> {
-        rpassword::prompt_password(prompt).ok().map(Zeroizing::new)
+    fn open_url(&self, url: &str) -> Launch {
+        super::terminal::open_browser(url)
+    }
+
+    fn can_ask(&self) -> bool {
+        super::terminal::can_ask()
+    }
+
+    fn ask(&self, prompt: &str, masked: bool) -> Answer {
+        self.clear_spinner();
+        super::terminal::ask(prompt, masked)
+    }
+
+    fn waiting(&self, what: &str, seconds_left: u64) {
+        if !self.progress {
+            return;
+        }
+        const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+        let Ok(mut state) = self.spinner.lock() else {
+            return;
+        };
+        let now = std::time::Instant::now();
+        if state
+            .0
+            .is_some_and(|t| now.duration_since(t).as_millis() < 100)
+        {
+            return;
+        }
+        state.0 = Some(now);
+        state.1 = (state.1 + 1) % FRAMES.len();
+        eprint!(
+            "\r\x1b[2K{} Waiting for {what} ({}:{:02} left; Ctrl-C to cancel)",
+            self.paint_stderr("36", FRAMES[state.1]),
+            seconds_left / 60,
+            seconds_left % 60
+        );
+    }
+
+    fn waited(&self, done: bool) {
+        if !self.progress || !self.clear_spinner() {
+            return;
+        }
+        if done {
+            eprintln!("{} Done", self.paint_stderr("32", "✓"));
+        }
     }
 }
 
-/// Opens `url` in the user's browser when there is one: `$BROWSER`, else the desktop's opener.
-/// Failure is fine: the URL is always printed too.
-fn open_browser(url: &str) {
-    use std::process::{Command, Stdio};
-    let command = match std::env::var("BROWSER")
-        .ok()
-        .filter(|b| !b.trim().is_empty())
-    {
-        Some(b) => b.split(':').next().unwrap_or_default().to_owned(),
-        None if cfg!(target_os = "macos") => "open".to_owned(),
-        None if std::env::var_os("DISPLAY").is_some()
-            || std::env::var_os("WAYLAND_DISPLAY").is_some() =>
-        {
-            "xdg-open".to_owned()
+impl Clone for Output {
+    fn clone(&self) -> Self {
+        Output {
+            spinner: std::sync::Mutex::new((None, 0)),
+            ..*self
         }
-        None => return,
-    };
-    let mut words = command.split_whitespace();
-    let Some(program) = words.next() else { return };
-    let _ = Command::new(program)
-        .args(words)
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
+    }
+}
+
+impl Output {
+    /// Clears the spinner's line, if one is drawn; says whether it was.
+    fn clear_spinner(&self) -> bool {
+        let Ok(mut state) = self.spinner.lock() else {
+            return false;
+        };
+        if state.0.take().is_none() {
+            return false;
+        }
+        eprint!("\r\x1b[2K");
+        true
+    }
+
+    fn paint_stderr(&self, code: &str, s: &str) -> String {
+        if self.color_stderr {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
+    }
 }
 
 /// The trust check for a command that reveals no secret (`list`, `inspect`): with

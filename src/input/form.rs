@@ -4,6 +4,8 @@
 //! until one valid submission arrives or five minutes pass.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use age::secrecy::SecretString;
@@ -42,35 +44,47 @@ pub struct FormRequest<'a> {
     pub docs_url: Option<&'a str>,
     /// Validates the submitted values; an error message is shown on the page.
     pub validate: &'a dyn Fn(&BTreeMap<String, SecretString>) -> Result<()>,
-    /// Whether to try to open a browser.
-    pub open_browser: bool,
+    /// What the success page says was done (plain text): the provider, the connection, the
+    /// store.
+    pub saved: String,
 }
 
-/// Serves the form and returns the submitted values of the editable fields (empty optional
-/// fields are left out).
+/// How long after a submission the page keeps answering, with "this link is closed".
+const GRACE: Duration = Duration::from_secs(2);
+
+/// The servers still answering "this link is closed", joined by [`close_forms`].
+static LINGERING: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
+
+/// Serves the form, opens it in the browser, and returns the submitted values of the editable
+/// fields (empty optional fields are left out). `None` when the browser failed to open and
+/// there is a terminal to ask at instead (the failure has been warned about).
 pub fn collect_via_form(
     ui: &dyn Ui,
     req: &FormRequest<'_>,
-) -> Result<BTreeMap<String, SecretString>> {
+) -> Result<Option<BTreeMap<String, SecretString>>> {
     let server = Server::bind(0)?;
     let token = crate::random_hex(16);
     let url = format!("http://127.0.0.1:{}/{token}", server.port());
     ui.message(&format!(
-        "Open this page to continue ({}):\n  {url}\n(waiting up to 5 minutes; press Ctrl-C to cancel)",
+        "Opening the page to continue ({}) in your browser; if it does not open, open this URL:\n  {url}",
         req.title
     ));
-    if req.open_browser {
-        ui.open_url(&url);
-    }
+    let launch = ui.open_url(&url);
     let path = format!("/{token}");
-    server.serve(TIMEOUT, "the form to be submitted", |request| {
+    let poll = |left: u64| {
+        ui.waiting("the form to be submitted in the browser", left);
+        let reason = launch.failure()?;
+        ui.warn(&format!("could not open a browser ({reason})"));
+        ui.can_ask().then_some(Ok(None))
+    };
+    let result = server.serve_polling(TIMEOUT, "the form to be submitted", poll, |request| {
         if request.path != path {
             return (Response::error("404 Not Found", "Not found."), None);
         }
         match request.method.as_str() {
             "GET" => (Response::ok(page(req, None)), None),
             "POST" => match submitted(req, request) {
-                Ok(values) => (Response::ok(DONE_PAGE.to_owned()), Some(values)),
+                Ok(values) => (Response::ok(done_page(req)), Some(Some(values))),
                 Err(e) => (
                     Response {
                         status: "400 Bad Request",
@@ -84,7 +98,27 @@ pub fn collect_via_form(
                 None,
             ),
         }
-    })
+    });
+    ui.waited(matches!(result, Ok(Some(_))));
+    if let Ok(Some(_)) = &result {
+        let closed = Response::ok(closed_page(req));
+        if let Ok(mut all) = LINGERING.lock() {
+            all.push(server.linger(GRACE, closed));
+        }
+    }
+    result
+}
+
+/// Waits until every submitted form's grace period is over (so a reload right after the
+/// submission still gets a page); the command line calls it before it exits.
+pub fn close_forms() {
+    let all = LINGERING
+        .lock()
+        .map(|mut all| std::mem::take(&mut *all))
+        .unwrap_or_default();
+    for handle in all {
+        let _ = handle.join();
+    }
 }
 
 fn submitted(
@@ -114,7 +148,9 @@ fn page(req: &FormRequest<'_>, error: Option<&str>) -> String {
                 fields.push_str(&format!("<input id={id} readonly value=\"{}\">", escape(v)))
             }
             None => fields.push_str(&format!(
-                "<input id={id} name=\"{}\" type={}{}{} spellcheck=false>",
+                // `autocomplete=off` and the managers' own opt-outs: a key typed here is not a
+                // password for 127.0.0.1 and must not be saved as one.
+                "<input id={id} name=\"{}\" type={}{}{} spellcheck=false autocomplete=off data-1p-ignore data-lpignore=true data-bwignore>",
                 escape(f.name),
                 if f.secret { "password" } else { "text" },
                 if f.required { " required" } else { "" },
@@ -146,6 +182,20 @@ fn page(req: &FormRequest<'_>, error: Option<&str>) -> String {
     )
 }
 
-const STYLE: &str = "<style>body{font-family:system-ui,sans-serif;background:#f6f7f9;margin:0}main{max-width:30rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px #0002}label{display:block;margin-top:1rem;font-weight:600}input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box;margin:.4rem 0}input[readonly]{background:#eee}button{margin-top:1rem;padding:.5rem 1rem;font-size:1rem}.error{color:#b00020}.hint{color:#555;font-size:.9rem;margin:0}</style>";
+const STYLE: &str = "<style>body{font-family:system-ui,sans-serif;background:#f6f7f9;margin:0}main{max-width:30rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px #0002}label{display:block;margin-top:1rem;font-weight:600}input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box;margin:.4rem 0}input[readonly]{background:#eee}button{margin-top:1rem;padding:.5rem 1rem;font-size:1rem}.error{color:#b00020}.ok{color:#1a7f37}code{background:#eee;padding:0 .2rem}.hint{color:#555;font-size:.9rem;margin:0}</style>";
 
-const DONE_PAGE: &str = "<!doctype html><html lang=en><head><meta charset=utf-8><title>authsome: saved</title></head><body style=\"font-family:system-ui,sans-serif\"><main style=\"max-width:28rem;margin:4rem auto\"><h1>Saved</h1><p>Saved. You can close this tab.</p></main><script>setTimeout(function(){window.close()},800)</script></body></html>";
+fn done_page(req: &FormRequest<'_>) -> String {
+    format!(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>authsome: saved</title>{STYLE}</head><body><main>\
+<h1 class=ok>&#10003; Saved</h1><p>{saved}</p><p>Return to your terminal. You can close this tab.</p></main></body></html>",
+        saved = escape(&req.saved),
+    )
+}
+
+fn closed_page(req: &FormRequest<'_>) -> String {
+    format!(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>authsome: link closed</title>{STYLE}</head><body><main>\
+<h1>This link is closed</h1><p>{title} was already saved from this page, and it accepts nothing more. Return to your terminal; to change the credential, run <code>authsome login</code> again.</p></main></body></html>",
+        title = escape(req.title),
+    )
+}

@@ -8,16 +8,113 @@ use std::io::Read;
 use age::secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
-pub use form::{Field, FormRequest, collect_via_form};
+pub use form::{Field, FormRequest, close_forms, collect_via_form};
 
-use crate::error::{Error, Result};
-use crate::ui::Ui;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ui::{Answer, Ui};
+
+/// Where a person enters a secret that is not piped in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// The one-shot local web form, opened in a browser.
+    Form,
+    /// The prompt at the terminal.
+    Prompt,
+}
+
+/// Picks where a person can enter a secret: the local form when a browser can be opened (and
+/// `browser` allows one), else the prompt when there is a terminal. With neither, it fails at
+/// once (exit 2) saying what to do `instead`, rather than wait for input that cannot arrive.
+pub fn entry(ui: &dyn Ui, browser: bool, instead: &str) -> Result<Entry> {
+    if browser && ui.can_open_browser() {
+        Ok(Entry::Form)
+    } else if ui.can_ask() {
+        Ok(Entry::Prompt)
+    } else if browser {
+        Err(Error::usage(format!(
+            "no browser can be opened here (no display, or an SSH session) and there is no terminal to ask at; {instead}"
+        )))
+    } else {
+        Err(Error::usage(format!(
+            "there is no terminal to ask at; {instead}"
+        )))
+    }
+}
+
+/// The error for input the user cancelled (exit 130).
+pub fn cancelled() -> Error {
+    Error::new(ErrorKind::Cancelled, "cancelled; nothing was saved")
+}
+
+/// Asks at the terminal until a usable value arrives: an empty answer asks again, and one that
+/// `check` refuses is explained and asked again; Ctrl-C or Ctrl-D cancel (exit 130).
+pub fn prompt(
+    ui: &dyn Ui,
+    what: &str,
+    prompt: &str,
+    masked: bool,
+    instead: &str,
+    check: &dyn Fn(&SecretString) -> Result<()>,
+) -> Result<SecretString> {
+    loop {
+        let text = match ui.ask(prompt, masked) {
+            Answer::Text(t) => t,
+            Answer::Cancelled => return Err(cancelled()),
+            Answer::NoTerminal => {
+                return Err(Error::usage(format!(
+                    "there is no terminal to ask for the {what}; {instead}"
+                )));
+            }
+        };
+        if text.trim().is_empty() {
+            ui.message(&format!(
+                "Nothing was entered; paste the {what}, or press Ctrl-C to cancel."
+            ));
+            continue;
+        }
+        match finish(what, &text).and_then(|v| check(&v).map(|()| v)) {
+            Ok(v) => return Ok(v),
+            Err(e) => ui.warn(e.message()),
+        }
+    }
+}
 
 /// The longest secret accepted, in bytes.
 pub const MAX_SECRET_LEN: usize = 16 * 1024;
 
-/// Reads a secret from standard input, trimming surrounding whitespace.
-pub fn from_stdin(what: &str) -> Result<SecretString> {
+/// Reads a secret from standard input, trimming surrounding whitespace. When standard input is a
+/// terminal, the secret is read masked (with a note), not echoed as it is typed.
+pub fn from_stdin(
+    ui: &dyn Ui,
+    what: &str,
+    check: &dyn Fn(&SecretString) -> Result<()>,
+) -> Result<SecretString> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) && ui.can_ask() {
+        ui.message(&format!(
+            "Reading the {what} from the terminal (--stdin); it is not shown as you type."
+        ));
+        return prompt(
+            ui,
+            what,
+            &format!("{}: ", capitalized(what)),
+            true,
+            "pipe it to --stdin",
+            check,
+        );
+    }
+    let value = read_stdin(what)?;
+    check(&value)?;
+    Ok(value)
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+fn read_stdin(what: &str) -> Result<SecretString> {
     let mut buf = Zeroizing::new(Vec::new());
     std::io::stdin()
         .lock()
@@ -34,16 +131,6 @@ pub fn from_stdin(what: &str) -> Result<SecretString> {
         ))
     })?;
     finish(what, text)
-}
-
-/// Asks for a secret at the terminal without echoing it.
-pub fn from_prompt(ui: &dyn Ui, what: &str, label: &str) -> Result<SecretString> {
-    let text = ui.ask_secret(&format!("{label}: ")).ok_or_else(|| {
-        Error::usage(format!(
-            "there is no terminal to ask for the {what}; pipe it with --stdin, or drop --no-browser to use the local form"
-        ))
-    })?;
-    finish(what, &text)
 }
 
 /// Trims a secret and checks it is one non-empty line of sane length.
@@ -88,6 +175,15 @@ pub fn check_pattern(
     }
     let hint = hint.map(|h| format!(" ({h})")).unwrap_or_default();
     Err(Error::usage(format!(
-        "that does not look like a {provider} key{hint}; check you copied the whole key and try again"
+        "that does not look like {} {provider} key{hint}; check you copied the whole key and try again",
+        article(provider)
     )))
+}
+
+/// "a" or "an", as the name is said: "an OpenAI key", "a GitHub token".
+pub fn article(name: &str) -> &'static str {
+    match name.chars().next().map(|c| c.to_ascii_lowercase()) {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
+    }
 }

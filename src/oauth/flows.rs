@@ -95,14 +95,31 @@ pub fn authorization_code(
             q.append_pair(k, v);
         }
     }
-    cx.ui.message(&format!(
-        "Open this page to authorize {}:\n  {url}\n(waiting up to 5 minutes; press Ctrl-C to cancel)",
-        cx.provider
-    ));
-    if cx.open_browser {
-        cx.ui.open_url(url.as_str());
-    }
-    let outcome = server.serve(BROWSER_TIMEOUT, "the authorization callback", |req| {
+    let browser = cx.open_browser && cx.ui.can_open_browser();
+    let port = server.port();
+    cx.ui.message(&if browser {
+        format!("Opening the page to authorize {} in your browser; if it does not open, open this URL:\n  {url}", cx.provider)
+    } else {
+        format!(
+            "Open this page to authorize {}:\n  {url}\nThe page sends your browser back to 127.0.0.1:{port} on this machine; from another machine, forward that port first (ssh -L {port}:127.0.0.1:{port} THIS-HOST).",
+            cx.provider
+        )
+    });
+    let launch = if browser {
+        cx.ui.open_url(url.as_str())
+    } else {
+        crate::ui::Launch::unwatched()
+    };
+    let poll = |left: u64| {
+        cx.ui.waiting("the authorization in the browser", left);
+        if let Some(reason) = launch.failure() {
+            cx.ui.warn(&format!(
+                "could not open a browser ({reason}); open the URL above"
+            ));
+        }
+        None
+    };
+    let outcome = server.serve_polling(BROWSER_TIMEOUT, "the authorization callback", poll, |req| {
         if req.path != "/callback" {
             return (Response::error("404 Not Found", "Not found."), None);
         }
@@ -127,7 +144,9 @@ pub fn authorization_code(
             Some(code) => (Response::ok(DONE_PAGE.to_owned()), Some(Ok(SecretString::from(code)))),
             None => (Response::error("400 Bad Request", "The callback had no code."), None),
         }
-    })?;
+    });
+    cx.ui.waited(outcome.is_ok());
+    let outcome = outcome?;
     let code = outcome?;
     let mut params = vec![
         ("grant_type", "authorization_code"),
@@ -196,17 +215,30 @@ pub fn device_code(
     let deadline = Instant::now() + Duration::from_secs(lifetime);
 
     cx.ui.message(&format!(
-        "To authorize {}, open {verify} and enter the code {user_code}",
-        cx.provider
+        "To authorize {}, open {verify} and enter the code\n\n    {user_code}\n\n(the code expires in {} minutes)",
+        cx.provider,
+        lifetime.div_ceil(60)
     ));
     let page = complete.as_deref().unwrap_or(&verify);
     // Only a well-formed https (or loopback) URL goes to the browser.
-    if cx.open_browser && super::checked_url(cx.provider, "verification_uri", page).is_ok() {
-        cx.ui.open_url(page);
+    if cx.open_browser
+        && cx.ui.can_open_browser()
+        && super::checked_url(cx.provider, "verification_uri", page).is_ok()
+    {
+        let launch = cx.ui.open_url(page);
+        if let Some(reason) = launch.failure() {
+            cx.ui.warn(&format!(
+                "could not open a browser ({reason}); open the page above"
+            ));
+        }
     }
-    cx.ui.message("Waiting for approval...");
     loop {
+        cx.ui.waiting(
+            "approval of the code",
+            deadline.saturating_duration_since(Instant::now()).as_secs(),
+        );
         if Instant::now() >= deadline {
+            cx.ui.waited(false);
             return Err(Error::new(
                 ErrorKind::AuthFailed,
                 "the device code expired before it was approved; run the login again",
@@ -220,7 +252,10 @@ pub fn device_code(
             ("device_code", device_code.expose_secret()),
         ];
         match post_form(cx.http, &cx.endpoints.token, client, &params, json_poll)? {
-            Ok(v) => return token_set(&v, cx.scopes),
+            Ok(v) => {
+                cx.ui.waited(true);
+                return token_set(&v, cx.scopes);
+            }
             Err(e) if e.code == ErrorCode::AuthorizationPending => {}
             Err(e) if e.code == ErrorCode::SlowDown => {
                 interval = (interval + Duration::from_secs(5)).min(Duration::from_secs(60))

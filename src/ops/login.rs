@@ -26,7 +26,7 @@ use crate::oauth::flows::{self, FlowContext};
 use crate::oauth::{self, ACCESS_TOKEN, CLIENT_SECRET, Endpoints, OAuthClient, REFRESH_TOKEN};
 use crate::providers::Catalog;
 use crate::store::{Edit, Outcome, Snapshot};
-use crate::ui::Ui;
+use crate::ui::{Answer, Ui};
 use crate::vault::{self, VaultRef};
 
 /// The field an API key is stored in.
@@ -52,6 +52,8 @@ pub struct Request {
     pub connection: ConnectionName,
     /// Replace an existing connection, and make it the default.
     pub force: bool,
+    /// With `force`: replace the credential but leave the default where it is.
+    pub keep_default: bool,
     /// Where an API key comes from.
     pub source: Source,
     /// Whether a browser may be opened (`--no-browser` says no).
@@ -178,7 +180,7 @@ pub fn login(cx: &Context, ui: &dyn Ui, req: &Request) -> Result<Report> {
                     def.name
                 )));
             }
-            Obtained::ApiKey(read_key(ui, &def, req)?)
+            Obtained::ApiKey(read_key(cx, ui, &def, req)?)
         }
         AuthType::Oauth2 => oauth_tokens(cx, ui, req, &snap, &def, identity.as_ref())?,
     };
@@ -324,7 +326,7 @@ fn stage(
             _ => {}
         }
     }
-    if state.default.is_none() || req.force {
+    if state.default.is_none() || (req.force && !req.keep_default) {
         state.default = Some(conn.to_string());
     }
     vault::write_provider_state(txn, &cx.vault, name, &state)?;
@@ -332,8 +334,12 @@ fn stage(
 }
 
 /// Reads an API key from where the request says, checked against the provider's pattern.
-fn read_key(ui: &dyn Ui, provider: &ProviderDef, req: &Request) -> Result<SecretString> {
-    let conn = &req.connection;
+fn read_key(
+    cx: &Context,
+    ui: &dyn Ui,
+    provider: &ProviderDef,
+    req: &Request,
+) -> Result<SecretString> {
     let spec = provider
         .api_key
         .as_ref()
@@ -341,45 +347,136 @@ fn read_key(ui: &dyn Ui, provider: &ProviderDef, req: &Request) -> Result<Secret
     let pattern = spec.key_pattern.as_deref();
     let hint = spec.key_pattern_hint.as_deref();
     let check = |k: &SecretString| input::check_pattern(k, pattern, hint, &provider.display_name);
-    let key = match req.source {
-        Source::Stdin => input::from_stdin("API key")?,
-        Source::Prompt => input::from_prompt(
-            ui,
-            "API key",
-            &format!("{} API key for {conn}", provider.display_name),
-        )?,
-        Source::Form => {
-            let validate = |v: &BTreeMap<String, SecretString>| match v.get(API_KEY) {
-                Some(k) => check(k),
+    ask_credential(
+        cx,
+        ui,
+        provider,
+        req,
+        &Asked {
+            what: "API key",
+            field: API_KEY,
+            label: "API key",
+            hint,
+            check: &check,
+        },
+    )
+}
+
+/// A credential a person pastes: what it is called, the field it is stored in, the note that
+/// helps find it, and the check it must pass.
+struct Asked<'a> {
+    what: &'a str,
+    field: &'a str,
+    label: &'a str,
+    hint: Option<&'a str>,
+    check: &'a dyn Fn(&SecretString) -> Result<()>,
+}
+
+/// Reads a pasted credential from standard input, the local form or the terminal, whichever the
+/// request and the machine allow (see [`input::entry`]).
+fn ask_credential(
+    cx: &Context,
+    ui: &dyn Ui,
+    provider: &ProviderDef,
+    req: &Request,
+    asked: &Asked<'_>,
+) -> Result<SecretString> {
+    let conn = &req.connection;
+    let display = &provider.display_name;
+    let flag = if asked.field == API_KEY {
+        "--stdin"
+    } else {
+        "--with-token"
+    };
+    let instead = format!(
+        "pipe it in: printf '%s' \"$KEY\" | authsome login {} -c {conn} {flag}{}",
+        provider.name,
+        if flag == "--stdin" { "" } else { " --stdin" },
+    );
+    if req.source == Source::Stdin {
+        return input::from_stdin(ui, asked.what, asked.check);
+    }
+    match input::entry(ui, req.open_browser, &instead)? {
+        input::Entry::Form => {
+            let validate = |v: &BTreeMap<String, SecretString>| match v.get(asked.field) {
+                Some(k) => (asked.check)(k),
                 None => Err(Error::usage("enter a key")),
             };
-            let mut values = input::collect_via_form(
+            let store = &cx.store_path;
+            let values = input::collect_via_form(
                 ui,
                 &input::FormRequest {
-                    title: &provider.display_name,
+                    title: display,
                     intro: format!(
-                        "Paste the API key for connection {conn}. It is encrypted into your authsome store and never leaves this machine."
+                        "Paste {} {display} {} for the connection \u{201c}{conn}\u{201d}. It is encrypted with age before it is written to your authsome store ({}); only that ciphertext is kept, and it goes wherever the store is pushed.",
+                        input::article(display),
+                        asked.what,
+                        store.display()
                     ),
                     fields: vec![input::Field {
-                        name: API_KEY,
-                        label: "API key",
+                        name: asked.field,
+                        label: asked.label,
                         secret: true,
                         required: true,
-                        hint,
+                        hint: asked.hint,
                         read_only: None,
                     }],
                     docs_url: provider.docs_url.as_deref(),
                     validate: &validate,
-                    open_browser: true,
+                    saved: format!(
+                        "Your {display} {} is saved as the connection \u{201c}{conn}\u{201d} in {}.",
+                        asked.what,
+                        store.display()
+                    ),
                 },
             )?;
-            values
-                .remove(API_KEY)
-                .ok_or_else(|| Error::usage("no key was entered"))?
+            match values {
+                Some(mut values) => {
+                    let key = values
+                        .remove(asked.field)
+                        .ok_or_else(|| Error::usage("no key was entered"))?;
+                    (asked.check)(&key)?;
+                    Ok(key)
+                }
+                None => prompt_credential(ui, provider, req, asked, &instead),
+            }
         }
-    };
-    check(&key)?;
-    Ok(key)
+        input::Entry::Prompt => prompt_credential(ui, provider, req, asked, &instead),
+    }
+}
+
+/// The terminal prompt for a pasted credential, with the hint and the docs link, as gh asks.
+fn prompt_credential(
+    ui: &dyn Ui,
+    provider: &ProviderDef,
+    req: &Request,
+    asked: &Asked<'_>,
+    instead: &str,
+) -> Result<SecretString> {
+    let display = &provider.display_name;
+    let mut about = Vec::new();
+    if let Some(h) = asked.hint {
+        about.push(format!("{display} {}s: {h}", asked.what));
+    }
+    if let Some(u) = &provider.docs_url {
+        about.push(format!("get one at {u}"));
+    }
+    if !about.is_empty() {
+        ui.message(&about.join("; "));
+    }
+    input::prompt(
+        ui,
+        asked.what,
+        &format!(
+            "? Paste {} {display} {} for \u{201c}{}\u{201d} (input hidden): ",
+            input::article(display),
+            asked.what,
+            req.connection
+        ),
+        true,
+        instead,
+        asked.check,
+    )
 }
 
 /// Runs the OAuth2 flow: finds the client, gets the tokens and the account.
@@ -403,6 +500,18 @@ fn oauth_tokens(
             )));
         }
         Some(f) => f,
+        // Without a browser here, a callback to 127.0.0.1 needs port forwarding; the device
+        // flow needs nothing, so it is used when the provider has it.
+        None if matches!(def.flow, Flow::Pkce | Flow::DcrPkce)
+            && !(req.open_browser && ui.can_open_browser())
+            && spec.device_authorization_url.is_some() =>
+        {
+            ui.message(&format!(
+                "No browser can be opened here, so {} is authorized with a code entered on another device (--flow pkce to use the page instead).",
+                def.display_name
+            ));
+            Flow::DeviceCode
+        }
         None => def.flow,
     };
     if flow == Flow::DeviceCode && spec.device_authorization_url.is_none() {
@@ -501,7 +610,7 @@ fn choose_client(
         .map(|s| s.token_auth_method)
         .unwrap_or_default();
     let given_secret = if req.client_secret_stdin {
-        Some(input::from_stdin("client secret")?)
+        Some(input::from_stdin(fcx.ui, "client secret", &|_| Ok(()))?)
     } else {
         None
     };
@@ -531,7 +640,7 @@ fn choose_client(
             store_secret,
         });
     }
-    let (id, secret) = ask_client(req, def, fcx)?;
+    let (id, secret) = ask_client(req, def, flow, fcx)?;
     let secret = given_secret.or(secret);
     let store_secret = secret.is_some();
     Ok(ClientChoice {
@@ -556,10 +665,12 @@ fn stored_secret(
     crate::crypto::envelope::open(&place, &path, &bytes, identity).map(Some)
 }
 
-/// Asks for the client id and optional secret, in the local form or at the terminal.
+/// Asks for the client id and optional secret, in the local form or at the terminal, whichever
+/// the request and the machine allow.
 fn ask_client(
     req: &Request,
     def: &ProviderDef,
+    flow: Flow,
     fcx: &FlowContext<'_>,
 ) -> Result<(String, Option<SecretString>)> {
     let ui = fcx.ui;
@@ -567,66 +678,95 @@ fn ask_client(
         "{} needs an OAuth client: {}",
         def.display_name, fcx.register_hint
     ));
-    if !req.open_browser {
-        let id = input::from_prompt(ui, "client id", "OAuth client id")?;
-        let secret = ui.ask_secret("OAuth client secret (empty if none): ").ok_or_else(|| {
-            Error::usage("there is no terminal to ask for the client secret; pass --client-id and --client-secret-stdin")
-        })?;
-        let secret =
-            (!secret.trim().is_empty()).then(|| SecretString::from(secret.trim().to_owned()));
-        return Ok((id.expose_secret().to_owned(), secret));
-    }
-    let redirect = flows::redirect_uri(
-        def.oauth2
-            .as_ref()
-            .and_then(|s| s.redirect_port)
-            .unwrap_or(0),
+    let instead = format!(
+        "pass the client: authsome login {} --client-id ID (and --client-secret-stdin for its secret)",
+        def.name
     );
-    let validate = |_: &BTreeMap<String, SecretString>| Ok(());
-    let mut values = input::collect_via_form(
+    let spec = def.oauth2.as_ref();
+    // Only the flows with a browser callback need a redirect URI registered.
+    let uses_redirect = matches!(flow, Flow::Pkce | Flow::DcrPkce);
+    if input::entry(ui, req.open_browser, &instead)? == input::Entry::Form {
+        let redirect = flows::redirect_uri(spec.and_then(|s| s.redirect_port).unwrap_or(0));
+        let validate = |_: &BTreeMap<String, SecretString>| Ok(());
+        let mut fields = Vec::new();
+        if uses_redirect {
+            fields.push(input::Field {
+                name: "redirect",
+                label: "Redirect URI",
+                secret: false,
+                required: false,
+                hint: Some("Any port on 127.0.0.1 is used."),
+                read_only: Some(&redirect),
+            });
+        }
+        fields.push(input::Field {
+            name: "client_id",
+            label: "Client ID",
+            secret: false,
+            required: true,
+            hint: None,
+            read_only: None,
+        });
+        fields.push(input::Field {
+            name: "client_secret",
+            label: "Client secret",
+            secret: true,
+            required: false,
+            hint: Some("Leave empty for a public client."),
+            read_only: None,
+        });
+        let values = input::collect_via_form(
+            ui,
+            &input::FormRequest {
+                title: &def.display_name,
+                intro: format!(
+                    "authsome needs the OAuth app you registered at {}{}; the client secret is optional for public clients.",
+                    def.display_name,
+                    if uses_redirect {
+                        ", with the redirect URI below"
+                    } else {
+                        ""
+                    }
+                ),
+                fields,
+                docs_url: def.docs_url.as_deref(),
+                validate: &validate,
+                saved: format!(
+                    "The {} OAuth client is set; the login goes on in your terminal.",
+                    def.display_name
+                ),
+            },
+        )?;
+        if let Some(mut values) = values {
+            let id = values
+                .remove("client_id")
+                .ok_or_else(|| Error::usage("no client id was entered"))?;
+            return Ok((
+                id.expose_secret().to_owned(),
+                values.remove("client_secret"),
+            ));
+        }
+    }
+    // The client id is not a secret: it is shown as it is typed.
+    let id = input::prompt(
         ui,
-        &input::FormRequest {
-            title: &def.display_name,
-            intro: format!(
-                "authsome needs the OAuth app you registered at {}. Its redirect URI must be the one below; the client secret is optional for public clients.",
-                def.display_name
-            ),
-            fields: vec![
-                input::Field {
-                    name: "redirect",
-                    label: "Redirect URI",
-                    secret: false,
-                    required: false,
-                    hint: Some("Any port on 127.0.0.1 is used."),
-                    read_only: Some(&redirect),
-                },
-                input::Field {
-                    name: "client_id",
-                    label: "Client ID",
-                    secret: false,
-                    required: true,
-                    hint: None,
-                    read_only: None,
-                },
-                input::Field {
-                    name: "client_secret",
-                    label: "Client secret",
-                    secret: true,
-                    required: false,
-                    hint: None,
-                    read_only: None,
-                },
-            ],
-            docs_url: def.docs_url.as_deref(),
-            validate: &validate,
-            open_browser: fcx.open_browser,
-        },
+        "client id",
+        &format!("? {} OAuth client id: ", def.display_name),
+        false,
+        &instead,
+        &|_| Ok(()),
     )?;
-    let id = values
-        .remove("client_id")
-        .ok_or_else(|| Error::usage("no client id was entered"))?;
-    Ok((
-        id.expose_secret().to_owned(),
-        values.remove("client_secret"),
-    ))
+    let secret = match ui.ask(
+        "? OAuth client secret (input hidden; empty if none): ",
+        true,
+    ) {
+        Answer::Text(t) => (!t.trim().is_empty()).then(|| SecretString::from(t.trim().to_owned())),
+        Answer::Cancelled => return Err(input::cancelled()),
+        Answer::NoTerminal => {
+            return Err(Error::usage(format!(
+                "there is no terminal to ask at; {instead}"
+            )));
+        }
+    };
+    Ok((id.expose_secret().to_owned(), secret))
 }

@@ -33,13 +33,20 @@ impl Ui for Scripted {
     fn warn(&self, text: &str) {
         self.warnings.lock().unwrap().push(text.to_owned());
     }
-    fn open_url(&self, _: &str) {}
-    fn ask_secret(&self, _: &str) -> Option<Zeroizing<String>> {
-        self.answers
-            .lock()
-            .unwrap()
-            .pop()
-            .map(|a| Zeroizing::new(a.to_owned()))
+    fn can_open_browser(&self) -> bool {
+        false
+    }
+    fn open_url(&self, _: &str) -> crate::ui::Launch {
+        crate::ui::Launch::unwatched()
+    }
+    fn can_ask(&self) -> bool {
+        true
+    }
+    fn ask(&self, _: &str, _: bool) -> crate::ui::Answer {
+        match self.answers.lock().unwrap().pop() {
+            Some(a) => crate::ui::Answer::Text(Zeroizing::new(a.to_owned())),
+            None => crate::ui::Answer::NoTerminal,
+        }
     }
 }
 
@@ -69,6 +76,7 @@ fn api_key_login(connection: &str, force: bool) -> Request {
         provider: "openai".into(),
         connection: conn(connection),
         force,
+        keep_default: false,
         source: Source::Prompt,
         open_browser: false,
         flow: None,

@@ -127,14 +127,7 @@ pub fn run(
         cmd.env_remove(var);
     }
     cmd.envs(env.iter().map(|(k, v)| (k, v)));
-    let mut child = cmd.spawn().map_err(|e| {
-        let hint = if e.kind() == std::io::ErrorKind::NotFound {
-            "; check the name and PATH"
-        } else {
-            ""
-        };
-        Error::usage(format!("could not run {name}: {e}{hint}"))
-    })?;
+    let mut child = cmd.spawn().map_err(|e| Error::spawn(&name, e))?;
     // Signals go to the child only while it is unreaped: after `wait` its pid may belong to
     // another process. The forwarders check this flag under its lock as they signal.
     let unreaped = std::sync::Arc::new(std::sync::Mutex::new(true));

@@ -102,7 +102,7 @@ fn a_key_that_fails_the_pattern_is_refused_without_echoing_it() {
     let head = u.git(&["rev-parse", "HEAD"]);
     let r = u.login("openai", "default", "not-a-key-123").fails(
         ErrorKind::Usage,
-        "does not look like a OpenAI key (Starts with sk-",
+        "does not look like an OpenAI key (Starts with sk-",
     );
     assert!(!r.stderr.contains("not-a-key-123"));
     assert_eq!(u.git(&["rev-parse", "HEAD"]), head);

@@ -20,7 +20,7 @@ log="{log}"
 curl -s -o /dev/null -w "wrong-path %{{http_code}}\n" "${{url%/*}}/guess" >>"$log"
 curl -s -o /dev/null -w "wrong-host %{{http_code}}\n" -H "Host: evil.example" "$url" >>"$log"
 curl -s "$url" | grep -c 'type=password' | sed 's/^/masked-fields /' >>"$log"
-curl -s -d "api_key=not-a-key" "$url" | grep -o "does not look like a OpenAI key" | sed 's/^/rejected /' >>"$log"
+curl -s -d "api_key=not-a-key" "$url" | grep -o "does not look like an OpenAI key" | sed 's/^/rejected /' >>"$log"
 curl -s --data-urlencode "api_key=sk-from-the-form" "$url" | grep -o "You can close this tab" | sed 's/^/saved /' >>"$log"
 "#,
             log = log.display()
@@ -46,7 +46,7 @@ curl -s --data-urlencode "api_key=sk-from-the-form" "$url" | grep -o "You can cl
     );
     assert_eq!(
         std::fs::read_to_string(&log).unwrap(),
-        "wrong-path 404\nwrong-host 404\nmasked-fields 1\nrejected does not look like a OpenAI key\nsaved You can close this tab\n"
+        "wrong-path 404\nwrong-host 404\nmasked-fields 1\nrejected does not look like an OpenAI key\nsaved You can close this tab\n"
     );
     assert_eq!(
         u.run(&[

@@ -14,6 +14,7 @@ mod form;
 mod history;
 mod interop;
 mod json;
+mod login_ux;
 mod oauth;
 mod project;
 mod proxy;

@@ -19,7 +19,7 @@ their command's own code once it has started):
   0  success, including \"already logged in; nothing changed\"
   1  an unclassified error; `status` listed something that needs attention; `doctor` found a problem
   2  usage: bad arguments, an invalid or reserved name, a key that fails the provider's pattern,
-     cancelled input; the provider refused the login
+     the provider refused the login
   3  no such connection (the message lists the existing ones)
   4  no such provider (the message suggests the nearest names)
   5  the connection has no such credential, or its token expired and could not be refreshed
@@ -31,6 +31,9 @@ their command's own code once it has started):
      secret file; your principal lacks the role a change needs
  12  trust: a seal missing, not naming the tree that is there, or signed by someone the pinned
      policy does not allow; a rollback, a fork, a store not yet trusted on this machine
+126  `run`/`shell`: the command cannot be executed (not a program, no execute permission)
+127  `run`/`shell`: the command was not found
+130  cancelled: Ctrl-C or Ctrl-D at a prompt
 
 With --json an error is {\"error\": {\"code\", \"exit_code\", \"message\", \"hint\"}} on stdout.";
 
@@ -55,6 +58,8 @@ Environment variables authsome reads:
   NO_COLOR, CLICOLOR_FORCE  no colour / colour even into a pipe (below --color)
   BROWSER                the command that opens the login page (else xdg-open, on a display)
   DISPLAY, WAYLAND_DISPLAY  whether a browser can be opened at all
+  SSH_CONNECTION         on a Mac reached over SSH, no browser is opened (the login page
+                         is printed, or the device flow used)
   XDG_CONFIG_HOME        where the identity and signing key live (~/.config)
   XDG_STATE_HOME         where trust pins live (~/.local/state)
   XDG_CACHE_HOME         where token and record caches live (~/.cache)

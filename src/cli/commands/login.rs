@@ -18,9 +18,12 @@ pub struct Args {
     /// The connection name.
     #[arg(add = crate::cli::complete::connections(), long, short, default_value = "default")]
     pub connection: ConnectionName,
-    /// Replace an existing connection, and make it the default.
+    /// Replace an existing connection, and make it the default (as switching accounts does).
     #[arg(long, short)]
     pub force: bool,
+    /// With --force: replace the credential but keep the current default connection.
+    #[arg(long, requires = "force")]
+    pub keep_default: bool,
     /// Read the API key from standard input.
     #[arg(long)]
     pub stdin: bool,
@@ -93,10 +96,20 @@ pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
         provider: args.provider,
         connection: args.connection,
         force: args.force,
+        keep_default: args.keep_default,
         base_url: args.base_url,
         client_id: args.client_id,
         client_secret_stdin: args.client_secret_stdin,
     };
+    // A page that took the key keeps answering "this link is closed" for a moment after the
+    // result is printed.
+    struct CloseForms;
+    impl Drop for CloseForms {
+        fn drop(&mut self) {
+            authsome::input::close_forms();
+        }
+    }
+    let _close = CloseForms;
     let report = login::login(cx, out, &request)?;
     if out.json {
         out.json(&report);

@@ -76,7 +76,7 @@ pub(super) fn under_proxy(
         identity: ctx.identity()?,
         overrides,
         pins: ctx.pins.clone(),
-        ui: Arc::new(*out),
+        ui: Arc::new(out.clone()),
         signing_key: ctx.signing_key_path.clone(),
         trust: ctx.trust.clone(),
     };
@@ -113,7 +113,10 @@ fn check_overrides(
     snap: &authsome::store::Snapshot<'_>,
     overrides: &BTreeMap<String, String>,
 ) -> Result<()> {
+    let catalog = authsome::providers::Catalog::new(snap);
     for (provider, conn) in overrides {
+        // An unknown provider gets the catalog's "did you mean", as `get` does.
+        catalog.get(provider)?;
         if authsome::vault::connections(snap, &ctx.vault, provider)?.is_empty() {
             return Err(Error::new(
                 ErrorKind::ConnectionNotFound,
@@ -192,13 +195,11 @@ fn with_env(
 fn replace_process(mut command: std::process::Command, name: &str) -> Result<()> {
     use std::os::unix::process::CommandExt;
     let err = command.exec();
-    Err(Error::usage(format!("could not run {name}: {err}")))
+    Err(Error::spawn(name, err))
 }
 
 #[cfg(not(unix))]
 fn replace_process(mut command: std::process::Command, name: &str) -> Result<()> {
-    let status = command
-        .status()
-        .map_err(|e| Error::usage(format!("could not run {name}: {e}")))?;
+    let status = command.status().map_err(|e| Error::spawn(name, e))?;
     std::process::exit(status.code().unwrap_or(1));
 }

@@ -16,6 +16,7 @@ pub struct User {
 }
 
 /// The result of one command.
+#[derive(Debug)]
 pub struct Run {
     pub code: i32,
     pub stdout: String,

@@ -39,6 +39,10 @@ pub struct ProviderDef {
     /// OAuth2 endpoints and behaviour (required when `auth_type` is `oauth2`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oauth2: Option<OAuth2Spec>,
+    /// A personal or bot token the provider's API also accepts in place of an OAuth2 access
+    /// token (`login --with-token`); only for `oauth2` providers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal_token: Option<PersonalTokenSpec>,
     /// Environment variables set by `export` (real values) and by `run` (placeholders), mapped to
     /// the connection field each one carries.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -66,6 +70,9 @@ pub enum AuthType {
     ApiKey,
     /// Tokens obtained through an OAuth2 flow.
     Oauth2,
+    /// A personal or bot token pasted for an OAuth2 provider (`login --with-token`); a
+    /// connection's kind, never a provider's.
+    PersonalToken,
 }
 
 /// A login flow.
@@ -96,6 +103,24 @@ pub struct HostRule {
     /// The port the API listens on; credentials go to no other port of the host. Default 443.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
+}
+
+/// A personal or bot token an OAuth2 provider's API accepts as it does an access token: stored
+/// as the connection's access token, sent the same way, never refreshed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonalTokenSpec {
+    /// What the provider calls it ("personal access token", "bot token").
+    pub name: String,
+    /// A regular expression the whole token must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_pattern: Option<String>,
+    /// What a valid token looks like, shown when one does not match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_pattern_hint: Option<String>,
+    /// Where a user creates one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docs_url: Option<String>,
 }
 
 /// How an API key is sent and validated.
@@ -265,7 +290,7 @@ impl AuthType {
     pub const fn credential_field(self) -> SecretField {
         match self {
             AuthType::ApiKey => SecretField::ApiKey,
-            AuthType::Oauth2 => SecretField::AccessToken,
+            AuthType::Oauth2 | AuthType::PersonalToken => SecretField::AccessToken,
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::input;
 use crate::layout;
 use crate::loopback::Server;
 use crate::model::names::ConnectionName;
-use crate::model::provider::{AuthType, DeviceTokenRequest, Flow, ProviderDef};
+use crate::model::provider::{AuthType, DeviceTokenRequest, Flow, PersonalTokenSpec, ProviderDef};
 use crate::model::secret::SecretField;
 use crate::model::state::{Account, ConnectionRecord, ProviderState};
 use crate::model::time::Stamp;
@@ -54,6 +54,8 @@ pub struct Request {
     pub force: bool,
     /// With `force`: replace the credential but leave the default where it is.
     pub keep_default: bool,
+    /// Store the provider's personal or bot token instead of running its OAuth2 flow.
+    pub with_token: bool,
     /// Where an API key comes from.
     pub source: Source,
     /// Whether a browser may be opened (`--no-browser` says no).
@@ -122,6 +124,8 @@ pub struct OAuthLogin {
 /// A credential obtained, ready to be stored.
 enum Obtained {
     ApiKey(SecretString),
+    /// A personal or bot token, stored as the access token.
+    Token(SecretString),
     OAuth {
         tokens: oauth::TokenSet,
         account: Option<Account>,
@@ -173,6 +177,30 @@ pub fn login(cx: &Context, ui: &dyn Ui, req: &Request) -> Result<Report> {
         }));
     }
     let obtained = match def.auth_type {
+        _ if req.with_token => {
+            let Some(spec) = &def.personal_token else {
+                return Err(Error::usage(match def.auth_type {
+                    AuthType::ApiKey => format!(
+                        "{} takes an API key, not a token; log in without --with-token",
+                        def.name
+                    ),
+                    _ => format!(
+                        "{} declares no personal token; log in without --with-token to run its OAuth flow",
+                        def.name
+                    ),
+                }));
+            };
+            if req.flow.is_some() {
+                return Err(Error::usage("--with-token stores a token; drop --flow"));
+            }
+            Obtained::Token(read_token(cx, ui, &def, spec, req)?)
+        }
+        AuthType::PersonalToken => {
+            return Err(Error::internal(format!(
+                "{}'s definition has auth_type personal_token, which validation refuses",
+                def.name
+            )));
+        }
         AuthType::ApiKey => {
             if req.flow.is_some_and(|f| f != Flow::ApiKey) {
                 return Err(Error::usage(format!(
@@ -197,7 +225,7 @@ pub fn login(cx: &Context, ui: &dyn Ui, req: &Request) -> Result<Report> {
         return Ok(already());
     };
     let oauth = match &obtained {
-        Obtained::ApiKey(_) => None,
+        Obtained::ApiKey(_) | Obtained::Token(_) => None,
         Obtained::OAuth {
             tokens, account, ..
         } => Some(OAuthLogin {
@@ -250,6 +278,11 @@ fn stage(
             ConnectionRecord::new(AuthType::ApiKey, previous.as_ref(), now),
             vec![(API_KEY, key)],
         ),
+        // Nothing to refresh and no expiry: the token is used as it is until it is replaced.
+        Obtained::Token(token) => (
+            ConnectionRecord::new(AuthType::PersonalToken, previous.as_ref(), now),
+            vec![(ACCESS_TOKEN, token)],
+        ),
         Obtained::OAuth {
             tokens, account, ..
         } => {
@@ -291,6 +324,13 @@ fn stage(
         same.updated_at = prev.updated_at;
         if same == *prev {
             record = same;
+        }
+    }
+    // A secret the new credential does not have (an OAuth refresh token replaced by a personal
+    // token) goes with the old one.
+    for field in previous.iter().flat_map(|p| p.secrets.keys()) {
+        if !record.secrets.contains_key(field) {
+            txn.delete(connection.secret_path(field));
         }
     }
     vault::write_yaml(txn, connection.record_path(), &record)?;
@@ -356,6 +396,47 @@ fn read_key(
             what: "API key",
             field: API_KEY,
             label: "API key",
+            hint,
+            check: &check,
+        },
+    )
+}
+
+/// Reads a personal or bot token, checked against the provider's declared pattern.
+fn read_token(
+    cx: &Context,
+    ui: &dyn Ui,
+    provider: &ProviderDef,
+    spec: &PersonalTokenSpec,
+    req: &Request,
+) -> Result<SecretString> {
+    let pattern = spec.key_pattern.as_deref();
+    let hint = spec.key_pattern_hint.as_deref();
+    let check = |k: &SecretString| {
+        input::check_pattern(k, pattern, hint, &provider.display_name).map_err(|_| {
+            Error::usage(format!(
+                "that does not look like {} {} {}{}; check you copied the whole token and try again",
+                input::article(&provider.display_name),
+                provider.display_name,
+                spec.name,
+                hint.map(|h| format!(" ({h})")).unwrap_or_default()
+            ))
+        })
+    };
+    // The token's own page, where it is created, is the docs link here.
+    let provider = ProviderDef {
+        docs_url: spec.docs_url.clone().or_else(|| provider.docs_url.clone()),
+        ..provider.clone()
+    };
+    ask_credential(
+        cx,
+        ui,
+        &provider,
+        req,
+        &Asked {
+            what: &spec.name,
+            field: "token",
+            label: "Token",
             hint,
             check: &check,
         },

@@ -77,6 +77,7 @@ fn api_key_login(connection: &str, force: bool) -> Request {
         connection: conn(connection),
         force,
         keep_default: false,
+        with_token: false,
         source: Source::Prompt,
         open_browser: false,
         flow: None,

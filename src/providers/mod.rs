@@ -143,6 +143,23 @@ pub fn validate(def: &ProviderDef) -> Result<()> {
                 return bad("an oauth2 provider must not have an api_key section".into());
             }
         }
+        AuthType::PersonalToken => {
+            return bad(
+                "auth_type personal_token is a connection's kind; a provider's is api_key or oauth2 (declare the token under personal_token)".into(),
+            );
+        }
+    }
+    if let Some(t) = &def.personal_token {
+        if def.auth_type != AuthType::Oauth2 {
+            return bad(
+                "personal_token is for oauth2 providers; an api_key provider's key is already pasted".into(),
+            );
+        }
+        if let Some(p) = &t.key_pattern {
+            regex_lite::Regex::new(p).map_err(|e| {
+                Error::usage(format!("personal_token key_pattern does not compile: {e}"))
+            })?;
+        }
     }
     if def.hosts.is_empty() {
         return bad("a provider needs at least one entry under hosts".into());
@@ -209,7 +226,7 @@ pub fn validate(def: &ProviderDef) -> Result<()> {
         }
         let fits = match def.auth_type {
             AuthType::ApiKey => matches!(source, EnvSource::ApiKey | EnvSource::BaseUrl),
-            AuthType::Oauth2 => !matches!(source, EnvSource::ApiKey),
+            AuthType::Oauth2 | AuthType::PersonalToken => !matches!(source, EnvSource::ApiKey),
         };
         if !fits {
             return bad(format!(

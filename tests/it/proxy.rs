@@ -1052,3 +1052,89 @@ fn verbose_output_shows_routing_decisions_and_never_the_credential() {
     );
     assert!(!r.stderr.contains(KEY), "{}", r.stderr);
 }
+
+/// `login github --with-token`: a personal access token for an OAuth2 provider is checked
+/// against the declared pattern, stored as the connection's access token, injected by the proxy
+/// as an access token is, and read back by `get --field token` and `export`; the child sees only
+/// a placeholder.
+#[test]
+fn a_personal_token_for_an_oauth_provider_goes_out_like_an_access_token() {
+    let u = User::initialized();
+    let ca = TestCa::new(&u.home().join("upstream"), &["127.0.0.2"]);
+    let echo = Echo::start(&ca, "127.0.0.2");
+    let (host, port) = echo
+        .url
+        .trim_start_matches("https://")
+        .split_once(':')
+        .unwrap();
+    // GitHub's definition, its API host pointed at the local upstream.
+    let bundled = u.run(&["provider", "show", "github"]).ok().stdout;
+    let local = bundled
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace(
+            "- host: api.github.com",
+            &format!("- host: '{host}'\n  port: {port}"),
+        );
+    assert!(local.contains("personal_token:"), "{local}");
+    let path = u.home().join("github.yaml");
+    std::fs::write(&path, local).unwrap();
+    u.run(&["provider", "add", path.to_str().unwrap(), "--force"])
+        .ok();
+
+    u.run_stdin(
+        &["login", "github", "-c", "bad", "--with-token"],
+        "not-a-pat",
+    )
+    .fails(
+        ErrorKind::Usage,
+        "does not look like a GitHub personal access token (Starts with ghp_",
+    );
+    let pat = format!("ghp_{}", "A1b2C3d4E5".repeat(4));
+    let r = u.run_stdin(&["login", "github", "--with-token"], &pat).ok();
+    assert!(r.stdout.contains("Logged in to GitHub"), "{}", r.stdout);
+    assert!(!r.stdout.contains(&pat) && !r.stderr.contains(&pat));
+    let got: serde_json::Value =
+        serde_json::from_str(&u.run(&["get", "github", "--json"]).ok().stdout).unwrap();
+    assert_eq!(got["auth_type"], "personal_token");
+    assert_eq!(got["expires_at"], serde_json::Value::Null);
+    assert_eq!(
+        u.run(&["get", "github", "--field", "token", "--show-secret"])
+            .ok()
+            .stdout
+            .trim(),
+        pat
+    );
+    assert!(
+        u.run(&["export", "github"])
+            .ok()
+            .stdout
+            .contains(&format!("GITHUB_TOKEN={pat}"))
+    );
+    let r = run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!(
+            "printf '%s\\n' \"$GITHUB_TOKEN\"; curl -sS {}/user",
+            echo.url
+        ),
+    )
+    .ok();
+    assert_eq!(echo.auth("/user"), format!("Bearer {pat}"));
+    assert!(
+        !r.stdout.contains(&pat),
+        "the child saw the token: {}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.starts_with("authsome-placeholder-github-"),
+        "{}",
+        r.stdout
+    );
+    // An API-key provider takes no --with-token.
+    u.run_stdin(&["login", "openai", "--with-token"], "sk-1")
+        .fails(ErrorKind::Usage, "takes an API key, not a token");
+}

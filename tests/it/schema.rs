@@ -92,6 +92,9 @@ fn every_bundled_provider_is_valid() {
                 );
             }
             authsome::model::provider::AuthType::Oauth2 => oauth2 += 1,
+            authsome::model::provider::AuthType::PersonalToken => {
+                panic!("{name}: personal_token is no provider's auth_type")
+            }
         }
     }
     assert!(

@@ -63,6 +63,14 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
     let secret_names: Vec<&String> = record.secrets.keys().collect();
 
     if let Some(field) = &args.field {
+        // `token` names whichever secret carries the credential: the API key, the access
+        // token, or a personal token stored as one.
+        let field = match field.as_str() {
+            "token" if !record.secrets.contains_key("token") => {
+                record.auth_type.credential_field().as_str()
+            }
+            f => f,
+        };
         if let Some(v) = fields.get(field) {
             print_field(out, field, v);
             return Ok(());
@@ -74,7 +82,16 @@ pub fn exec(ctx: &Context, out: &Output, args: Args) -> Result<()> {
                     "{field} is a secret; add --show-secret to print it (or use `authsome export` or `authsome run`)"
                 )));
             }
-            let secret = reveal(ctx, out, &store, &snap, &provider, &conn, &[field])?.remove(0);
+            let secret = reveal(
+                ctx,
+                out,
+                &store,
+                &snap,
+                &provider,
+                &conn,
+                &[&field.to_owned()],
+            )?
+            .remove(0);
             let value = Value::String(secret.expose_secret().to_owned());
             print_field(out, field, &value);
             return Ok(());

@@ -24,9 +24,13 @@ pub struct Args {
     /// With --force: replace the credential but keep the current default connection.
     #[arg(long, requires = "force")]
     pub keep_default: bool,
-    /// Read the API key from standard input.
+    /// Read the API key (or, with --with-token, the token) from standard input.
     #[arg(long)]
     pub stdin: bool,
+    /// Store the provider's personal or bot token (a GitHub PAT, a Slack bot token, ...)
+    /// instead of running its OAuth flow; read from standard input when it is piped.
+    #[arg(long, conflicts_with_all = ["flow", "client_id", "client_secret_stdin", "scopes"])]
+    pub with_token: bool,
     /// Do not open a browser: ask at the terminal, or print the URL to open elsewhere.
     #[arg(long)]
     pub no_browser: bool,
@@ -78,7 +82,10 @@ impl From<FlowArg> for Flow {
 /// Runs `login`.
 pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
     let request = login::Request {
-        source: if args.stdin {
+        // As `gh auth login --with-token`: a piped token is read from standard input.
+        source: if args.stdin
+            || (args.with_token && !std::io::IsTerminal::is_terminal(&std::io::stdin()))
+        {
             Source::Stdin
         } else if args.no_browser {
             Source::Prompt
@@ -97,6 +104,7 @@ pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
         connection: args.connection,
         force: args.force,
         keep_default: args.keep_default,
+        with_token: args.with_token,
         base_url: args.base_url,
         client_id: args.client_id,
         client_secret_stdin: args.client_secret_stdin,

@@ -14,6 +14,9 @@ use crate::error::{Error, Result};
 
 const MAX_REQUEST: usize = 64 * 1024;
 
+/// The style of every page authsome serves on 127.0.0.1: one card, system fonts.
+pub const PAGE_STYLE: &str = "<style>body{font-family:system-ui,sans-serif;background:#f6f7f9;margin:0}main{max-width:30rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px #0002}label{display:block;margin-top:1rem;font-weight:600}input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box;margin:.4rem 0}input[readonly]{background:#eee}button{margin-top:1rem;padding:.5rem 1rem;font-size:1rem}.error{color:#b00020}.ok{color:#1a7f37}code{background:#eee;padding:0 .2rem}.hint{color:#555;font-size:.9rem;margin:0}</style>";
+
 /// A bound loopback listener.
 pub struct Server {
     listener: TcpListener,

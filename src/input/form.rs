@@ -11,7 +11,7 @@ use std::time::Duration;
 use age::secrecy::SecretString;
 
 use crate::error::Result;
-use crate::loopback::{self, Response, Server, escape};
+use crate::loopback::{self, PAGE_STYLE, Response, Server, escape};
 use crate::ui::Ui;
 
 const TIMEOUT: Duration = Duration::from_secs(300);
@@ -50,7 +50,7 @@ pub struct FormRequest<'a> {
 }
 
 /// How long after a submission the page keeps answering, with "this link is closed".
-const GRACE: Duration = Duration::from_secs(2);
+const GRACE: Duration = Duration::from_secs(3);
 
 /// The servers still answering "this link is closed", joined by [`close_forms`].
 static LINGERING: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
@@ -175,18 +175,16 @@ fn page(req: &FormRequest<'_>, error: Option<&str>) -> String {
         .map(|e| format!("<p class=error role=alert>{}</p>", escape(e)))
         .unwrap_or_default();
     format!(
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>authsome: {title}</title>{STYLE}</head><body><main>\
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>authsome: {title}</title>{PAGE_STYLE}</head><body><main>\
 <h1>{title}</h1><p>{intro}</p>{error}<form method=post autocomplete=off>{fields}<button type=submit>Save</button></form>{docs}</main></body></html>",
         title = escape(req.title),
         intro = escape(&req.intro),
     )
 }
 
-const STYLE: &str = "<style>body{font-family:system-ui,sans-serif;background:#f6f7f9;margin:0}main{max-width:30rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px #0002}label{display:block;margin-top:1rem;font-weight:600}input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box;margin:.4rem 0}input[readonly]{background:#eee}button{margin-top:1rem;padding:.5rem 1rem;font-size:1rem}.error{color:#b00020}.ok{color:#1a7f37}code{background:#eee;padding:0 .2rem}.hint{color:#555;font-size:.9rem;margin:0}</style>";
-
 fn done_page(req: &FormRequest<'_>) -> String {
     format!(
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>authsome: saved</title>{STYLE}</head><body><main>\
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>authsome: saved</title>{PAGE_STYLE}</head><body><main>\
 <h1 class=ok>&#10003; Saved</h1><p>{saved}</p><p>Return to your terminal. You can close this tab.</p></main></body></html>",
         saved = escape(&req.saved),
     )
@@ -194,7 +192,7 @@ fn done_page(req: &FormRequest<'_>) -> String {
 
 fn closed_page(req: &FormRequest<'_>) -> String {
     format!(
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>authsome: link closed</title>{STYLE}</head><body><main>\
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>authsome: link closed</title>{PAGE_STYLE}</head><body><main>\
 <h1>This link is closed</h1><p>{title} was already saved from this page, and it accepts nothing more. Return to your terminal; to change the credential, run <code>authsome login</code> again.</p></main></body></html>",
         title = escape(req.title),
     )

@@ -141,7 +141,7 @@ pub fn authorization_code(
             );
         }
         match req.query("code") {
-            Some(code) => (Response::ok(DONE_PAGE.to_owned()), Some(Ok(SecretString::from(code)))),
+            Some(code) => (Response::ok(done_page(cx.provider)), Some(Ok(SecretString::from(code)))),
             None => (Response::error("400 Bad Request", "The callback had no code."), None),
         }
     });
@@ -162,7 +162,15 @@ pub fn authorization_code(
     }
 }
 
-const DONE_PAGE: &str = "<!doctype html><html lang=en><head><meta charset=utf-8><title>authsome: authorized</title></head><body style=\"font-family:system-ui,sans-serif\"><main style=\"max-width:28rem;margin:4rem auto\"><h1>Authorized</h1><p>authsome received the authorization. You can close this tab.</p></main><script>setTimeout(function(){window.close()},800)</script></body></html>";
+/// The page the browser lands on after the callback.
+fn done_page(provider: &str) -> String {
+    format!(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>authsome: authorized</title>{}</head><body><main>\
+<h1 class=ok>&#10003; Authorized</h1><p>authsome received the authorization for {}; the login finishes in your terminal.</p><p>Return to your terminal. You can close this tab.</p></main></body></html>",
+        crate::loopback::PAGE_STYLE,
+        crate::loopback::escape(provider)
+    )
+}
 
 /// Device authorization (RFC 8628): shows a code, then polls until it is approved.
 pub fn device_code(
@@ -225,6 +233,16 @@ pub fn device_code(
         && cx.ui.can_open_browser()
         && super::checked_url(cx.provider, "verification_uri", page).is_ok()
     {
+        // As gh does: the code is read first, then the page opened when the user is ready.
+        if cx.ui.can_ask() {
+            match cx
+                .ui
+                .ask("Press Enter to open the page in your browser... ", false)
+            {
+                crate::ui::Answer::Cancelled => return Err(crate::input::cancelled()),
+                crate::ui::Answer::Text(_) | crate::ui::Answer::NoTerminal => {}
+            }
+        }
         let launch = cx.ui.open_url(page);
         if let Some(reason) = launch.failure() {
             cx.ui.warn(&format!(

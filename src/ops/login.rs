@@ -142,6 +142,7 @@ struct ClientChoice {
 
 /// Logs in: checks the connection is free (or `force`), obtains the credential, stores it.
 pub fn login(cx: &Context, ui: &dyn Ui, req: &Request) -> Result<Report> {
+    first_run(cx, ui)?;
     let store = cx.store()?;
     let snap = store.snapshot()?;
     let def = Catalog::new(&snap).get(&req.provider)?.def;
@@ -250,6 +251,26 @@ pub fn login(cx: &Context, ui: &dyn Ui, req: &Request) -> Result<Report> {
     } else {
         Report::Unchanged(stored)
     })
+}
+
+/// On first use (the user's own default store does not exist at all), makes the store and the
+/// identity, as `init` would, and says what it made; a project's store or one named with
+/// `--store` or `AUTHSOME_STORE` is never made implicitly.
+fn first_run(cx: &Context, ui: &dyn Ui) -> Result<()> {
+    let crate::store::location::StoreLocation::Home(path) = &cx.location else {
+        return Ok(());
+    };
+    // Only the default store (`~/.authsome`, `AUTHSOME_HOME`): a mistyped `--store` must not
+    // quietly become a new store.
+    if path.exists() || cx.project_file.is_some() || *path != crate::dirs::default_store()? {
+        return Ok(());
+    }
+    let report = super::init::init(cx, false)?;
+    ui.message(&format!(
+        "First run: created {}. Keep the identity safe (it is the only key to your secrets), and back it up.",
+        report.created.join(" and ")
+    ));
+    Ok(())
 }
 
 /// Stages the connection in `txn`; `None` when it exists and `force` was not given.

@@ -39,6 +39,9 @@ curl -s --data-urlencode "api_key=sk-from-the-form" "$url" | grep -o "You can cl
         "the URL is always printed: {}",
         r.stderr
     );
+    // stderr is no terminal here: no spinner, no escape codes.
+    assert!(!r.stderr.contains("Waiting for"), "{}", r.stderr);
+    assert!(!r.stderr.contains('\x1b'), "{}", r.stderr);
     assert!(
         r.stdout.contains("Logged in to OpenAI as connection form"),
         "{}",

@@ -294,3 +294,67 @@ fn run_exits_127_for_a_missing_command_and_126_for_one_that_cannot_run() {
     u.run(&["run", "-c", "opnai=work", "--", "true"])
         .fails(ErrorKind::ProviderNotFound, "did you mean openai?");
 }
+
+#[test]
+fn the_first_login_makes_the_store_and_identity_and_says_so() {
+    let u = User::new();
+    assert!(!u.store().exists());
+    let r = u
+        .run_stdin(&["login", "openai", "--stdin"], "sk-first")
+        .ok();
+    assert!(r.stderr.contains("First run: created"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&u.identity().display().to_string()),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.contains("Logged in to OpenAI"), "{}", r.stdout);
+    assert_eq!(
+        u.run(&["get", "openai", "--field", "api_key", "--show-secret"])
+            .ok()
+            .stdout
+            .trim(),
+        "sk-first"
+    );
+    assert_eq!(u.log(), ["login openai/default", "init store"]);
+    u.assert_git_clean();
+
+    // A store named explicitly is never made by a login.
+    let elsewhere = u.home().join("typo");
+    u.run_stdin(
+        &[
+            "--store",
+            elsewhere.to_str().unwrap(),
+            "login",
+            "openai",
+            "--stdin",
+        ],
+        "sk-x",
+    )
+    .fails(ErrorKind::Store, "there is no store at");
+    assert!(!elsewhere.exists());
+
+    // `init` ends with what to do next.
+    let fresh = User::new();
+    let r = fresh.run(&["init"]).ok();
+    assert!(
+        r.stdout.contains("Next: log in to a provider"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_wait_shows_a_spinner_with_the_time_left_on_a_terminal() {
+    let u = User::initialized();
+    // `true` as the browser opens nothing, so the form waits; the terminal shows how long.
+    let mut t = Pty::spawn(&u, "authsome login openai -c spin", &[("BROWSER", "true")]);
+    t.expect("http://127.0.0.1:");
+    t.expect("Waiting for the form to be submitted in the browser (4:");
+    t.expect("left; Ctrl-C to cancel)");
+    // Ctrl-C on the terminal interrupts the wait; nothing was written.
+    t.send(b"\x03");
+    let (code, _) = t.finish();
+    assert_ne!(code, 0);
+    assert_eq!(u.log().len(), 1, "only `init store`");
+}

@@ -39,7 +39,7 @@ fn mock_provider(u: &User, mock: &NodeServer) {
     );
 }
 
-fn oidc_provider(u: &User, oidc: &NodeServer, flow: &str) {
+pub(crate) fn oidc_provider(u: &User, oidc: &NodeServer, flow: &str) {
     let i = &oidc.issuer;
     add_provider(
         u,

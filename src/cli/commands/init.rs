@@ -30,6 +30,9 @@ pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
             out.info(&format!("Created {c}"));
         }
         out.info(&format!("Your recipient: {}", report.recipient));
+        if !report.created.is_empty() {
+            out.info("Next: log in to a provider, for example `authsome login openai` (`authsome provider list` shows them all).");
+        }
     }
     if !report.identity_is_recipient {
         let err = Error::crypto(format!(

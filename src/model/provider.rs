@@ -121,6 +121,21 @@ pub struct PersonalTokenSpec {
     /// Where a user creates one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub docs_url: Option<String>,
+    /// The text before the token in `Authorization` when it is not `Bearer` (empty sends the
+    /// token alone, as Linear wants its personal API keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_prefix: Option<String>,
+}
+
+impl PersonalTokenSpec {
+    /// The `Authorization` value that carries `token`.
+    pub fn header_value(&self, token: &str) -> String {
+        match self.header_prefix.as_deref().map(str::trim) {
+            None => format!("Bearer {token}"),
+            Some("") => token.to_owned(),
+            Some(prefix) => format!("{prefix} {token}"),
+        }
+    }
 }
 
 /// How an API key is sent and validated.
@@ -365,6 +380,20 @@ mod tests {
             basic_auth: basic,
             basic_user: user.map(str::to_owned),
         }
+    }
+
+    #[test]
+    fn personal_token_header_values() {
+        let spec = |prefix: Option<&str>| PersonalTokenSpec {
+            name: "token".into(),
+            key_pattern: None,
+            key_pattern_hint: None,
+            docs_url: None,
+            header_prefix: prefix.map(str::to_owned),
+        };
+        assert_eq!(spec(None).header_value("t"), "Bearer t");
+        assert_eq!(spec(Some("")).header_value("t"), "t");
+        assert_eq!(spec(Some("token")).header_value("t"), "token t");
     }
 
     #[test]

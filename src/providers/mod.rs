@@ -155,6 +155,14 @@ pub fn validate(def: &ProviderDef) -> Result<()> {
                 "personal_token is for oauth2 providers; an api_key provider's key is already pasted".into(),
             );
         }
+        if t.header_prefix
+            .as_deref()
+            .is_some_and(|p| p.chars().any(|c| c.is_control()))
+        {
+            return bad(
+                "personal_token header_prefix holds a control character; use plain text such as Bearer".into(),
+            );
+        }
         if let Some(p) = &t.key_pattern {
             regex_lite::Regex::new(p).map_err(|e| {
                 Error::usage(format!("personal_token key_pattern does not compile: {e}"))

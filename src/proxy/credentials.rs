@@ -446,7 +446,20 @@ fn fetch(
         } else {
             refresh::access_token_replacing(&want, rejected, &warn)?
         };
-        let value = format!("Bearer {}", token.expose_secret());
+        // A personal token goes as its provider says (Linear's personal keys without `Bearer`).
+        let personal = match &def.personal_token {
+            Some(spec) if spec.header_prefix.is_some() => {
+                let snap = store.snapshot()?;
+                crate::vault::record(&snap, &settings.vault, &def.name, conn)?
+                    .filter(|r| r.auth_type == AuthType::PersonalToken)
+                    .map(|_| spec)
+            }
+            _ => None,
+        };
+        let value = match personal {
+            Some(spec) => spec.header_value(token.expose_secret()),
+            None => format!("Bearer {}", token.expose_secret()),
+        };
         return credential(def, conn, "authorization", value, token, None, true);
     }
     let key = refresh::read_field(&want, SecretField::ApiKey.as_str(), &warn)?;

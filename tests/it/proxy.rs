@@ -1137,4 +1137,31 @@ fn a_personal_token_for_an_oauth_provider_goes_out_like_an_access_token() {
     // An API-key provider takes no --with-token.
     u.run_stdin(&["login", "openai", "--with-token"], "sk-1")
         .fails(ErrorKind::Usage, "takes an API key, not a token");
+
+    // Linear's personal keys go without `Bearer`, as its definition says.
+    let linear = u.run(&["provider", "show", "linear"]).ok().stdout;
+    assert!(linear.contains("header_prefix: \"\""), "{linear}");
+    let local = linear
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace(
+            "- host: api.linear.app",
+            &format!("- host: '{host}'\n  port: {port}\n  path_prefix: /linear"),
+        );
+    let path = u.home().join("linear.yaml");
+    std::fs::write(&path, local).unwrap();
+    u.run(&["provider", "add", path.to_str().unwrap(), "--force"])
+        .ok();
+    let key = format!("lin_api_{}", "Z9y8X7w6V5".repeat(4));
+    u.run_stdin(&["login", "linear", "--with-token"], &key).ok();
+    run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!("curl -sS {}/linear/graphql", echo.url),
+    )
+    .ok();
+    assert_eq!(echo.auth("/linear/graphql"), key);
 }

@@ -44,6 +44,8 @@ pub struct Context {
     pub pins: BTreeMap<String, String>,
     /// The project file in use, if any.
     pub project_file: Option<PathBuf>,
+    /// The project's limits on `run` and `shell` (none outside a project).
+    pub run_limits: crate::model::project::RunLimits,
     /// The trust checks' settings.
     pub trust: crate::trust::Settings,
 }
@@ -117,6 +119,7 @@ impl Context {
             vault,
             pins,
             project_file,
+            run_limits: project.map(|(_, c)| c.run).unwrap_or_default(),
             trust: options.trust,
         })
     }

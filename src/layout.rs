@@ -8,6 +8,7 @@
 //! providers/<provider>.yaml                    a custom provider definition
 //! seal                                         the store scope's seal (trust)
 //! vaults/<vault>/seal                          the vault's seal
+//! vaults/<vault>/policy.yaml                   the vault's request policy (admins only)
 //! vaults/<vault>/vault.yaml                    the vault's principals
 //! vaults/<vault>/fingerprint_key.age           the key of redacted diff fingerprints
 //! vaults/<vault>/<provider>/provider.yaml      default connection, OAuth client id, base URL

@@ -17,12 +17,14 @@ pub mod context;
 pub mod crypto;
 pub mod dirs;
 pub mod error;
+pub mod http_path;
 pub mod input;
 pub mod layout;
 pub mod loopback;
 pub mod model;
 pub mod oauth;
 pub mod ops;
+pub mod policy;
 pub mod private_files;
 #[cfg(test)]
 mod props;

@@ -81,6 +81,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ("revoke-access", "authsome revoke-access bob prod"),
     ("rekey", "authsome rekey\n  authsome rekey prod --dry-run"),
     (
+        "policy",
+        "authsome policy allow github 'GET /repos/acme/**'\n  authsome policy deny github 'DELETE /**'\n  authsome policy allow github 'POST /repos/acme/*/issues' --as deploy-bot --rate 30/min\n  authsome policy check github DELETE /repos/acme/web --as deploy-bot\n  authsome policy show",
+    ),
+    (
         "rotation",
         "authsome rotation list\n  authsome rotation done openai/work",
     ),
@@ -135,6 +139,33 @@ mod tests {
                 "{name} has no examples"
             );
         }
+        /// Words as a shell splits them, with single quotes ('GET /repos/**' is one word).
+        fn shell_words(line: &str) -> Vec<String> {
+            let (mut words, mut word, mut quoted, mut any) =
+                (Vec::new(), String::new(), false, false);
+            for c in line.chars() {
+                match c {
+                    '\'' => {
+                        quoted = !quoted;
+                        any = true;
+                    }
+                    c if c.is_whitespace() && !quoted => {
+                        if any {
+                            words.push(std::mem::take(&mut word));
+                            any = false;
+                        }
+                    }
+                    c => {
+                        word.push(c);
+                        any = true;
+                    }
+                }
+            }
+            if any {
+                words.push(word);
+            }
+            words
+        }
         for (_, text) in EXAMPLES {
             for line in text.lines() {
                 // The authsome command of each line, up to the shell around it.
@@ -145,7 +176,7 @@ mod tests {
                     .filter_map(|op| rest.find(op))
                     .min()
                     .unwrap_or(rest.len());
-                let words: Vec<&str> = rest[..end].split_whitespace().collect();
+                let words = shell_words(&rest[..end]);
                 let result = crate::cli::command().try_get_matches_from(&words);
                 assert!(result.is_ok(), "{line}: {}", result.unwrap_err());
             }

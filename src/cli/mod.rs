@@ -186,6 +186,9 @@ pub enum Command {
     /// Create an identity for an AI agent or CI job that reads one vault only.
     #[command(subcommand)]
     Agent(commands::agent::Command),
+    /// Which requests the vault's credentials may make through the proxy (policy.yaml).
+    #[command(subcommand)]
+    Policy(commands::policy::Command),
     /// Vouch for what scopes hold now: a new seal each, signed with your signing key.
     Seal(commands::seal::Args),
     /// Check every scope's seal: signed by someone allowed, naming the tree that is there.
@@ -279,6 +282,7 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Rekey(a) => rekey::exec(&ctx, out, a),
         Command::Rotation(c) => rotation::exec(&ctx, out, c),
         Command::Agent(c) => agent::exec(&ctx, out, c),
+        Command::Policy(c) => policy::exec(&ctx, out, c),
         Command::Upgrade => upgrade::exec(&ctx, out),
         Command::Completions(_) | Command::Man(_) | Command::Help(_) => {
             unreachable!("answered above")

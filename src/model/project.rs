@@ -21,4 +21,30 @@ pub struct ProjectConfig {
     /// The connection used for a provider when no `--connection` is given.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pins: BTreeMap<String, String>,
+    /// Limits on what `authsome run` and `shell` let credentials do in this project; they add
+    /// to the command line's, and only narrow.
+    #[serde(default, skip_serializing_if = "RunLimits::is_empty")]
+    pub run: RunLimits,
+}
+
+/// The `run:` section of `.authsome.yaml`, as `run --read-only`, `--allow`, `--max-requests`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunLimits {
+    /// Only GET, HEAD and OPTIONS.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+    /// `PROVIDER:METHOD PATH` patterns a request must match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow: Vec<String>,
+    /// At most this many credentialed requests per run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_requests: Option<u64>,
+}
+
+impl RunLimits {
+    /// Whether nothing is limited.
+    pub fn is_empty(&self) -> bool {
+        *self == RunLimits::default()
+    }
 }

@@ -187,6 +187,7 @@ fn open_project() -> Result<(Store, Option<String>)> {
             store: ".authsome".to_owned(),
             vault: None,
             pins: Default::default(),
+            run: Default::default(),
         };
         let text = format!(
             "# authsome project configuration: see .authsome.example.yaml in authsome's repository.\n{}",

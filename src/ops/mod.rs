@@ -15,6 +15,7 @@ pub mod grant;
 pub mod init;
 pub mod login;
 pub mod logout;
+pub mod policy;
 pub mod principal;
 pub mod provider;
 pub mod refresh;

@@ -27,6 +27,9 @@ pub enum Action {
     /// The upstream could not be reached (connection, TLS handshake or time-out), so nothing,
     /// and no credential, was sent.
     Unreachable,
+    /// The vault's policy or the run's limits refused the request (`reason` names the rule);
+    /// nothing was sent.
+    PolicyDenied,
 }
 
 /// What `audit --json` prints.
@@ -63,6 +66,9 @@ pub struct Entry {
     /// Why a request was refused, or how it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The policy rule (or the run's `--allow`) that let the request through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
     /// Whether the request was sent a second time, with a refreshed token, after a 401.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub retried: bool,
@@ -179,6 +185,7 @@ mod tests {
             path: p.into(),
             status: 200,
             reason: None,
+            rule: None,
             retried: false,
         };
         Log::open(&path, Arc::new(crate::ui::Silent))

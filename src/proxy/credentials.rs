@@ -24,7 +24,7 @@ use crate::providers::Catalog;
 use crate::store::Store;
 use crate::store::StoreLocation;
 use crate::ui::Ui;
-use crate::vault;
+use crate::vault::{self, Reader};
 
 /// How long an OAuth2 access token is used before asking the refresh logic again (which
 /// refreshes it when it expires within the refresh window).
@@ -86,6 +86,11 @@ pub struct View {
     pub table: Table,
     /// Providers with connections.
     pub providers: HashMap<String, ProviderView>,
+    /// The vault's request policy, or why it could not be read (then every credentialed
+    /// request is refused rather than sent without it).
+    pub policy: std::result::Result<Arc<crate::policy::Policy>, String>,
+    /// The principal the proxy's identity is, for rules that name principals.
+    pub principal: Option<String>,
 }
 
 /// A credential ready to inject.
@@ -210,6 +215,7 @@ impl Resolver {
                         path: String::new(),
                         status: 0,
                         reason: Some(e.message().to_owned()),
+                        rule: None,
                         retried: false,
                     });
                 }
@@ -413,11 +419,22 @@ fn load_view(settings: &Settings, store: &Store, fingerprint: Vec<u8>) -> Result
             },
         );
     }
+    let policy_file = crate::layout::vault_policy(&settings.vault);
+    let policy = match snap.read_file(&policy_file) {
+        Ok(None) => Ok(Arc::new(crate::policy::Policy::default())),
+        Ok(Some(bytes)) => crate::policy::Policy::parse(&policy_file, &bytes)
+            .map(Arc::new)
+            .map_err(|e| e.message().to_owned()),
+        Err(e) => Err(e.message().to_owned()),
+    };
+    let principal = vault::principal_of(&snap, settings.identity.recipient())?;
     Ok(View {
         fingerprint,
         store_id: meta.id,
         table,
         providers,
+        policy,
+        principal,
     })
 }
 

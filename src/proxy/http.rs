@@ -105,6 +105,7 @@ pub fn entry<B>(req: &Request<B>, target: Target) -> Entry {
         path: req.uri().path().to_owned(),
         status: 0,
         reason: None,
+        rule: None,
         retried: false,
     }
 }

@@ -123,6 +123,23 @@ async fn forward(
             )
         }
     };
+    if let Some(c) = &credential {
+        let path = path_and_query.split('?').next().unwrap_or("/");
+        match proxy.guard.judge(
+            &view,
+            &c.provider,
+            &c.connection,
+            parts.method.as_str(),
+            path,
+        ) {
+            super::guard::Verdict::Go { rule } => entry.rule = rule,
+            super::guard::Verdict::Refuse { status, message } => {
+                entry.connection = Some(c.connection.clone());
+                entry.action = Action::PolicyDenied;
+                return Err(proxy.answer(entry.clone(), status, &message));
+            }
+        }
+    }
     let length = content_length(&parts.headers);
     if length.is_some_and(|l| l > MAX_BODY) {
         return Err(proxy.refuse(

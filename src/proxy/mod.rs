@@ -9,6 +9,7 @@ pub mod audit;
 mod ca;
 pub mod child;
 pub mod credentials;
+pub mod guard;
 mod http;
 mod intercept;
 mod limits;
@@ -38,6 +39,8 @@ pub fn check_ca() -> Result<Option<std::path::PathBuf>> {
 pub struct Options<'a> {
     /// Extra CA certificates (PEM) to trust for upstream servers.
     pub upstream_ca: Option<&'a Path>,
+    /// The run's own limits on what credentials may do.
+    pub narrowing: guard::Narrowing,
 }
 
 /// A started proxy: keep the runtime alive while the child runs.
@@ -122,6 +125,7 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
         placeholders,
         audit: Some(audit),
         unauthenticated: Default::default(),
+        guard: guard::Guard::new(options.narrowing),
     });
     runtime.spawn(server::serve(listener, proxy));
     let url = format!("http://authsome:{password}@127.0.0.1:{port}");

@@ -27,6 +27,8 @@ pub struct Proxy {
     pub(super) audit: Option<Arc<audit::Log>>,
     /// The connections that have not shown the password yet.
     pub(super) unauthenticated: Arc<super::limits::Unauthenticated>,
+    /// The policy and the run's limits.
+    pub(super) guard: super::guard::Guard,
 }
 
 impl Proxy {

@@ -8,15 +8,25 @@ use crate::layout;
 use crate::store::{Store, Txn};
 use crate::vault;
 
-/// The `.gitattributes` line that routes secret files through the textconv driver.
-const ATTRIBUTES: &str = "*.age diff=authsome\n";
+/// The `.gitattributes` lines that route secret files and request policies through the
+/// textconv driver (a policy reads as sentences: "deploy-bot may POST ... on github").
+const ATTRIBUTES: [&str; 2] = ["*.age diff=authsome", "policy.yaml diff=authsome"];
 
 /// Stages the committed half of the set-up in a transaction (`git-setup` and `init` commit it).
 pub fn stage_setup(txn: &mut Txn<'_>, store_id: &str, vault_name: &str) -> Result<()> {
     let mut attributes =
         String::from_utf8(txn.read(layout::GITATTRIBUTES)?.unwrap_or_default()).unwrap_or_default();
-    if !attributes.lines().any(|l| l.trim() == ATTRIBUTES.trim()) {
-        attributes.push_str(ATTRIBUTES);
+    let before = attributes.clone();
+    for line in ATTRIBUTES {
+        if !attributes.lines().any(|l| l.trim() == line) {
+            if !attributes.is_empty() && !attributes.ends_with('\n') {
+                attributes.push('\n');
+            }
+            attributes.push_str(line);
+            attributes.push('\n');
+        }
+    }
+    if attributes != before {
         txn.write(layout::GITATTRIBUTES, attributes);
     }
     if txn.read(&layout::fingerprint_key(vault_name))?.is_none() {

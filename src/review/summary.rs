@@ -47,6 +47,18 @@ pub fn fingerprint(key: &SecretString, value: &SecretString) -> String {
 
 /// A secret file as text a reviewer can read: its place and fingerprint, never its value.
 pub fn summarize(file: &[u8], snap: Option<&Snapshot<'_>>, identity: Option<&Identity>) -> String {
+    // A request policy reads as what it lets whom do.
+    if !file.starts_with(b"-----BEGIN AGE")
+        && let Ok(policy) =
+            crate::model::yaml::parse::<crate::model::policy::PolicyFile>("policy.yaml", file)
+    {
+        let mut text = String::from("authsome request policy\n");
+        for line in crate::policy::Policy::describe(&policy) {
+            text.push_str(&line);
+            text.push('\n');
+        }
+        return text;
+    }
     let Some(identity) = identity else {
         return "authsome secret (no identity to read it with)\n".to_owned();
     };

@@ -174,6 +174,15 @@ fn every_commands_json_validates_against_its_schema() {
         "agent-created",
     );
     assert!(created.contains("AGE-SECRET-KEY-1"), "{created}");
+    c.ok(
+        &["policy", "allow", "openai", "POST /v1/chat/completions"],
+        "policy",
+    );
+    c.ok(&["policy", "show"], "policy-show");
+    c.ok(
+        &["policy", "check", "openai", "POST", "/v1/chat/completions"],
+        "policy-check",
+    );
     c.ok(&["rekey"], "rekey");
     c.ok(&["seal"], "seal");
     c.ok(&["trust", "show"], "trust-show");

@@ -17,6 +17,7 @@ mod interop;
 mod json;
 mod login_ux;
 mod oauth;
+mod policy;
 mod project;
 mod proxy;
 mod review;

@@ -9,12 +9,12 @@ use crate::common::upstream::{Echo, TestCa};
 use crate::common::{Run, User, finish};
 use authsome::error::ErrorKind;
 
-const KEY: &str = "echo-key-personal-0123456789";
+pub(crate) const KEY: &str = "echo-key-personal-0123456789";
 const WORK_KEY: &str = "echo-key-work-9876543210";
 
 /// A user with provider `echo` (covering the upstream's IP) logged in as `personal` (the
 /// default) and `work`, and the upstream running.
-fn setup(ip: &str) -> (User, Echo) {
+pub(crate) fn setup(ip: &str) -> (User, Echo) {
     let u = User::initialized();
     let ca = TestCa::new(&u.home().join("upstream"), &[ip]);
     let echo = Echo::start(&ca, ip);
@@ -49,7 +49,7 @@ fn add_provider(u: &User, name: &str, echo: &Echo, prefix: Option<&str>) {
 }
 
 /// `authsome audit [args...] --json`, parsed.
-fn audit_log(u: &User, args: &[&str]) -> serde_json::Value {
+pub(crate) fn audit_log(u: &User, args: &[&str]) -> serde_json::Value {
     let mut all = vec!["audit"];
     all.extend_from_slice(args);
     all.push("--json");
@@ -57,7 +57,7 @@ fn audit_log(u: &User, args: &[&str]) -> serde_json::Value {
 }
 
 /// `authsome run --upstream-ca CA [extra...] -- sh -c SCRIPT`.
-fn run_sh(u: &User, echo: &Echo, extra: &[&str], script: &str) -> Run {
+pub(crate) fn run_sh(u: &User, echo: &Echo, extra: &[&str], script: &str) -> Run {
     let mut c = u.command();
     c.arg("run").arg("--upstream-ca").arg(&echo.ca);
     c.args(extra).args(["--", "sh", "-c", script]);

@@ -47,6 +47,10 @@ fn schemas_match_the_rust_types() {
     check("principal", schemars::schema_for!(Principal));
     check("store", schemars::schema_for!(StoreMeta));
     check(
+        "policy",
+        schemars::schema_for!(authsome::model::policy::PolicyFile),
+    );
+    check(
         "project",
         schemars::schema_for!(authsome::model::project::ProjectConfig),
     );

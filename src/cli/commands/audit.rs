@@ -68,6 +68,7 @@ pub fn exec(out: &Output, args: Args) -> Result<()> {
             Action::Refused | Action::Challenged => ("refused", Output::yellow),
             Action::StateRefused => ("state refused", Output::yellow),
             Action::Unreachable => ("unreachable", Output::yellow),
+            Action::PolicyDenied => ("denied", Output::red),
         };
         let action = paint(out, &format!("{word:<13}"));
         let used = format!("{:<width$}", used_of(e));

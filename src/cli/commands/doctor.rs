@@ -83,6 +83,24 @@ pub fn exec(ctx: &Context, out: &Output) -> Result<()> {
                 }
             }
 
+            // A policy the proxy cannot read makes it refuse every credentialed request.
+            let policy = authsome::layout::vault_policy(&ctx.vault);
+            match authsome::vault::Reader::read_file(&snap, &policy) {
+                Ok(Some(bytes)) => match authsome::policy::Policy::parse(&policy, &bytes) {
+                    Ok(_) => push("policy", Level::Ok, format!("{policy} compiles")),
+                    Err(e) => push(
+                        "policy",
+                        Level::Fail,
+                        format!(
+                            "{}; the proxy refuses every request with this vault's credentials until it is fixed",
+                            e.message()
+                        ),
+                    ),
+                },
+                Ok(None) => {}
+                Err(e) => push("policy", Level::Fail, e.message().to_owned()),
+            }
+
             let recipients = match vault::vault_recipients(&snap, &ctx.vault) {
                 Ok(r) => r,
                 Err(e) => {

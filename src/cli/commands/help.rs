@@ -17,7 +17,8 @@ Exit codes (`status` and `doctor` exit 1 when they list something; `run` and `sh
 their command's own code once it has started):
 
   0  success, including \"already logged in; nothing changed\"
-  1  an unclassified error; `status` listed something that needs attention; `doctor` found a problem
+  1  an unclassified error; `status` listed something that needs attention; `doctor` found a problem;
+     `policy check` found the request refused
   2  usage: bad arguments, an invalid or reserved name, a key that fails the provider's pattern,
      the provider refused the login
   3  no such connection (the message lists the existing ones)

@@ -42,6 +42,36 @@ pub struct ProxyArgs {
     /// Also trust these CA certificates (PEM) for upstream servers, e.g. a corporate proxy's.
     #[arg(long, value_name = "FILE", env = "AUTHSOME_UPSTREAM_CA")]
     pub upstream_ca: Option<PathBuf>,
+    /// Let credentials make only GET, HEAD and OPTIONS requests, to every provider.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Let a provider's credential make only these requests (repeatable; narrows the vault's
+    /// policy, never widens it; a provider no --allow names gets none).
+    #[arg(long, value_name = "PROVIDER:METHOD PATH")]
+    pub allow: Vec<String>,
+    /// Stop after this many credentialed requests (later ones get 429).
+    #[arg(long, value_name = "N")]
+    pub max_requests: Option<u64>,
+}
+
+impl ProxyArgs {
+    /// The run's limits: these options, and the project's `.authsome.yaml` `run:` section.
+    fn narrowing(&self, ctx: &Context) -> Result<proxy::guard::Narrowing> {
+        let project = &ctx.run_limits;
+        let mut allow = Vec::new();
+        for a in self.allow.iter().chain(&project.allow) {
+            allow.push(proxy::guard::Narrowing::parse_allow(a)?);
+        }
+        let max_requests = match (self.max_requests, project.max_requests) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Ok(proxy::guard::Narrowing {
+            read_only: self.read_only || project.read_only,
+            allow,
+            max_requests,
+        })
+    }
 }
 
 /// Runs `run`.
@@ -84,6 +114,7 @@ pub(super) fn under_proxy(
         settings,
         proxy::Options {
             upstream_ca: args.upstream_ca.as_deref(),
+            narrowing: args.narrowing(ctx)?,
         },
     )?;
     let mut env = running.env;

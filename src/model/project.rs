@@ -40,6 +40,12 @@ pub struct RunLimits {
     /// At most this many credentialed requests per run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_requests: Option<u64>,
+    /// As `--egress providers-only`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub providers_only: bool,
+    /// As `--allow-host`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_hosts: Vec<String>,
 }
 
 impl RunLimits {

@@ -22,6 +22,10 @@ pub struct Narrowing {
     pub allow: Vec<(String, Pattern)>,
     /// At most this many credentialed requests in the whole run.
     pub max_requests: Option<u64>,
+    /// `--egress providers-only`: no tunnel or plain request to a host no provider covers.
+    pub providers_only: bool,
+    /// Hosts let through anyway under `providers_only` (`example.com`, `*.example.com`).
+    pub allow_hosts: Vec<String>,
 }
 
 impl Narrowing {
@@ -38,7 +42,31 @@ impl Narrowing {
 
     /// Whether the run narrows anything.
     pub fn is_set(&self) -> bool {
-        self.read_only || !self.allow.is_empty() || self.max_requests.is_some()
+        self.read_only
+            || !self.allow.is_empty()
+            || self.max_requests.is_some()
+            || self.providers_only
+    }
+
+    /// Why a connection to `host`, which no provider covers, is refused; `None` when the run's
+    /// egress lets it through.
+    pub fn egress_refusal(&self, host: &str) -> Option<String> {
+        if !self.providers_only {
+            return None;
+        }
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let allowed = self.allow_hosts.iter().any(|a| {
+            let a = a.to_ascii_lowercase();
+            match a.strip_prefix("*.") {
+                Some(suffix) => host.ends_with(&format!(".{suffix}")),
+                None => host == a,
+            }
+        });
+        (!allowed).then(|| {
+            format!(
+                "authsome refused a connection to {host}: this run is --egress providers-only and no provider covers that host (add --allow-host {host} to let it through)"
+            )
+        })
     }
 }
 
@@ -73,6 +101,11 @@ struct Counts {
 }
 
 impl Guard {
+    /// The run's limits.
+    pub fn narrowing(&self) -> &Narrowing {
+        &self.narrowing
+    }
+
     /// A guard with the run's narrowing.
     pub fn new(narrowing: Narrowing) -> Self {
         Guard {

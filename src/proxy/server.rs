@@ -127,6 +127,11 @@ async fn connect(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
         "CONNECT: {}",
         if covered { "a provider's host: TLS ends here" } else { "tunnelled untouched" }
     );
+    if !covered && let Some(why) = proxy.guard.narrowing().egress_refusal(&target.host) {
+        let mut log = entry(&req, target.clone());
+        log.action = super::audit::Action::PolicyDenied;
+        return proxy.answer(log, StatusCode::FORBIDDEN, &why);
+    }
     if covered {
         tokio::spawn(async move {
             if let Ok(upgraded) = hyper::upgrade::on(req).await {
@@ -178,6 +183,11 @@ async fn plain(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
                 target.authority()
             ),
         );
+    }
+    if let Some(why) = proxy.guard.narrowing().egress_refusal(&target.host) {
+        let mut log = log;
+        log.action = super::audit::Action::PolicyDenied;
+        return proxy.answer(log, StatusCode::FORBIDDEN, &why);
     }
     let path_and_query = path_and_query(&parts.uri);
     if let Some(other) = proxy.foreign_placeholder(&parts.headers, &path_and_query, None) {

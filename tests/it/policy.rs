@@ -248,3 +248,91 @@ fn policy_changes_are_reviewed_as_sentences_and_broken_ones_refuse() {
     assert_eq!(r.stdout.trim(), "403");
     assert!(echo.seen("/any").is_empty());
 }
+
+#[test]
+fn providers_only_egress_refuses_other_hosts_unless_allowed() {
+    let (u, echo) = setup("127.0.0.2");
+    // Another HTTPS server no provider covers.
+    let ca = crate::common::upstream::TestCa::new(&u.home().join("other"), &["127.0.0.3"]);
+    let other = crate::common::upstream::Echo::start(&ca, "127.0.0.3");
+    let fetch = |extra: &[&str]| {
+        run_sh(
+            &u,
+            &echo,
+            extra,
+            &format!(
+                "curl -s -o /dev/null -w '%{{http_connect}}:%{{http_code}}\\n' --cacert '{}' {}/elsewhere; {}",
+                other.ca.display(),
+                other.url,
+                curl("GET", &format!("{}/provider", echo.url))
+            ),
+        )
+        .ok()
+        .stdout
+    };
+    // Tunnelled by default.
+    assert_eq!(fetch(&[]).lines().collect::<Vec<_>>(), ["200:200", "200"]);
+    assert_eq!(other.seen("/elsewhere").len(), 1);
+    // providers-only: the CONNECT is refused (curl sees the proxy's 403), the provider works.
+    let shown = fetch(&["--egress", "providers-only"]);
+    assert_eq!(
+        shown.lines().collect::<Vec<_>>(),
+        ["403:000", "200"],
+        "{shown}"
+    );
+    assert_eq!(other.seen("/elsewhere").len(), 1, "nothing more reached it");
+    let log = audit_log(&u, &[]);
+    assert!(
+        log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "policy_denied"
+                && e["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("refused a connection to 127.0.0.3")),
+        "{log}"
+    );
+    // --allow-host lets that host through.
+    let shown = fetch(&["--egress", "providers-only", "--allow-host", "127.0.0.3"]);
+    assert_eq!(
+        shown.lines().collect::<Vec<_>>(),
+        ["200:200", "200"],
+        "{shown}"
+    );
+    assert_eq!(other.seen("/elsewhere").len(), 2);
+}
+
+#[test]
+fn a_projects_run_section_narrows_every_run_in_it() {
+    let (u, echo) = setup("127.0.0.2");
+    let project = u.home().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join(".authsome.yaml"),
+        format!("store: {}\nrun:\n  read_only: true\n", u.store().display()),
+    )
+    .unwrap();
+    let mut c = u.command();
+    c.current_dir(&project)
+        .arg("run")
+        .arg("--upstream-ca")
+        .arg(&echo.ca)
+        .args(["--", "sh", "-c"])
+        .arg(
+            [
+                curl("GET", &format!("{}/read", echo.url)),
+                curl("POST", &format!("{}/write", echo.url)),
+            ]
+            .join("; "),
+        );
+    let r = finish(c, None).ok();
+    assert_eq!(
+        r.stdout.lines().collect::<Vec<_>>(),
+        ["200", "403"],
+        "{}",
+        r.stderr
+    );
+    assert!(echo.seen("/write").is_empty());
+}

@@ -52,6 +52,22 @@ pub struct ProxyArgs {
     /// Stop after this many credentialed requests (later ones get 429).
     #[arg(long, value_name = "N")]
     pub max_requests: Option<u64>,
+    /// `tunnel` passes connections to other hosts through untouched; `providers-only` refuses
+    /// them (for clients that honour the proxy variables: not a sandbox).
+    #[arg(long, value_enum, default_value = "tunnel")]
+    pub egress: Egress,
+    /// With --egress providers-only: let this host through too (repeatable; `*.example.com`).
+    #[arg(long, value_name = "HOST")]
+    pub allow_host: Vec<String>,
+}
+
+/// Where the child's other connections may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Egress {
+    /// Tunnel them untouched (the default).
+    Tunnel,
+    /// Refuse every host no provider covers, but those `--allow-host` names.
+    ProvidersOnly,
 }
 
 impl ProxyArgs {
@@ -70,6 +86,13 @@ impl ProxyArgs {
             read_only: self.read_only || project.read_only,
             allow,
             max_requests,
+            providers_only: self.egress == Egress::ProvidersOnly || project.providers_only,
+            allow_hosts: self
+                .allow_host
+                .iter()
+                .chain(&project.allow_hosts)
+                .cloned()
+                .collect(),
         })
     }
 }

@@ -22,6 +22,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ),
     ("shell", "authsome shell\n  authsome shell -- make test"),
     (
+        "skill",
+        "authsome skill --out ~/.claude/skills/authsome\n  authsome skill > AGENTS.md",
+    ),
+    (
         "audit",
         "authsome audit\n  authsome audit openai --since 1h -n 20",
     ),
@@ -126,6 +130,34 @@ pub fn with_examples(mut cmd: clap::Command) -> clap::Command {
 }
 
 #[cfg(test)]
+/// Words as a shell splits them, with single quotes ('GET /repos/**' is one word).
+pub(crate) fn shell_words(line: &str) -> Vec<String> {
+    let (mut words, mut word, mut quoted, mut any) = (Vec::new(), String::new(), false, false);
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut word));
+                    any = false;
+                }
+            }
+            c => {
+                word.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        words.push(word);
+    }
+    words
+}
+
+#[cfg(test)]
 mod tests {
     use super::EXAMPLES;
 
@@ -139,33 +171,6 @@ mod tests {
                 "{name} has no examples"
             );
         }
-        /// Words as a shell splits them, with single quotes ('GET /repos/**' is one word).
-        fn shell_words(line: &str) -> Vec<String> {
-            let (mut words, mut word, mut quoted, mut any) =
-                (Vec::new(), String::new(), false, false);
-            for c in line.chars() {
-                match c {
-                    '\'' => {
-                        quoted = !quoted;
-                        any = true;
-                    }
-                    c if c.is_whitespace() && !quoted => {
-                        if any {
-                            words.push(std::mem::take(&mut word));
-                            any = false;
-                        }
-                    }
-                    c => {
-                        word.push(c);
-                        any = true;
-                    }
-                }
-            }
-            if any {
-                words.push(word);
-            }
-            words
-        }
         for (_, text) in EXAMPLES {
             for line in text.lines() {
                 // The authsome command of each line, up to the shell around it.
@@ -176,7 +181,7 @@ mod tests {
                     .filter_map(|op| rest.find(op))
                     .min()
                     .unwrap_or(rest.len());
-                let words = shell_words(&rest[..end]);
+                let words = super::shell_words(&rest[..end]);
                 let result = crate::cli::command().try_get_matches_from(&words);
                 assert!(result.is_ok(), "{line}: {}", result.unwrap_err());
             }

@@ -206,6 +206,8 @@ pub enum Command {
     Man(commands::man::Args),
     /// Print the help of a command, or a topic: exit-codes, environment.
     Help(commands::help::Args),
+    /// Print (or write) a SKILL.md that teaches an agent harness to use authsome safely.
+    Skill(commands::skill::Args),
 }
 
 /// Runs a parsed command line.
@@ -213,6 +215,7 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
     // These describe the command line itself and need no store.
     match cli.command {
         Command::Completions(a) => return commands::completions::exec(out, a),
+        Command::Skill(a) => return commands::skill::exec(out, a),
         Command::Help(a) => return commands::help::exec(out, a, command()),
         Command::Man(a) => {
             return commands::man::exec(out, a, command());
@@ -284,7 +287,7 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Agent(c) => agent::exec(&ctx, out, c),
         Command::Policy(c) => policy::exec(&ctx, out, c),
         Command::Upgrade => upgrade::exec(&ctx, out),
-        Command::Completions(_) | Command::Man(_) | Command::Help(_) => {
+        Command::Completions(_) | Command::Man(_) | Command::Help(_) | Command::Skill(_) => {
             unreachable!("answered above")
         }
         Command::JoinRequest(a) => join_request::exec(&ctx, out, a),

@@ -359,3 +359,14 @@ fn help_topics_list_every_exit_code_and_every_variable_authsome_reads() {
             .contains("Usage: authsome provider add")
     );
 }
+
+#[test]
+fn skill_writes_the_file_an_agent_harness_reads() {
+    let u = User::new();
+    let printed = u.run(&["skill"]).ok().stdout;
+    assert!(printed.starts_with("---\nname: authsome\n"), "{printed}");
+    assert!(printed.contains("Never print, log, echo or paste a secret"));
+    let dir = u.home().join(".claude/skills/authsome");
+    u.run(&["skill", "--out", dir.to_str().unwrap()]).ok();
+    assert_eq!(std::fs::read_to_string(dir.join("SKILL.md")).unwrap(), printed);
+}

@@ -216,6 +216,7 @@ fn every_commands_json_validates_against_its_schema() {
         (&["completions", "bash"], "completions prints"),
         (&["trust", "allowed-signers"], "allowed-signers prints"),
         (&["textconv", "x"], "textconv prints"),
+        (&["skill"], "skill prints"),
     ] {
         c.usage(args, needle);
         assert!(

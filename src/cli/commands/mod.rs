@@ -34,6 +34,7 @@ pub mod run;
 pub mod seal;
 pub mod shell;
 pub mod show;
+pub mod skill;
 pub mod status;
 pub mod sync;
 pub mod textconv;

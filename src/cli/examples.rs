@@ -21,6 +21,7 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "authsome run -- curl https://api.openai.com/v1/models\n  authsome run -c openai=work -- python app.py\n  authsome run --env -- terraform plan",
     ),
     ("shell", "authsome shell\n  authsome shell -- make test"),
+    ("mcp", "authsome mcp"),
     (
         "skill",
         "authsome skill --out ~/.claude/skills/authsome\n  authsome skill > AGENTS.md",

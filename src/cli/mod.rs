@@ -4,6 +4,7 @@
 mod commands;
 pub mod complete;
 mod examples;
+mod mcp;
 pub mod output;
 mod pager;
 pub mod terminal;
@@ -208,6 +209,9 @@ pub enum Command {
     Help(commands::help::Args),
     /// Print (or write) a SKILL.md that teaches an agent harness to use authsome safely.
     Skill(commands::skill::Args),
+    /// Serve the Model Context Protocol on stdio: list connections, status, requests through
+    /// the proxy, the audit log; never a secret.
+    Mcp,
 }
 
 /// Runs a parsed command line.
@@ -258,6 +262,7 @@ pub fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Get(a) => get::exec(&ctx, out, a),
         Command::Export(a) => export::exec(&ctx, out, a),
         Command::Run(a) => run::exec(&ctx, out, a),
+        Command::Mcp => mcp::exec(ctx, out),
         Command::Shell(a) => shell::exec(&ctx, out, a),
         Command::Audit(a) => audit::exec(out, a),
         Command::List(a) => list::exec(&ctx, out, a),

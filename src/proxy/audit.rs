@@ -30,6 +30,8 @@ pub enum Action {
     /// The vault's policy or the run's limits refused the request (`reason` names the rule);
     /// nothing was sent.
     PolicyDenied,
+    /// An MCP client called a tool of `authsome mcp` (`path` is the tool, `reason` the client).
+    McpCall,
 }
 
 /// What `audit --json` prints.

@@ -368,5 +368,8 @@ fn skill_writes_the_file_an_agent_harness_reads() {
     assert!(printed.contains("Never print, log, echo or paste a secret"));
     let dir = u.home().join(".claude/skills/authsome");
     u.run(&["skill", "--out", dir.to_str().unwrap()]).ok();
-    assert_eq!(std::fs::read_to_string(dir.join("SKILL.md")).unwrap(), printed);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("SKILL.md")).unwrap(),
+        printed
+    );
 }

@@ -217,6 +217,7 @@ fn every_commands_json_validates_against_its_schema() {
         (&["trust", "allowed-signers"], "allowed-signers prints"),
         (&["textconv", "x"], "textconv prints"),
         (&["skill"], "skill prints"),
+        (&["mcp"], "mcp speaks"),
     ] {
         c.usage(args, needle);
         assert!(

@@ -16,6 +16,7 @@ mod history;
 mod interop;
 mod json;
 mod login_ux;
+mod mcp;
 mod oauth;
 mod policy;
 mod project;

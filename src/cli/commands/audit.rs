@@ -69,6 +69,7 @@ pub fn exec(out: &Output, args: Args) -> Result<()> {
             Action::StateRefused => ("state refused", Output::yellow),
             Action::Unreachable => ("unreachable", Output::yellow),
             Action::PolicyDenied => ("denied", Output::red),
+            Action::McpCall => ("mcp call", Output::green),
         };
         let action = paint(out, &format!("{word:<13}"));
         let used = format!("{:<width$}", used_of(e));

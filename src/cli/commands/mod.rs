@@ -21,6 +21,7 @@ pub mod log;
 pub mod login;
 pub mod logout;
 pub mod man;
+pub mod mcp;
 pub mod policy;
 pub mod principal;
 pub mod provider;

@@ -41,6 +41,8 @@ reports! {
     TrustShowReport => "trust-show",
     TrustReport => "trust",
     JoinRequestReport => "join-request",
+    LoginPendingReport => "login-pending",
+    LoginStatusReport => "login-status",
     trust::VerifyReport => "verify",
     proxy::audit::AuditReport => "audit",
     ops::agent::Report => "agent",

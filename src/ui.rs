@@ -36,6 +36,35 @@ pub trait Ui: Send + Sync {
 
     /// The wait is over (`done` says whether it ended as hoped).
     fn waited(&self, _done: bool) {}
+
+    /// What a person must do for the login to go on, said once as the wait begins (it is in
+    /// a [`Ui::message`] too): a front end that does not wait (`login --no-wait`) hands it on.
+    fn awaiting(&self, _what: &Awaiting) {}
+}
+
+/// What a person must do for a login to complete; nothing in it is secret.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum Awaiting {
+    /// Enter `user_code` at `verification_uri` (the device flow).
+    Device {
+        /// Where to enter the code.
+        verification_uri: String,
+        /// The same page with the code filled in, when the provider gives one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        verification_uri_complete: Option<String>,
+        /// The code.
+        user_code: String,
+        /// When the code expires (RFC 3339).
+        expires_at: String,
+    },
+    /// Open `url` (the local form, or the provider's authorization page).
+    Page {
+        /// The page.
+        url: String,
+        /// When the wait ends (RFC 3339).
+        expires_at: String,
+    },
 }
 
 /// What came of asking at the terminal.

@@ -63,6 +63,17 @@ pub struct RequestArgs {
     pub connection: Option<String>,
 }
 
+/// Arguments of `start_login`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct LoginArgs {
+    /// The provider to log in to.
+    pub provider: String,
+    /// The connection name (default: `default`).
+    pub connection: Option<String>,
+    /// The OAuth2 flow (`device_code` suits a person on another machine).
+    pub flow: Option<String>,
+}
+
 /// Arguments of `audit_recent`.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct AuditArgs {
@@ -126,6 +137,18 @@ impl Server {
         let this = self.clone();
         let result = blocking(move || this.send(&args)).await;
         self.finish(&ctx, "http_request", result.and_then(json))
+    }
+
+    #[tool(
+        description = "Start a login that a person completes: returns at once with the device code and page (or the page to open) to show the person; the login finishes in the background. connection_status tells when it is connected."
+    )]
+    async fn start_login(
+        &self,
+        Parameters(args): Parameters<LoginArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResult {
+        let result = blocking(move || start_login(&args)).await;
+        self.finish(&ctx, "start_login", result)
     }
 
     #[tool(description = "The most recent entries of authsome's audit log (no secrets).")]
@@ -326,6 +349,33 @@ fn start_proxy(cx: &Context) -> Result<Proxied> {
         _running: running,
         client,
     })
+}
+
+/// `authsome login --no-wait --json` for the tool, as this process's own command line: its
+/// JSON (what the person must do) is the tool's answer.
+fn start_login(args: &LoginArgs) -> Result<String> {
+    authsome::model::names::validate("provider", &args.provider)?;
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::internal(format!("could not find authsome's own binary: {e}")))?;
+    let mut command = std::process::Command::new(exe);
+    command.args(["--json", "login", &args.provider, "--no-wait"]);
+    if let Some(c) = &args.connection {
+        command.args(["-c", c]);
+    }
+    if let Some(f) = &args.flow {
+        command.args(["--flow", f]);
+    }
+    let out = command
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .map_err(|e| Error::internal(format!("could not start the login: {e}")))?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(Error::usage(text))
+    }
 }
 
 fn json<T: Serialize>(value: T) -> Result<String> {

@@ -69,6 +69,10 @@ pub fn collect_via_form(
         "Opening the page to continue ({}) in your browser; if it does not open, open this URL:\n  {url}",
         req.title
     ));
+    ui.awaiting(&crate::ui::Awaiting::Page {
+        url: url.clone(),
+        expires_at: crate::model::time::Stamp::in_seconds(TIMEOUT.as_secs()).to_string(),
+    });
     let launch = ui.open_url(&url);
     let path = format!("/{token}");
     let poll = |left: u64| {

@@ -598,3 +598,35 @@ pub trait JsonReport: Serialize + JsonSchema {
     /// The schema's file name under `schema/`, without `.schema.json`.
     const SCHEMA: &'static str;
 }
+
+/// What `login --no-wait --json` prints: the device flow's code, or the page to open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginPendingReport {
+    /// Where to enter the code (the device flow).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_uri: Option<String>,
+    /// The same page with the code filled in, when the provider gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_uri_complete: Option<String>,
+    /// The code to enter (the device flow).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_code: Option<String>,
+    /// The page to open (the local form or the authorization page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// When the wait ends (RFC 3339).
+    pub expires_at: String,
+}
+
+/// What `login --status --json` prints: how a login started with `--no-wait` stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginStatusReport {
+    /// `pending`, `connected`, `expired`, `denied` or `failed`.
+    pub status: String,
+    /// What happened, or what is awaited.
+    pub detail: String,
+    /// When the status last changed.
+    pub updated_at: Stamp,
+}

@@ -22,6 +22,15 @@ impl Stamp {
         Stamp(jiff::Timestamp::from_second(clamped).unwrap_or(jiff::Timestamp::UNIX_EPOCH))
     }
 
+    /// `seconds` from now.
+    pub fn in_seconds(seconds: u64) -> Self {
+        Self::from_second(
+            Self::now()
+                .as_second()
+                .saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX)),
+        )
+    }
+
     /// Seconds since the Unix epoch.
     pub fn as_second(self) -> i64 {
         self.0.as_second()

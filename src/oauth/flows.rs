@@ -105,6 +105,10 @@ pub fn authorization_code(
             cx.provider
         )
     });
+    cx.ui.awaiting(&crate::ui::Awaiting::Page {
+        url: url.to_string(),
+        expires_at: expiry(BROWSER_TIMEOUT.as_secs()),
+    });
     let launch = if browser {
         cx.ui.open_url(url.as_str())
     } else {
@@ -216,11 +220,15 @@ pub fn device_code(
     let complete = text("verification_uri_complete");
     // A server's interval and lifetime are bounded so a wrong value cannot hang the login.
     let mut interval = Duration::from_secs(num("interval").unwrap_or(5).clamp(1, 60));
-    let lifetime = num("expires_in")
-        .filter(|s| *s > 0)
-        .unwrap_or(900)
-        .min(1800);
+    // Never longer than 15 minutes: a login left waiting (`--no-wait`) must end by itself.
+    let lifetime = num("expires_in").filter(|s| *s > 0).unwrap_or(900).min(900);
     let deadline = Instant::now() + Duration::from_secs(lifetime);
+    cx.ui.awaiting(&crate::ui::Awaiting::Device {
+        verification_uri: verify.clone(),
+        verification_uri_complete: complete.clone(),
+        user_code: user_code.clone(),
+        expires_at: expiry(lifetime),
+    });
 
     cx.ui.message(&format!(
         "To authorize {}, open {verify} and enter the code\n\n    {user_code}\n\n(the code expires in {} minutes)",
@@ -417,4 +425,9 @@ pub fn account(
         login: field(&["login", "preferred_username", "email", "username", "name"]),
     };
     (account.id.is_some() || account.login.is_some()).then_some(account)
+}
+
+/// `seconds` from now, as RFC 3339.
+fn expiry(seconds: u64) -> String {
+    crate::model::time::Stamp::in_seconds(seconds).to_string()
 }

@@ -53,6 +53,7 @@ fn an_mcp_client_lists_connections_and_calls_apis_without_seeing_a_secret() {
             {"tool": "http_request", "arguments": {"method": "DELETE", "url": format!("{}/mcp/no", echo.url)}},
             {"tool": "http_request", "arguments": {"method": "GET", "url": "http://example.com/"}},
             {"tool": "audit_recent", "arguments": {"limit": 5}},
+            {"tool": "start_login", "arguments": {"provider": "openai", "connection": "agent"}},
         ]),
     );
     assert_eq!(
@@ -61,7 +62,8 @@ fn an_mcp_client_lists_connections_and_calls_apis_without_seeing_a_secret() {
             "audit_recent",
             "connection_status",
             "http_request",
-            "list_connections"
+            "list_connections",
+            "start_login"
         ])
     );
     let results = report["results"].as_array().unwrap();
@@ -106,11 +108,36 @@ fn an_mcp_client_lists_connections_and_calls_apis_without_seeing_a_secret() {
         .iter()
         .filter(|e| e["action"] == "mcp_call")
         .collect();
-    assert_eq!(calls.len(), 6, "{log}");
+    assert_eq!(calls.len(), 7, "{log}");
     assert!(
         calls
             .iter()
             .all(|e| e["reason"] == "called by authsome-test-client 1.2.3")
     );
     assert!(calls.iter().any(|e| e["path"] == "/http_request"));
+
+    // start_login returned at once with the page a person opens; the person submits the key
+    // there, and the background login commits it.
+    let pending: serde_json::Value = serde_json::from_str(&text(&results[6])).unwrap();
+    let url = pending["url"].as_str().unwrap();
+    assert!(url.starts_with("http://127.0.0.1:"), "{pending}");
+    let submitted = std::process::Command::new("curl")
+        .args([
+            "-sS",
+            "--noproxy",
+            "*",
+            "--data-urlencode",
+            "api_key=sk-from-a-person",
+            url,
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&submitted.stdout).contains("Saved"));
+    let status = u
+        .run(&[
+            "login", "openai", "-c", "agent", "--status", "--wait", "--json",
+        ])
+        .ok();
+    assert!(status.stdout.contains("\"connected\""), "{}", status.stdout);
+    u.run(&["get", "openai", "-c", "agent"]).ok();
 }

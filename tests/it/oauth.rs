@@ -863,3 +863,56 @@ fn a_refresh_refused_by_the_trust_gate_parks_its_token_until_authsome_refresh_co
         .fails(ErrorKind::Usage, "nothing to refresh");
     u.assert_git_clean();
 }
+
+/// `login --no-wait --json` returns what a person must do before anyone has done it; the login
+/// goes on in the background, and `login --status` follows it to `connected`.
+#[test]
+fn a_login_that_does_not_wait_completes_in_the_background() {
+    let oidc = NodeServer::start("oidc.mjs", &[]);
+    let u = User::initialized();
+    oidc_provider(&u, &oidc, "device_code");
+    let r = u
+        .run(&[
+            "login",
+            "oidc",
+            "--client-id",
+            "authsome-device",
+            "--no-wait",
+            "--json",
+        ])
+        .ok();
+    let pending: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let code = pending["user_code"].as_str().unwrap();
+    assert!(!code.is_empty(), "{pending}");
+    assert!(
+        pending["verification_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with(&oidc.issuer),
+        "{pending}"
+    );
+    assert!(pending["expires_at"].as_str().unwrap().ends_with('Z'));
+    // Nothing is connected yet: the command returned before anyone approved.
+    let status: serde_json::Value =
+        serde_json::from_str(&u.run(&["login", "oidc", "--status", "--json"]).ok().stdout).unwrap();
+    assert_eq!(status["status"], "pending", "{status}");
+    assert!(u.run(&["get", "oidc"]).code != 0);
+
+    // A person approves, in the scripted browser.
+    let complete = pending["verification_uri_complete"].as_str().unwrap();
+    let approved = std::process::Command::new(browser())
+        .arg(complete)
+        .status()
+        .unwrap();
+    assert!(approved.success());
+    let status: serde_json::Value = serde_json::from_str(
+        &u.run(&["login", "oidc", "--status", "--wait", "--json"])
+            .ok()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(status["status"], "connected", "{status}");
+    u.run(&["get", "oidc"]).ok();
+    assert_eq!(u.log()[0], "login oidc/default");
+    u.assert_git_clean();
+}

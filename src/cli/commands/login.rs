@@ -34,6 +34,19 @@ pub struct Args {
     /// Do not open a browser: ask at the terminal, or print the URL to open elsewhere.
     #[arg(long)]
     pub no_browser: bool,
+    /// Print what a person must do (the device code, or the page to open) and return at once;
+    /// the login goes on in the background until it completes or expires (15 minutes at most).
+    #[arg(long, conflicts_with_all = ["stdin", "status"])]
+    pub no_wait: bool,
+    /// Say whether a login started with --no-wait is pending, connected, expired or denied.
+    #[arg(long)]
+    pub status: bool,
+    /// With --status: wait until it is no longer pending.
+    #[arg(long, requires = "status")]
+    pub wait: bool,
+    /// The background half of --no-wait (internal).
+    #[arg(long, hide = true)]
+    pub detached: bool,
     /// The OAuth2 flow to run (default: the provider's).
     #[arg(long, value_enum)]
     pub flow: Option<FlowArg>,
@@ -81,6 +94,13 @@ impl From<FlowArg> for Flow {
 
 /// Runs `login`.
 pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
+    if args.status {
+        return super::login_wait::status(cx, out, &args.provider, &args.connection, args.wait);
+    }
+    if args.no_wait {
+        return super::login_wait::start(cx, out, &args.provider, &args.connection);
+    }
+    let detached = args.detached;
     let request = login::Request {
         // As `gh auth login --with-token`: a piped token is read from standard input.
         source: if args.stdin
@@ -118,6 +138,9 @@ pub fn exec(cx: &Context, out: &Output, args: Args) -> Result<()> {
         }
     }
     let _close = CloseForms;
+    if detached {
+        return super::login_wait::run_detached(cx, &request);
+    }
     let report = login::login(cx, out, &request)?;
     if out.json {
         out.json(&report);

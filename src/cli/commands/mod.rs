@@ -19,6 +19,7 @@ pub mod join_request;
 pub mod list;
 pub mod log;
 pub mod login;
+pub mod login_wait;
 pub mod logout;
 pub mod man;
 pub mod mcp;

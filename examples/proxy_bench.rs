@@ -33,6 +33,9 @@ const PER_CONNECTION: usize = 500;
 const KEY: &str = "bench-key-0123456789abcdef";
 const BODY: &str = r#"{"object":"list","data":[{"id":"model-1","object":"model"}]}"#;
 
+/// Rules in the policy of the second authsome row.
+const POLICY_RULES: usize = 20;
+
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let bin = release_binary();
@@ -44,11 +47,22 @@ fn main() {
     let mut rows = Vec::new();
     rows.push(("direct".to_owned(), bench(None, &ca.ca, &target)));
 
-    let (mut authsome, proxy, bundle) = start_authsome(&bin, dir.path(), &ca.ca, upstream.port());
+    let (mut authsome, proxy, bundle) =
+        start_authsome(&bin, dir.path(), &ca.ca, upstream.port(), 0);
     let stats = bench(Some(&proxy), &bundle, &target);
     let memory = peak_rss_kib(authsome.id());
     rows.push(("authsome run".to_owned(), stats));
     // SAFETY: signalling our own child; authsome passes SIGTERM on to `sleep` and exits.
+    unsafe { libc::kill(authsome.id() as i32, libc::SIGTERM) };
+    let _ = authsome.wait();
+
+    // The same, with a committed request policy of 20 rules that every request is judged by
+    // (the request matches only the last allow: the longest walk).
+    let (mut authsome, proxy, bundle) =
+        start_authsome(&bin, dir.path(), &ca.ca, upstream.port(), POLICY_RULES);
+    let stats = bench(Some(&proxy), &bundle, &target);
+    rows.push((format!("authsome run, {POLICY_RULES}-rule policy"), stats));
+    // SAFETY: as above.
     unsafe { libc::kill(authsome.id() as i32, libc::SIGTERM) };
     let _ = authsome.wait();
 
@@ -212,8 +226,9 @@ fn start_authsome(
     dir: &Path,
     upstream_ca: &Path,
     port: u16,
+    policy_rules: usize,
 ) -> (Child, String, PathBuf) {
-    let home = dir.join("home");
+    let home = dir.join(format!("home-{policy_rules}"));
     std::fs::create_dir_all(&home).unwrap();
     let cmd = |args: &[&str]| {
         let mut c = Command::new(bin);
@@ -239,7 +254,7 @@ fn start_authsome(
         assert!(child.wait().unwrap().success(), "authsome {args:?} failed");
     };
     run(&["init"], None);
-    let def = dir.join("bench.yaml");
+    let def = home.join("bench.yaml");
     std::fs::write(
         &def,
         format!("schema_version: 1\nname: bench\ndisplay_name: Bench\nauth_type: api_key\nflow: api_key\nhosts:\n  - host: 127.0.0.2\n    port: {port}\napi_key:\n  header_name: Authorization\n  header_prefix: Bearer\n"),
@@ -247,7 +262,22 @@ fn start_authsome(
     .unwrap();
     run(&["provider", "add", def.to_str().unwrap()], None);
     run(&["login", "bench", "--stdin"], Some(KEY));
-    let ready = dir.join("proxy.txt");
+    // Rules that all bind the bench's connection (`default`; each names another one too, so
+    // they stay separate rules), one pattern each and none matching; the last allows everything.
+    for i in 1..policy_rules {
+        let pattern = format!("GET /nothing-{i}/**");
+        let other = format!("other-{i}");
+        run(
+            &[
+                "policy", "allow", "bench", &pattern, "-c", "default", "-c", &other,
+            ],
+            None,
+        );
+    }
+    if policy_rules > 0 {
+        run(&["policy", "allow", "bench", "* /**"], None);
+    }
+    let ready = dir.join(format!("proxy-{policy_rules}.txt"));
     let script = format!(
         "printf '%s\\n%s\\n' \"$HTTPS_PROXY\" \"$SSL_CERT_FILE\" > {0}.tmp && mv {0}.tmp {0} && exec sleep 3600",
         ready.display()

@@ -358,3 +358,21 @@ fn a_wait_shows_a_spinner_with_the_time_left_on_a_terminal() {
     assert_ne!(code, 0);
     assert_eq!(u.log().len(), 1, "only `init store`");
 }
+
+#[test]
+fn a_login_without_waiting_that_ends_at_once_says_how() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    // Nothing to wait for: the connection exists.
+    let r = u.run(&["login", "openai", "--no-wait"]).ok();
+    assert!(
+        r.stdout.contains("openai/default is connected"),
+        "{}",
+        r.stdout
+    );
+    // A refusal in the background half comes back as this command's error.
+    u.run(&["login", "openai", "-c", "x", "--flow", "pkce", "--no-wait"])
+        .fails(ErrorKind::Usage, "takes an API key; drop --flow");
+    let status = u.run(&["login", "openai", "-c", "x", "--status"]).ok();
+    assert!(status.stdout.starts_with("failed: "), "{}", status.stdout);
+}

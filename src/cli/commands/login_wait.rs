@@ -24,8 +24,9 @@ use authsome::ui::{Answer, Awaiting, Launch, Ui};
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(untagged)]
 enum Line {
-    Awaiting(serde_json::Value),
+    // First: untagged variants are tried in order, and any object is a `Value`.
     Ended { status: String, detail: String },
+    Awaiting(serde_json::Value),
 }
 
 /// Starts the login in the background and prints what a person must do.

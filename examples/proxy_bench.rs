@@ -110,7 +110,13 @@ fn main() {
             kib as f64 / 1024.0
         );
     }
-    if let Some((_, m)) = rows.get(2) {
+    let policy = &rows[2].1;
+    println!(
+        "cost of the {POLICY_RULES}-rule policy at p50: {} (1 connection), {} ({CONNECTIONS} connections)",
+        us(policy.seq_p50.saturating_sub(proxied.seq_p50)),
+        us(policy.par_p50.saturating_sub(proxied.par_p50))
+    );
+    if let Some((_, m)) = rows.iter().find(|(name, _)| name.starts_with("mitmproxy")) {
         println!(
             "throughput vs mitmproxy: {:.1}x (1 connection), {:.1}x ({CONNECTIONS} connections)",
             proxied.seq_rps / m.seq_rps,

@@ -146,18 +146,7 @@ fn the_key_form_works_in_a_real_browser() {
     // Afterwards: the closed page, not the browser's own error.
     assert!(text(4).contains("This link is closed"), "{}", text(4));
 
-    let got = u
-        .run(&[
-            "get",
-            "openai",
-            "-c",
-            "web",
-            "--field",
-            "api_key",
-            "--show-secret",
-        ])
-        .ok();
-    assert_eq!(got.stdout.trim(), key);
+    assert_eq!(u.api_key("openai", "web"), key);
 }
 
 /// The OAuth consent of a real server (panva's oidc-provider, consent required), in the real

@@ -124,18 +124,7 @@ fn the_masked_prompt_echoes_nothing_and_asks_again_when_empty() {
         "the bad key was echoed: {shown}"
     );
     assert!(shown.contains("Logged in to OpenAI"), "{shown}");
-    let got = u
-        .run(&[
-            "get",
-            "openai",
-            "-c",
-            "typed",
-            "--field",
-            "api_key",
-            "--show-secret",
-        ])
-        .ok();
-    assert_eq!(got.stdout.trim(), "sk-typed-secret-value");
+    assert_eq!(u.api_key("openai", "typed"), "sk-typed-secret-value");
 }
 
 #[test]
@@ -188,21 +177,7 @@ fn without_a_display_the_terminal_is_asked_and_a_failing_browser_is_warned_about
     t.send(b"sk-fallback\r");
     let (code, shown) = t.finish();
     assert_eq!(code, 0, "{shown}");
-    assert_eq!(
-        u.run(&[
-            "get",
-            "openai",
-            "-c",
-            "fallback",
-            "--field",
-            "api_key",
-            "--show-secret"
-        ])
-        .ok()
-        .stdout
-        .trim(),
-        "sk-fallback"
-    );
+    assert_eq!(u.api_key("openai", "fallback"), "sk-fallback");
 }
 
 #[test]
@@ -250,18 +225,7 @@ fn force_keep_default_replaces_a_key_without_switching_accounts() {
     )
     .ok();
     assert_eq!(default(), "personal", "--keep-default kept the default");
-    let key = u
-        .run(&[
-            "get",
-            "openai",
-            "-c",
-            "work",
-            "--field",
-            "api_key",
-            "--show-secret",
-        ])
-        .ok();
-    assert_eq!(key.stdout.trim(), "sk-work-2");
+    assert_eq!(u.api_key("openai", "work"), "sk-work-2");
     // --force alone still switches, as the founding document says.
     u.run_stdin(
         &["login", "openai", "-c", "work", "--stdin", "--force"],
@@ -309,13 +273,7 @@ fn the_first_login_makes_the_store_and_identity_and_says_so() {
         r.stderr
     );
     assert!(r.stdout.contains("Logged in to OpenAI"), "{}", r.stdout);
-    assert_eq!(
-        u.run(&["get", "openai", "--field", "api_key", "--show-secret"])
-            .ok()
-            .stdout
-            .trim(),
-        "sk-first"
-    );
+    assert_eq!(u.api_key("openai", "default"), "sk-first");
     assert_eq!(u.log(), ["login openai/default", "init store"]);
     u.assert_git_clean();
 

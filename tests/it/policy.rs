@@ -143,21 +143,26 @@ fn a_rule_for_an_agent_binds_only_that_agent_and_runs_only_narrow() {
         .ok();
     u.run(&["policy", "allow", "echo", "POST /bot-only", "--as", "bot"])
         .ok();
+    // `run [extra] -- sh -c script` as the agent.
+    let as_bot = |extra: &[&str], script: &str| {
+        let mut c = u.command();
+        c.env("AUTHSOME_IDENTITY", &bot_key)
+            .arg("run")
+            .arg("--upstream-ca")
+            .arg(&echo.ca)
+            .args(extra)
+            .args(["--", "sh", "-c", script]);
+        finish(c, None).ok()
+    };
     // The agent: its rule binds it.
-    let mut c = u.command();
-    c.env("AUTHSOME_IDENTITY", &bot_key)
-        .arg("run")
-        .arg("--upstream-ca")
-        .arg(&echo.ca)
-        .args(["--", "sh", "-c"])
-        .arg(
-            [
-                curl("POST", &format!("{url}/bot-only")),
-                curl("DELETE", &format!("{url}/bot-only")),
-            ]
-            .join("; "),
-        );
-    let r = finish(c, None).ok();
+    let r = as_bot(
+        &[],
+        &[
+            curl("POST", &format!("{url}/bot-only")),
+            curl("DELETE", &format!("{url}/bot-only")),
+        ]
+        .join("; "),
+    );
     assert_eq!(
         r.stdout.lines().collect::<Vec<_>>(),
         ["200", "403"],
@@ -169,14 +174,7 @@ fn a_rule_for_an_agent_binds_only_that_agent_and_runs_only_narrow() {
     assert_eq!(r.stdout.trim(), "200");
 
     // A run only narrows: --read-only refuses a POST the policy would allow the agent.
-    let mut c = u.command();
-    c.env("AUTHSOME_IDENTITY", &bot_key)
-        .arg("run")
-        .arg("--upstream-ca")
-        .arg(&echo.ca)
-        .args(["--read-only", "--", "sh", "-c"])
-        .arg(curl("POST", &format!("{url}/bot-only")));
-    let r = finish(c, None).ok();
+    let r = as_bot(&["--read-only"], &curl("POST", &format!("{url}/bot-only")));
     assert_eq!(r.stdout.trim(), "403");
     // --allow narrows to what it names; --max-requests stops the run's requests.
     let r = run_sh(

@@ -156,6 +156,22 @@ impl User {
         self.run_stdin(&["login", provider, "--connection", conn, "--stdin"], key)
     }
 
+    /// The stored API key of `provider/conn`, as `get --field api_key --show-secret` prints it.
+    pub fn api_key(&self, provider: &str, conn: &str) -> String {
+        let r = self
+            .run(&[
+                "get",
+                provider,
+                "-c",
+                conn,
+                "--field",
+                "api_key",
+                "--show-secret",
+            ])
+            .ok();
+        r.stdout.trim().to_owned()
+    }
+
     /// Runs the real git CLI in the store.
     pub fn git(&self, args: &[&str]) -> String {
         let out = Command::new("git")

@@ -19,15 +19,18 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many connections may wait without having shown the password.
 pub const MAX_UNAUTHENTICATED: usize = 64;
 
+/// The most header fields a request's head may have (Apache's default is 100).
+pub const MAX_HEADERS: usize = 512;
+
 /// The HTTP/1.1 server settings every connection the proxy serves uses: heads up to
-/// [`MAX_HEAD`] bytes with as many header fields as fit in them, read within [`HEAD_TIMEOUT`].
+/// [`MAX_HEAD`] bytes and [`MAX_HEADERS`] fields, read within [`HEAD_TIMEOUT`].
 pub fn server() -> http1::Builder {
     let mut builder = http1::Builder::new();
     builder
         .max_header_size(MAX_HEAD)
-        // The smallest field (`a:` and CRLF) is four bytes: a head under MAX_HEAD is never
-        // refused for its number of fields.
-        .max_headers(MAX_HEAD / 4)
+        // hyper sets up room for this many fields on every request it parses: 16,384 (one per
+        // four bytes of MAX_HEAD) cost a quarter of the proxy's CPU per request.
+        .max_headers(MAX_HEADERS)
         .timer(TokioTimer::new())
         .header_read_timeout(HEAD_TIMEOUT);
     builder

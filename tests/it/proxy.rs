@@ -468,6 +468,15 @@ fn hardening_rules_each_hold() {
     // Sizes are capped: a huge header block, a huge declared body.
     let big = "a".repeat(70 * 1024);
     assert_eq!(code(&format!("-H 'X-Big: {big}'"), "/big-header"), "431");
+    // And the number of fields: 100 pass, 600 are refused.
+    let fields = |n: usize| {
+        (0..n)
+            .map(|i| format!("-H 'X-F{i}: 1' "))
+            .collect::<String>()
+    };
+    assert_eq!(code(&fields(100), "/some-fields"), "200");
+    assert_eq!(code(&fields(600), "/many-fields"), "431");
+    assert!(echo.seen("/many-fields").is_empty());
     assert_eq!(
         code(
             "-X POST -H 'Content-Length: 999999999' --data x",

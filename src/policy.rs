@@ -145,17 +145,22 @@ impl Policy {
         if binding.is_empty() {
             return Decision::Unbound;
         }
-        let what = format!(
-            "{method} {path} with {}/{}",
-            request.provider, request.connection
-        );
+        // Only a refusal needs the sentence; an allowed request (the hot path) builds none.
+        let what = || {
+            format!(
+                "{method} {path} with {}/{}",
+                request.provider, request.connection
+            )
+        };
         for (n, rule) in &binding {
             if let Some(p) = rule.deny.iter().find(|p| p.matches(&method, &path)) {
                 return Decision::Denied {
                     rule: Some(*n),
                     message: format!(
-                        "authsome's policy refused {what}: rule {n} of {} denies {}",
-                        self.file, p.text
+                        "authsome's policy refused {}: rule {n} of {} denies {}",
+                        what(),
+                        self.file,
+                        p.text
                     ),
                 };
             }
@@ -173,7 +178,8 @@ impl Policy {
         Decision::Denied {
             rule: None,
             message: format!(
-                "authsome's policy refused {what}: no allow of {} matches it (rule{} {} cover{} it)",
+                "authsome's policy refused {}: no allow of {} matches it (rule{} {} cover{} it)",
+                what(),
                 self.file,
                 if numbers.len() == 1 { "" } else { "s" },
                 numbers.join(", "),

@@ -115,6 +115,70 @@ fn folder(
     Ok(delta)
 }
 
+/// Whether every folder's cached tree is valid: git then has nothing to recompute, and a
+/// `git commit` that read the index before a write leaves the index as the write made it.
+pub(super) fn fully_valid(node: &Tree) -> bool {
+    node.num_entries.is_some() && node.children.iter().all(fully_valid)
+}
+
+/// Whether `index` holds exactly the files of `tree` (a root tree): the same paths, ids and
+/// modes, nothing staged in a conflict.
+pub(super) fn index_is_tree(
+    repo: &gix::Repository,
+    index: &gix::index::State,
+    tree: ObjectId,
+) -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
+    let listed = gix::index::State::from_tree(&tree, &repo.objects, Default::default())?;
+    if listed.entries().len() != index.entries().len() {
+        return Ok(false);
+    }
+    Ok(listed
+        .entries()
+        .iter()
+        .zip(index.entries())
+        .all(|(want, have)| {
+            have.stage_raw() == 0
+                && want.id == have.id
+                && want.mode == have.mode
+                && want.path(&listed) == have.path(index)
+        }))
+}
+
+/// The cached trees of an index that holds exactly the files of `id` (a root tree): every
+/// folder valid, as `git write-tree` leaves them.
+pub(super) fn of_tree(
+    repo: &gix::Repository,
+    id: ObjectId,
+) -> Result<Tree, Box<dyn std::error::Error + Send + Sync>> {
+    build(repo, id, &[])
+}
+
+fn build(
+    repo: &gix::Repository,
+    id: ObjectId,
+    name: &[u8],
+) -> Result<Tree, Box<dyn std::error::Error + Send + Sync>> {
+    let data = repo.find_object(id)?.detach().data;
+    let mut children = Vec::new();
+    let mut count = 0u32;
+    for e in TreeRefIter::from_bytes(&data, repo.object_hash()) {
+        let e = e?;
+        if e.mode.is_tree() {
+            let child = build(repo, e.oid.to_owned(), e.filename)?;
+            count += child.num_entries.unwrap_or(0);
+            children.push(child);
+        } else {
+            count += 1;
+        }
+    }
+    Ok(Tree {
+        name: name.into(),
+        id,
+        num_entries: Some(count),
+        children,
+    })
+}
+
 /// The entry `name` of a tree object's data: whether it is a folder, and its id.
 fn entry(
     hash: gix::hash::Kind,

@@ -311,21 +311,49 @@ fn update_index(
         }
     }
     index.sort_entries();
-    if let Some(root) = index.tree_mut() {
-        let (base, new) = trees;
-        let written: Vec<(&str, bool)> = written.iter().map(|(p, t)| (p.as_str(), *t)).collect();
-        if super::cached_trees::advance(repo, root, base, new, &written).is_err() {
-            // Half-updated cached trees could name wrong ids: git rebuilds them instead.
-            index.remove_tree();
-        }
+    let (base, new) = trees;
+    let written: Vec<(&str, bool)> = written.iter().map(|(p, t)| (p.as_str(), *t)).collect();
+    let advanced = index.remove_tree().and_then(|mut root| {
+        // Half-updated cached trees could name wrong ids: dropped, git rebuilds them.
+        super::cached_trees::advance(repo, &mut root, base, new, &written)
+            .is_ok()
+            .then_some(root)
+    });
+    // A stale folder is not harmless: every `git commit` then rewrites the index, and one that
+    // read it before the next write puts back an index without that write's files. When some
+    // folder could not be proven right from the index before the write (there were no cached
+    // trees yet, or git had invalidated some), and the index now holds exactly the commit's
+    // tree, every folder's cached tree is known.
+    let tree = match advanced {
+        Some(root) if super::cached_trees::fully_valid(&root) => Some(root),
+        partial => match super::cached_trees::index_is_tree(repo, &index, new) {
+            Ok(true) => super::cached_trees::of_tree(repo, new).ok().or(partial),
+            _ => partial,
+        },
+    };
+    // gix keeps a cached-tree extension only when the index it read had one, so the file is
+    // put together here: entries, the cached trees, and the checksum of both.
+    let mut bytes = Vec::new();
+    gix::index::State::write_to(
+        &index,
+        &mut bytes,
+        gix::index::write::Options {
+            extensions: gix::index::write::Extensions::None,
+            skip_hash: true,
+        },
+    )
+    .map_err(fail)?;
+    if let Some(tree) = &tree {
+        tree.write_to(&mut bytes)
+            .map_err(|e| Error::store_io("write", &index_path, e))?;
     }
-    let mut writer = std::io::BufWriter::new(lock);
-    index
-        .write_to(&mut writer, Default::default())
-        .map_err(fail)?;
-    let lock = writer
-        .into_inner()
-        .map_err(|e| Error::store_io("write", &index_path, e.into_error()))?;
+    let mut hasher = gix::hash::hasher(repo.object_hash());
+    hasher.update(&bytes);
+    let checksum = hasher.try_finalize().map_err(fail)?;
+    bytes.extend_from_slice(checksum.as_slice());
+    let mut lock = lock;
+    lock.write_all(&bytes)
+        .map_err(|e| Error::store_io("write", &index_path, e))?;
     super::faults::point("index");
     lock.commit()
         .map_err(|e| Error::store_io("replace", &index_path, e.error))?;

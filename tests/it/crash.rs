@@ -231,6 +231,35 @@ fn writers_beside_a_git_commit_loop_lose_nothing() {
     u.run(&["verify"]).ok();
 }
 
+/// Whether a `git commit` rewrote the index (git leaves it alone only when every folder's
+/// cached tree is valid).
+fn commit_rewrites_index(u: &User) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let index = u.store().join(".git/index");
+    let before = std::fs::metadata(&index).unwrap().ino();
+    u.git(&["commit", "-q", "--allow-empty", "-m", "probe"]);
+    std::fs::metadata(&index).unwrap().ino() != before
+}
+
+#[test]
+fn a_write_leaves_every_cached_tree_valid_even_after_git_invalidated_some() {
+    let u = User::initialized();
+    u.login("openai", "default", "sk-1").ok();
+    assert!(!commit_rewrites_index(&u), "after a plain write");
+    // `git add` of a file it already had invalidates the cached trees on its way; git's next
+    // commit would rewrite the index, and one that read it before an authsome write would put
+    // back an index without that write's files.
+    let path = "vaults/default/openai/default/connection.yaml";
+    u.git(&["rm", "-q", "--cached", path]);
+    u.git(&["add", path]);
+    u.login("openai", "work", "sk-2").ok();
+    assert!(
+        !commit_rewrites_index(&u),
+        "after a write over stale cached trees"
+    );
+    assert_whole(&u, &default_and_work());
+}
+
 #[test]
 fn status_names_files_a_write_did_not_make_hidden_ones_too() {
     let u = User::initialized();

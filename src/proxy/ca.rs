@@ -131,7 +131,7 @@ impl LocalCa {
             .with_no_client_auth()
             .with_single_cert(vec![CertificateDer::from(cert.der().to_vec())], key)
             .map_err(|e| fail(&e))?;
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(config)
     }
 

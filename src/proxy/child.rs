@@ -34,6 +34,7 @@ pub fn environment(proxy_url: &str, bundle: &Path) -> Vec<(String, String)> {
         "CARGO_HTTP_CAINFO",
         "DENO_CERT",
         "PIP_CERT",
+        "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH",
     ] {
         env.push((var.to_owned(), bundle.clone()));
     }

@@ -120,6 +120,17 @@ pub fn full(bytes: Bytes) -> Body {
     Full::new(bytes).map_err(|never| match never {}).boxed()
 }
 
+/// A body of these bytes, then these trailers (a gRPC answer's status), if any.
+pub fn with_trailers(bytes: Bytes, trailers: Option<HeaderMap>) -> Body {
+    match trailers {
+        None => full(bytes),
+        Some(t) => Full::new(bytes)
+            .map_err(|never| -> BoxError { match never {} })
+            .with_trailers(std::future::ready(Some(Ok(t))))
+            .boxed(),
+    }
+}
+
 /// A short plain-text answer from the proxy itself.
 pub fn text(status: StatusCode, message: &str) -> Response<Body> {
     let mut r = Response::new(full(Bytes::from(format!("authsome: {message}\n"))));

@@ -1,6 +1,7 @@
-//! Inside an intercepted tunnel: TLS with a local leaf towards the client, and for each request
-//! the route, the checks, the credential, one upstream connection to the CONNECT target, the
-//! retry after a 401, and the redacted response.
+//! Inside an intercepted tunnel: TLS with a local leaf towards the client (HTTP/2 or HTTP/1.1,
+//! as its ALPN chooses), and for each request (each stream, under HTTP/2) the route, the checks,
+//! the credential, a pooled upstream connection to the CONNECT target, the retry after a 401,
+//! and the redacted response.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -9,19 +10,18 @@ use age::secrecy::ExposeSecret;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::client::conn::http1::SendRequest;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode, Uri, Version};
 use hyper_util::rt::TokioIo;
-use tokio::sync::Mutex;
 
 use super::audit::{Action, Entry};
 use super::credentials::Credential;
 use super::http::{
-    Body, BoxError, CONNECTION_HEADER, Target, content_length, entry, full, is_trace,
-    strip_hop_by_hop, text,
+    Body, BoxError, CONNECTION_HEADER, Target, content_length, entry, is_trace, strip_hop_by_hop,
+    text, with_trailers,
 };
+use super::pool::SendError;
 use super::redact;
 use super::state::Proxy;
 
@@ -37,11 +37,8 @@ const REPLAY_BODY: u64 = 1024 * 1024;
 /// redacted as they stream.
 const REDACT_WHOLE: u64 = 1024 * 1024;
 
-/// The tunnel's upstream connection, opened on its first request.
-type Upstream = Mutex<Option<SendRequest<Body>>>;
-
-/// Terminates TLS for `target` with a local leaf, then serves the client's requests over one
-/// upstream connection to the CONNECT target (so the credential only ever goes there).
+/// Terminates TLS for `target` with a local leaf, then serves the client's requests over
+/// connections to the CONNECT target (so the credential only ever goes there).
 pub async fn intercept(proxy: Arc<Proxy>, upgraded: hyper::upgrade::Upgraded, target: Target) {
     let Ok(config) = proxy.ca.server_config(&target.host) else {
         return;
@@ -51,27 +48,29 @@ pub async fn intercept(proxy: Arc<Proxy>, upgraded: hyper::upgrade::Upgraded, ta
     let Ok(Ok(tls)) = tokio::time::timeout(super::limits::HEAD_TIMEOUT, accept).await else {
         return;
     };
+    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
     let target = Arc::new(target);
-    let upstream: Arc<Upstream> = Arc::new(Mutex::new(None));
     let service = service_fn(move |req| {
-        let (proxy, target, upstream) = (proxy.clone(), target.clone(), upstream.clone());
-        async move { Ok::<_, Infallible>(handle(&proxy, &target, &upstream, req).await) }
+        let (proxy, target) = (proxy.clone(), target.clone());
+        async move { Ok::<_, Infallible>(handle(&proxy, &target, req).await) }
     });
-    let _ = super::limits::server()
-        .serve_connection(TokioIo::new(super::linger::Linger::new(tls)), service)
-        .with_upgrades()
-        .await;
+    let io = TokioIo::new(super::linger::Linger::new(tls));
+    let _ = if h2 {
+        super::limits::server_h2()
+            .serve_connection(io, service)
+            .await
+    } else {
+        super::limits::server()
+            .serve_connection(io, service)
+            .with_upgrades()
+            .await
+    };
 }
 
-async fn handle(
-    proxy: &Proxy,
-    target: &Target,
-    upstream: &Upstream,
-    req: Request<Incoming>,
-) -> Response<Body> {
+async fn handle(proxy: &Proxy, target: &Target, req: Request<Incoming>) -> Response<Body> {
     let mut entry = entry(&req, target.clone());
     // Refusals and failures come back as the answer to send, already logged.
-    match forward(proxy, target, upstream, req, &mut entry).await {
+    match forward(proxy, target, req, &mut entry).await {
         Ok(response) | Err(response) => response,
     }
 }
@@ -80,13 +79,23 @@ async fn handle(
 async fn forward(
     proxy: &Proxy,
     target: &Target,
-    upstream: &Upstream,
     req: Request<Incoming>,
     entry: &mut Entry,
 ) -> Result<Response<Body>, Response<Body>> {
     let (mut parts, body) = req.into_parts();
     if is_trace(&parts.method) {
         return Err(proxy.refuse_trace(entry.clone()));
+    }
+    if parts.headers.len() > super::limits::MAX_HEADERS {
+        // HTTP/1.1 heads are held to this as they are parsed; HTTP/2 header blocks here.
+        return Err(proxy.refuse(
+            entry.clone(),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            &format!(
+                "requests with over {} header fields are not forwarded by authsome",
+                super::limits::MAX_HEADERS
+            ),
+        ));
     }
     let controls = take_controls(&mut parts)
         .map_err(|message| proxy.refuse(entry.clone(), StatusCode::BAD_REQUEST, message))?;
@@ -149,26 +158,33 @@ async fn forward(
         ));
     }
     pin_to_target(&mut parts, target, &path_and_query, credential.is_some());
+    // Kept only when it is known to be small (a body still streaming, such as a gRPC stream's,
+    // goes out as it comes).
     let replay = credential.as_ref().is_some_and(|c| c.oauth)
-        && (length.map_or(
-            !parts.headers.contains_key(header::TRANSFER_ENCODING),
-            |l| l <= REPLAY_BODY,
-        ));
+        && (hyper::body::Body::is_end_stream(&body)
+            || hyper::body::Body::size_hint(&body)
+                .exact()
+                .is_some_and(|l| l <= REPLAY_BODY));
     let (body, kept) = if replay {
-        let bytes = Limited::new(body, REPLAY_BODY as usize)
+        let collected = Limited::new(body, REPLAY_BODY as usize)
             .collect()
             .await
             .map_err(|e| {
                 let message = format!("the request body could not be read ({e})");
                 proxy.refuse(entry.clone(), StatusCode::BAD_REQUEST, &message)
-            })?
-            .to_bytes();
-        (full(bytes.clone()), Some(bytes))
+            })?;
+        let trailers = collected.trailers().cloned();
+        let bytes = collected.to_bytes();
+        (
+            with_trailers(bytes.clone(), trailers.clone()),
+            Some((bytes, trailers)),
+        )
     } else {
         (Limited::new(body, MAX_BODY as usize).boxed(), None)
     };
     let method = parts.method.clone();
-    let resend = kept.map(|bytes| (parts.uri.clone(), parts.headers.clone(), bytes));
+    let upgrade = controls.upgrade.is_some();
+    let resend = kept.map(|body| (parts.uri.clone(), parts.headers.clone(), body));
     let mut request = Request::from_parts(parts, body);
     if let Some(c) = &credential {
         request
@@ -177,17 +193,19 @@ async fn forward(
         entry.connection = Some(c.connection.clone());
         entry.action = Action::Injected;
     }
-    let mut response = send(proxy, target, upstream, request)
+    let mut response = proxy
+        .pool
+        .send(request, upgrade)
         .await
         .map_err(|e| failed(proxy, entry.clone(), &e))?;
     let mut credential = credential;
     if response.status() == StatusCode::UNAUTHORIZED
-        && let (Some(c), Some((uri, headers, bytes))) = (&credential, resend)
+        && let (Some(c), Some((uri, headers, (bytes, trailers)))) = (&credential, resend)
         && let Some(fresh) = replacement(proxy, &view, target, c).await
     {
         // The 401's body must not hold up the connection the retry goes out on.
         drop(response);
-        let mut retry = Request::new(full(bytes));
+        let mut retry = Request::new(with_trailers(bytes, trailers));
         *retry.method_mut() = method.clone();
         *retry.uri_mut() = uri;
         *retry.headers_mut() = headers;
@@ -195,7 +213,9 @@ async fn forward(
             .headers_mut()
             .insert(fresh.header.clone(), fresh.value.clone());
         entry.retried = true;
-        response = send(proxy, target, upstream, retry)
+        response = proxy
+            .pool
+            .send(retry, upgrade)
             .await
             .map_err(|e| failed(proxy, entry.clone(), &e))?;
         credential = Some(fresh);
@@ -240,7 +260,18 @@ fn take_controls(parts: &mut hyper::http::request::Parts) -> Result<Controls, &'
     let upgrade = protocol
         .as_ref()
         .and_then(|_| parts.extensions.remove::<hyper::upgrade::OnUpgrade>());
+    // `TE: trailers`, the one TE value HTTP/2 allows, says the client reads trailers (gRPC
+    // servers want it).
+    let trailers = parts
+        .headers
+        .get(header::TE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"trailers"));
     strip_hop_by_hop(&mut parts.headers);
+    if trailers {
+        parts
+            .headers
+            .insert(header::TE, HeaderValue::from_static("trailers"));
+    }
     if let Some(protocol) = protocol {
         parts.headers.insert(header::UPGRADE, protocol);
         parts
@@ -253,15 +284,22 @@ fn take_controls(parts: &mut hyper::http::request::Parts) -> Result<Controls, &'
     })
 }
 
-/// Points the request at the CONNECT target whatever the client wrote (origin-form URI, Host),
-/// and, when a credential goes in, asks for an uncompressed answer so an echo can be redacted.
+/// Points the request at the CONNECT target whatever the client wrote (URI, Host, HTTP/2's
+/// `:authority`), and, when a credential goes in, asks for an uncompressed answer so an echo
+/// can be redacted. The pool takes the version from the connection it picks.
 fn pin_to_target(
     parts: &mut hyper::http::request::Parts,
     target: &Target,
     path_and_query: &str,
     injecting: bool,
 ) {
-    parts.uri = Uri::try_from(path_and_query).unwrap_or_else(|_| Uri::from_static("/"));
+    let path = if path_and_query.starts_with('/') {
+        path_and_query
+    } else {
+        "/"
+    };
+    parts.uri = Uri::try_from(format!("https://{}{path}", target.authority()))
+        .unwrap_or_else(|_| Uri::from_static("/"));
     parts.version = Version::HTTP_11;
     if let Ok(host) = HeaderValue::from_str(&target.authority()) {
         parts.headers.insert(header::HOST, host);
@@ -271,6 +309,10 @@ fn pin_to_target(
             header::ACCEPT_ENCODING,
             HeaderValue::from_static("identity"),
         );
+        // gRPC compresses messages, not the body; a compressed one could not be searched.
+        parts
+            .headers
+            .insert("grpc-accept-encoding", HeaderValue::from_static("identity"));
     }
 }
 
@@ -297,13 +339,6 @@ fn splice(
         );
     }
     Response::from_parts(parts, super::http::empty())
-}
-
-/// Why a request did not get an upstream answer, and whether it left the proxy.
-struct SendError {
-    message: String,
-    /// False when the upstream connection could not be made: nothing was sent.
-    sent: bool,
 }
 
 /// The answer when the upstream could not be reached or failed: logged when a credential was
@@ -355,71 +390,6 @@ async fn replacement(
     }
 }
 
-/// Sends over the tunnel's upstream connection, opening it (again) when needed: when it was
-/// closed, or closed just as the request was about to go out.
-async fn send(
-    proxy: &Proxy,
-    target: &Target,
-    upstream: &Upstream,
-    request: Request<Body>,
-) -> Result<Response<Incoming>, SendError> {
-    // With the cause: a body that passed its limit says so under hyper's "error sending request".
-    let failed = |e: hyper::Error| SendError {
-        message: format!("{} failed: {}", target.authority(), crate::error::chain(&e)),
-        sent: true,
-    };
-    let mut slot = upstream.lock().await;
-    let mut request = request;
-    if let Some(mut sender) = slot.take()
-        && sender.ready().await.is_ok()
-    {
-        let attempt = sender.try_send_request(request);
-        *slot = Some(sender);
-        match attempt.await {
-            Ok(r) => return Ok(r),
-            Err(mut e) => match e.take_message() {
-                Some(unsent) => request = unsent,
-                None => return Err(failed(e.into_error())),
-            },
-        }
-    }
-    let mut sender = open_upstream(proxy, target)
-        .await
-        .map_err(|message| SendError {
-            message,
-            sent: false,
-        })?;
-    let attempt = sender.send_request(request);
-    *slot = Some(sender);
-    attempt.await.map_err(failed)
-}
-
-async fn open_upstream(proxy: &Proxy, target: &Target) -> Result<SendRequest<Body>, String> {
-    let authority = target.authority();
-    let limit = super::upstream::CONNECT_TIMEOUT;
-    super::upstream::within(limit, &authority, open_upstream_now(proxy, target)).await
-}
-
-async fn open_upstream_now(proxy: &Proxy, target: &Target) -> Result<SendRequest<Body>, String> {
-    let authority = target.authority();
-    let tcp = super::upstream::dial(proxy.via.as_ref(), &target.host, target.port).await?;
-    let name = rustls::pki_types::ServerName::try_from(target.host.clone())
-        .map_err(|_| format!("{} is not a valid TLS server name", target.host))?;
-    let tls = tokio_rustls::TlsConnector::from(proxy.upstream_tls.clone())
-        .connect(name, tcp)
-        .await
-        .map_err(|e| {
-            format!(
-                "TLS with {authority} failed ({e}); if a private or corporate CA signs its certificate, pass it with --upstream-ca FILE"
-            )
-        })?;
-    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-        .await
-        .map_err(|e| format!("{authority} did not speak HTTP/1.1 over TLS ({e})"))?;
-    tokio::spawn(conn.with_upgrades());
-    Ok(sender)
-}
-
 /// Strips hop-by-hop headers from a response and, when a credential was injected, replaces any
 /// echo of it with the placeholder.
 async fn finish(
@@ -436,6 +406,12 @@ async fn finish(
     let placeholder = proxy.placeholder_of(&c.provider);
     redact_headers(&mut parts.headers, c, placeholder.as_bytes());
     let secrets = || c.redact.iter().map(|s| s.expose_secret().as_bytes());
+    if is_grpc(&parts.headers) {
+        parts.headers.remove(header::CONTENT_LENGTH);
+        let body = body.map_err(BoxError::from).boxed();
+        let body = redact::GrpcMessages::new(body, secrets(), placeholder.as_bytes());
+        return Response::from_parts(parts, body.boxed());
+    }
     let bodiless = *method == Method::HEAD
         || parts.status == StatusCode::NO_CONTENT
         || parts.status == StatusCode::NOT_MODIFIED;
@@ -444,8 +420,15 @@ async fn finish(
     }
     match content_length(&parts.headers) {
         Some(len) if len <= REDACT_WHOLE => {
-            let bytes = match Limited::new(body, REDACT_WHOLE as usize).collect().await {
-                Ok(b) => b.to_bytes(),
+            let (bytes, trailers) = match Limited::new(body, REDACT_WHOLE as usize).collect().await
+            {
+                Ok(b) => {
+                    let mut trailers = b.trailers().cloned();
+                    if let Some(t) = &mut trailers {
+                        redact_headers(t, c, placeholder.as_bytes());
+                    }
+                    (b.to_bytes(), trailers)
+                }
                 Err(e) => {
                     return text(
                         StatusCode::BAD_GATEWAY,
@@ -457,7 +440,7 @@ async fn finish(
                 redact::whole(b, secret, placeholder.as_bytes())
             });
             set_length(&mut parts.headers, &bytes);
-            Response::from_parts(parts, full(bytes))
+            Response::from_parts(parts, with_trailers(bytes, trailers))
         }
         _ => {
             // The length can change, so the client gets the body chunked.
@@ -475,6 +458,16 @@ fn redact_headers(headers: &mut HeaderMap, c: &Credential, placeholder: &[u8]) {
     for secret in &c.redact {
         redact::headers(headers, secret.expose_secret().as_bytes(), placeholder);
     }
+}
+
+/// Whether a response carries gRPC messages (framed binary, not gRPC-Web's base64 text).
+fn is_grpc(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.as_bytes())
+        .is_some_and(|t| {
+            t.starts_with(b"application/grpc") && !t.starts_with(b"application/grpc-web-text")
+        })
 }
 
 /// Whether the `Connection` header lists `upgrade`.

@@ -7,8 +7,8 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hyper::server::conn::http1;
-use hyper_util::rt::TokioTimer;
+use hyper::server::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::Notify;
 
 use super::http::MAX_HEAD;
@@ -33,6 +33,16 @@ pub fn server() -> http1::Builder {
         .max_headers(MAX_HEADERS)
         .timer(TokioTimer::new())
         .header_read_timeout(HEAD_TIMEOUT);
+    builder
+}
+
+/// The HTTP/2 server settings of an intercepted connection whose client chose `h2`: header
+/// blocks up to [`MAX_HEAD`] bytes, as for HTTP/1.1.
+pub fn server_h2() -> http2::Builder<TokioExecutor> {
+    let mut builder = http2::Builder::new(TokioExecutor::new());
+    builder
+        .max_header_list_size(MAX_HEAD as u32)
+        .timer(TokioTimer::new());
     builder
 }
 

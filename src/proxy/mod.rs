@@ -14,6 +14,7 @@ mod http;
 mod intercept;
 mod limits;
 mod linger;
+mod pool;
 mod redact;
 pub mod routes;
 mod server;
@@ -65,7 +66,7 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
     // Read once: parsing the system's roots is most of the start-up time.
     let roots = rustls_native_certs::load_native_certs().certs;
     let bundle = ca.write_bundle(&ca_dir, &roots)?;
-    let upstream_tls = Arc::new(tls::upstream_tls(roots, options.upstream_ca)?);
+    let pool = pool::Pool::new(tls::upstream_tls(roots, options.upstream_ca)?, via.clone());
     let password = crate::random_hex(16);
     let password_header = crate::basic_auth("authsome", &password).to_string();
     let view = resolver.current();
@@ -118,7 +119,7 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
     let proxy = Arc::new(Proxy {
         resolver,
         ca,
-        upstream_tls,
+        pool,
         via,
         via_http,
         password_header,

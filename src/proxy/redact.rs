@@ -167,6 +167,116 @@ fn partial_match(buf: &[u8], secret: &[u8]) -> usize {
         .unwrap_or(0)
 }
 
+/// A gRPC body (each message framed by a flag byte and a 4-byte length) with the secrets
+/// replaced inside each message and its length set again: replacing bytes in the stream would
+/// break the framing. A compressed message cannot be searched, so it ends the body with an
+/// error rather than pass unread (injected requests ask for none).
+pub struct GrpcMessages {
+    inner: Body,
+    secrets: Vec<Zeroizing<Vec<u8>>>,
+    placeholder: Vec<u8>,
+    held: Zeroizing<Vec<u8>>,
+    done: bool,
+}
+
+impl GrpcMessages {
+    /// Wraps `inner`.
+    pub fn new<'a>(
+        inner: Body,
+        secrets: impl Iterator<Item = &'a [u8]>,
+        placeholder: &[u8],
+    ) -> Self {
+        GrpcMessages {
+            inner,
+            secrets: secrets.map(|s| Zeroizing::new(s.to_vec())).collect(),
+            placeholder: placeholder.to_vec(),
+            held: Zeroizing::new(Vec::new()),
+            done: false,
+        }
+    }
+
+    /// The next whole message, redacted and framed again, if one has arrived.
+    fn next_message(&mut self) -> Result<Option<Bytes>, BoxError> {
+        let Some(head) = self.held.get(..5) else {
+            return Ok(None);
+        };
+        let flag = head[0];
+        let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+        if self.held.len() < 5 + len {
+            return Ok(None);
+        }
+        if flag & 1 == 1 {
+            return Err(
+                "authsome cannot search a compressed gRPC message for an echoed credential, so it ended the answer"
+                    .into(),
+            );
+        }
+        let message = Bytes::copy_from_slice(&self.held[5..5 + len]);
+        self.held.drain(..5 + len);
+        let message = self
+            .secrets
+            .iter()
+            .fold(message, |m, secret| whole(m, secret, &self.placeholder));
+        let len = u32::try_from(message.len()).map_err(|_| "a gRPC message outgrew 4 GiB")?;
+        let mut out = Vec::with_capacity(5 + message.len());
+        out.push(flag);
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&message);
+        Ok(Some(Bytes::from(out)))
+    }
+}
+
+impl hyper::body::Body for GrpcMessages {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    // An answer with no messages (a gRPC error is one: its status in the headers) goes out as
+    // one HEADERS frame that ends the stream, which is what gRPC clients read it as.
+    fn is_end_stream(&self) -> bool {
+        self.held.is_empty() && (self.done || self.inner.is_end_stream())
+    }
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        loop {
+            match this.next_message() {
+                Ok(Some(message)) => return Poll::Ready(Some(Ok(Frame::data(message)))),
+                Ok(None) => {}
+                Err(e) => return Poll::Ready(Some(Err(e))),
+            }
+            if this.done {
+                if !this.held.is_empty() {
+                    return Poll::Ready(Some(Err("a gRPC message was cut short".into())));
+                }
+                return Poll::Ready(None);
+            }
+            match Pin::new(&mut this.inner).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => this.done = true,
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => this.held.extend_from_slice(&data),
+                    Err(mut trailers) => {
+                        if !this.held.is_empty() {
+                            return Poll::Ready(Some(Err("a gRPC message was cut short".into())));
+                        }
+                        if let Some(t) = trailers.trailers_mut() {
+                            for secret in &this.secrets {
+                                headers(t, secret, &this.placeholder);
+                            }
+                        }
+                        this.done = true;
+                        return Poll::Ready(Some(Ok(trailers)));
+                    }
+                },
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use hyper::header::HeaderMap;
-use rustls::ClientConfig;
 
 use super::audit::{self, Action, Entry};
 use super::credentials::Resolver;
@@ -15,7 +14,8 @@ use super::{ca, http, upstream};
 pub struct Proxy {
     pub(super) resolver: Resolver,
     pub(super) ca: ca::LocalCa,
-    pub(super) upstream_tls: Arc<ClientConfig>,
+    /// Connections to intercepted hosts.
+    pub(super) pool: super::pool::Pool,
     /// The HTTP proxy authsome was started behind for HTTPS, if any.
     pub(super) via: Option<upstream::Via>,
     /// The HTTP proxy authsome was started behind for plain HTTP, if any.

@@ -42,11 +42,10 @@ pub fn upstream_tls(
             return Err(bad(&"no certificates in it"));
         }
     }
-    let mut config = ClientConfig::builder_with_provider(crypto_provider())
+    let config = ClientConfig::builder_with_provider(crypto_provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::internal(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }

@@ -1,7 +1,8 @@
 // An HTTPS upstream for the proxy tests: it answers every request with what it received, so a
 // test can see which headers arrived through `authsome run`.
 //
-// Usage: node echo.mjs --cert=FILE --key=FILE [--host=127.0.0.2] [--port=0]
+// Usage: node echo.mjs --cert=FILE --key=FILE [--host=127.0.0.2] [--port=0] [--h2]
+// With --h2 it speaks only HTTP/2 (ALPN h2, no HTTP/1.1 fallback, so no upgrades).
 // Prints one JSON line when listening: {"issuer":"https://HOST:PORT","port":PORT}
 // Exits when stdin closes.
 //
@@ -18,6 +19,7 @@
 //   an Upgrade request  101 (a WebSocket handshake), then every byte sent is echoed back
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import http2 from 'node:http2';
 import https from 'node:https';
 
 const args = Object.fromEntries(
@@ -36,19 +38,26 @@ function json(res, status, value) {
   res.end(body);
 }
 
-const server = https.createServer(
-  // Large headers allowed, so a size limit a test meets is the proxy's, not this server's.
-  { key: fs.readFileSync(args.key), cert: fs.readFileSync(args.cert), maxHeaderSize: 1 << 20 },
+// Large headers allowed, so a size limit a test meets is the proxy's, not this server's.
+const tls = { key: fs.readFileSync(args.key), cert: fs.readFileSync(args.cert) };
+const create = 'h2' in args
+  ? (handler) => http2.createSecureServer({ ...tls, allowHTTP1: false, maxSessionMemory: 64 }, handler)
+  : (handler) => https.createServer({ ...tls, maxHeaderSize: 1 << 20 }, handler);
+const server = create(
   (req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url, 'https://upstream');
       if (url.pathname === '/__log') return json(res, 200, seen);
+      // HTTP/2's pseudo-headers are not headers; `:authority` stands in for Host.
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !k.startsWith(':')));
+      if (req.headers[':authority'] && !headers.host) headers.host = req.headers[':authority'];
       const record = {
         method: req.method,
         path: req.url,
-        headers: req.headers,
+        version: req.httpVersion,
+        headers,
         body: Buffer.concat(chunks).toString(),
       };
       seen.push(record);

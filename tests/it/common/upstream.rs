@@ -66,14 +66,23 @@ pub struct Echo {
 impl Echo {
     /// Starts an echo server on `ip` with a certificate from `ca`.
     pub fn start(ca: &TestCa, ip: &str) -> Self {
-        let server = NodeServer::start_args(
-            "echo.mjs",
-            &[
-                &format!("--cert={}", ca.cert.display()),
-                &format!("--key={}", ca.key.display()),
-                &format!("--host={ip}"),
-            ],
-        );
+        Self::start_speaking(ca, ip, false)
+    }
+
+    /// Starts an echo server that speaks only HTTP/2 (`h2` is all it offers by ALPN).
+    pub fn start_h2(ca: &TestCa, ip: &str) -> Self {
+        Self::start_speaking(ca, ip, true)
+    }
+
+    fn start_speaking(ca: &TestCa, ip: &str, h2: bool) -> Self {
+        let cert = format!("--cert={}", ca.cert.display());
+        let key = format!("--key={}", ca.key.display());
+        let host = format!("--host={ip}");
+        let mut args = vec![cert.as_str(), key.as_str(), host.as_str()];
+        if h2 {
+            args.push("--h2");
+        }
+        let server = NodeServer::start_args("echo.mjs", &args);
         Echo {
             url: server.issuer.clone(),
             server,

@@ -1,16 +1,21 @@
-//! Benchmark of `authsome run`'s proxy: requests per second and latency, direct to a local
-//! HTTPS upstream, through the proxy of the release binary, and through mitmproxy with a
-//! header-setting addon (the engine of the original Python tool).
+//! Benchmark of `authsome run`'s proxy: requests per second, latency and proxy CPU per request,
+//! direct to a local HTTPS upstream (the floor), through nginx as a TLS reverse proxy that sets
+//! the same header (the limit: TLS termination and re-encryption with nothing else), through the
+//! proxy of the release binary, and through mitmproxy with a header-setting addon (the engine of
+//! the original Python tool, the peer).
 //!
 //! ```text
-//! cargo run --release --example proxy_bench
-//! python3 -m venv /tmp/mitm && /tmp/mitm/bin/pip install mitmproxy   # optional, for the third row
+//! cargo build --release && cargo run --release --example proxy_bench
+//! apt-get install nginx-light                                        # for the nginx rows
+//! python3 -m venv /tmp/mitm && /tmp/mitm/bin/pip install mitmproxy   # optional, for the peer row
 //! ```
 //!
-//! The upstream answers every request with a small JSON body, over TLS with its own test CA, on
-//! 127.0.0.2. Each path gets the same client: one keep-alive connection sending requests one
-//! after another, then 16 connections at once. mitmproxy is found on PATH, in /tmp/mitm, or
-//! through `MITMDUMP=/path/to/mitmdump`; without it that row is skipped.
+//! The upstream answers every request with a small JSON body, over TLS (HTTP/1.1) with its own
+//! test CA, on 127.0.0.2. Each path gets the same client: one keep-alive connection sending
+//! requests one after another, then 16 connections at once, then (HTTP/2 paths) 16 streams at
+//! once on one connection. nginx (2 workers, keep-alive upstream connections, TLS 1.3 both ways)
+//! listens on 127.0.0.3 with the upstream's certificate. mitmproxy is found on PATH, in
+//! /tmp/mitm, or through `MITMDUMP=/path/to/mitmdump`; without it (or nginx) that row is skipped.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -30,6 +35,8 @@ use tokio::net::{TcpListener, TcpStream};
 const SEQUENTIAL: usize = 5_000;
 const CONNECTIONS: usize = 16;
 const PER_CONNECTION: usize = 500;
+/// Requests per stream in the HTTP/2 round (16 streams on one connection).
+const PER_STREAM: usize = 500;
 const KEY: &str = "bench-key-0123456789abcdef";
 const BODY: &str = r#"{"object":"list","data":[{"id":"model-1","object":"model"}]}"#;
 
@@ -45,11 +52,22 @@ fn main() {
     eprintln!("upstream on https://{target}");
 
     let mut rows = Vec::new();
-    rows.push(("direct".to_owned(), bench(None, &ca.ca, &target)));
+    rows.push(("direct".to_owned(), bench(None, &ca.ca, &target, None)));
+
+    match start_nginx(dir.path(), &ca, upstream.port()) {
+        Some((mut nginx, at)) => {
+            let stats = bench(None, &ca.ca, &at, Some(nginx.id()));
+            rows.push(("nginx TLS reverse proxy".to_owned(), stats));
+            // SAFETY: signalling our own child (nginx's master, which stops its workers).
+            unsafe { libc::kill(nginx.id() as i32, libc::SIGQUIT) };
+            let _ = nginx.wait();
+        }
+        None => eprintln!("nginx not found (apt-get install nginx-light); skipping its row"),
+    }
 
     let (mut authsome, proxy, bundle) =
         start_authsome(&bin, dir.path(), &ca.ca, upstream.port(), 0);
-    let stats = bench(Some(&proxy), &bundle, &target);
+    let stats = bench(Some(&proxy), &bundle, &target, Some(authsome.id()));
     let memory = peak_rss_kib(authsome.id());
     rows.push(("authsome run".to_owned(), stats));
     // SAFETY: signalling our own child; authsome passes SIGTERM on to `sleep` and exits.
@@ -60,7 +78,7 @@ fn main() {
     // (the request matches only the last allow: the longest walk).
     let (mut authsome, proxy, bundle) =
         start_authsome(&bin, dir.path(), &ca.ca, upstream.port(), POLICY_RULES);
-    let stats = bench(Some(&proxy), &bundle, &target);
+    let stats = bench(Some(&proxy), &bundle, &target, Some(authsome.id()));
     rows.push((format!("authsome run, {POLICY_RULES}-rule policy"), stats));
     // SAFETY: as above.
     unsafe { libc::kill(authsome.id() as i32, libc::SIGTERM) };
@@ -71,7 +89,7 @@ fn main() {
             let (mut child, proxy, ca_file) = start_mitmproxy(&mitm, dir.path(), &ca.ca);
             rows.push((
                 "mitmproxy + addon".to_owned(),
-                bench(Some(&proxy), &ca_file, &target),
+                bench(Some(&proxy), &ca_file, &target, Some(child.id())),
             ));
             let _ = child.kill();
             let _ = child.wait();
@@ -82,22 +100,51 @@ fn main() {
     }
 
     println!(
-        "| path | 1 connection: req/s | p50 | p99 | {CONNECTIONS} connections: req/s | p50 | p99 |"
+        "| path | 1 connection: req/s | p50 | p99 | {CONNECTIONS} connections: req/s | p50 | p99 | HTTP/2, {CONNECTIONS} streams: req/s | p50 | proxy CPU per request |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (name, s) in &rows {
+        let (h2_rps, h2_p50) = match &s.h2 {
+            Some((rps, p50)) => (format!("{rps:.0}"), us(*p50)),
+            None => ("-".to_owned(), "-".to_owned()),
+        };
         println!(
-            "| {name} | {:.0} | {} | {} | {:.0} | {} | {} |",
+            "| {name} | {:.0} | {} | {} | {:.0} | {} | {} | {h2_rps} | {h2_p50} | {} |",
             s.seq_rps,
             us(s.seq_p50),
             us(s.seq_p99),
             s.par_rps,
             us(s.par_p50),
-            us(s.par_p99)
+            us(s.par_p99),
+            s.cpu_per_request.map_or("-".to_owned(), us),
         );
     }
     let direct = &rows[0].1;
-    let proxied = &rows[1].1;
+    let row = |prefix: &str| {
+        rows.iter()
+            .find(|(n, _)| n.starts_with(prefix))
+            .map(|(_, s)| s)
+    };
+    let proxied = row("authsome run").unwrap();
+    if let Some(n) = row("nginx") {
+        let ratio = |a: f64, b: f64| a / b;
+        println!();
+        println!(
+            "authsome vs nginx: throughput {:.2} (1 connection), {:.2} ({CONNECTIONS} connections){}; p50 {} over nginx's (1 connection); CPU per request {}",
+            ratio(proxied.seq_rps, n.seq_rps),
+            ratio(proxied.par_rps, n.par_rps),
+            match (&proxied.h2, &n.h2) {
+                (Some((a, _)), Some((b, _))) =>
+                    format!(", {:.2} (HTTP/2, {CONNECTIONS} streams)", a / b),
+                _ => String::new(),
+            },
+            us(proxied.seq_p50.saturating_sub(n.seq_p50)),
+            match (proxied.cpu_per_request, n.cpu_per_request) {
+                (Some(a), Some(b)) => format!("{:.2}x nginx's", a.as_secs_f64() / b.as_secs_f64()),
+                _ => "-".to_owned(),
+            }
+        );
+    }
     println!();
     println!(
         "added p50 latency through authsome: {} (1 connection), {} ({CONNECTIONS} connections)",
@@ -110,7 +157,7 @@ fn main() {
             kib as f64 / 1024.0
         );
     }
-    let policy = &rows[2].1;
+    let policy = row("authsome run, ").unwrap();
     println!(
         "cost of the {POLICY_RULES}-rule policy at p50: {} (1 connection), {} ({CONNECTIONS} connections)",
         us(policy.seq_p50.saturating_sub(proxied.seq_p50)),
@@ -148,6 +195,9 @@ struct TestCa {
     ca: PathBuf,
     cert: Vec<CertificateDer<'static>>,
     key: Vec<u8>,
+    /// The certificate and key as PEM files, for nginx.
+    cert_pem: PathBuf,
+    key_pem: PathBuf,
 }
 
 impl TestCa {
@@ -173,10 +223,15 @@ impl TestCa {
         let cert = params.signed_by(&key, &issuer).unwrap();
         let ca = dir.join("upstream-ca.pem");
         std::fs::write(&ca, ca_cert.pem()).unwrap();
+        let (cert_pem, key_pem) = (dir.join("upstream.pem"), dir.join("upstream-key.pem"));
+        std::fs::write(&cert_pem, cert.pem()).unwrap();
+        std::fs::write(&key_pem, key.serialize_pem()).unwrap();
         TestCa {
             ca,
             cert: vec![cert.der().clone()],
             key: key.serialize_der(),
+            cert_pem,
+            key_pem,
         }
     }
 }
@@ -306,6 +361,52 @@ fn start_authsome(
     (child, proxy, bundle)
 }
 
+/// Starts nginx as a TLS reverse proxy for the upstream (HTTP/1.1 and HTTP/2 towards the
+/// client, keep-alive HTTP/1.1 connections upstream, the same header set); returns it and the
+/// address it listens on.
+fn start_nginx(dir: &Path, ca: &TestCa, upstream: u16) -> Option<(Child, String)> {
+    let nginx = ["/usr/sbin/nginx", "nginx"].into_iter().find(|n| {
+        Command::new(n)
+            .arg("-v")
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+    })?;
+    let root = dir.join("nginx");
+    std::fs::create_dir_all(root.join("logs")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.3:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let conf = root.join("nginx.conf");
+    let temp = root.display();
+    std::fs::write(
+        &conf,
+        format!(
+            "worker_processes 2;\ndaemon off;\npid {temp}/nginx.pid;\nerror_log stderr error;\nevents {{ worker_connections 1024; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {temp}/body;\n  proxy_temp_path {temp}/proxy;\n  fastcgi_temp_path {temp}/fastcgi;\n  uwsgi_temp_path {temp}/uwsgi;\n  scgi_temp_path {temp}/scgi;\n\
+             upstream up {{ server 127.0.0.2:{upstream}; keepalive 64; }}\n\
+             server {{\n    listen 127.0.0.3:{port} ssl;\n    http2 on;\n    keepalive_requests 100000;\n    ssl_certificate {};\n    ssl_certificate_key {};\n\
+             location / {{\n      proxy_pass https://up;\n      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n      proxy_set_header Authorization \"Bearer {KEY}\";\n      proxy_ssl_verify on;\n      proxy_ssl_trusted_certificate {};\n      proxy_ssl_name 127.0.0.2;\n      proxy_ssl_session_reuse on;\n    }}\n  }}\n}}\n",
+            ca.cert_pem.display(),
+            ca.key_pem.display(),
+            ca.ca.display(),
+        ),
+    )
+    .unwrap();
+    let child = Command::new(nginx)
+        .arg("-p")
+        .arg(&root)
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .spawn()
+        .ok()?;
+    wait_for(|| std::net::TcpStream::connect(("127.0.0.3", port)).ok());
+    Some((child, format!("127.0.0.3:{port}")))
+}
+
 fn mitmdump() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("MITMDUMP") {
         return Some(PathBuf::from(p));
@@ -397,15 +498,44 @@ struct Stats {
     par_rps: f64,
     par_p50: Duration,
     par_p99: Duration,
+    /// HTTP/2, 16 streams on one connection: req/s and p50, where the path speaks HTTP/2.
+    h2: Option<(f64, Duration)>,
+    /// CPU time of the proxy (the process `pid` and its children) per request of the HTTP/1.1
+    /// rounds.
+    cpu_per_request: Option<Duration>,
 }
 
-/// Runs the client against `target`, through `proxy` when given, trusting the PEM file `roots`.
-fn bench(proxy: Option<&str>, roots: &Path, target: &str) -> Stats {
+/// CPU time (user and system) of `pid` and its direct children, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let of = |pid: &str| -> Option<(u64, u32)> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // The fields after the command name, which is in parentheses and may hold spaces.
+        let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let ppid = rest.get(1)?.parse().ok()?;
+        let ticks = rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?;
+        Some((ticks, ppid))
+    };
+    let own = of(&pid.to_string()).map_or(0, |(t, _)| t);
+    let children: u64 = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(&of))
+        .filter(|(_, ppid)| *ppid == pid)
+        .map(|(t, _)| t)
+        .sum();
+    own + children
+}
+
+/// Runs the client against `target`, through `proxy` when given, trusting the PEM file `roots`;
+/// `pid` is the proxy's process, whose CPU time is counted.
+fn bench(proxy: Option<&str>, roots: &Path, target: &str, pid: Option<u32>) -> Stats {
     eprintln!("benchmarking {}", proxy.unwrap_or("direct"));
     let mut store = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_file_iter(roots).unwrap() {
         let _ = store.add(cert.unwrap());
     }
+    let roots_store = store.clone();
     let mut config =
         rustls::ClientConfig::builder_with_provider(authsome::proxy::crypto_provider())
             .with_safe_default_protocol_versions()
@@ -427,6 +557,7 @@ fn bench(proxy: Option<&str>, roots: &Path, target: &str) -> Stats {
         for _ in 0..200 {
             request(&mut sender, &target).await;
         }
+        let ticks_before = pid.map(cpu_ticks);
         let mut seq = Vec::with_capacity(SEQUENTIAL);
         let start = Instant::now();
         for _ in 0..SEQUENTIAL {
@@ -461,6 +592,13 @@ fn bench(proxy: Option<&str>, roots: &Path, target: &str) -> Stats {
             par.extend(t.await.unwrap());
         }
         let par_rps = par.len() as f64 / start.elapsed().as_secs_f64();
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        let cpu_per_request = pid.zip(ticks_before).map(|(pid, before)| {
+            let ticks = cpu_ticks(pid).saturating_sub(before) as f64;
+            Duration::from_secs_f64(ticks / hz / (SEQUENTIAL + par.len()) as f64)
+        });
+        let h2 = bench_h2(proxy.clone(), roots_store.clone(), target.clone()).await;
         seq.sort();
         par.sort();
         let pct = |v: &[Duration], p: f64| v[((v.len() as f64 * p) as usize).min(v.len() - 1)];
@@ -471,8 +609,78 @@ fn bench(proxy: Option<&str>, roots: &Path, target: &str) -> Stats {
             par_rps,
             par_p50: pct(&par, 0.5),
             par_p99: pct(&par, 0.99),
+            h2,
+            cpu_per_request,
         }
     })
+}
+
+/// 16 streams at once on one HTTP/2 connection, [`PER_STREAM`] requests each; `None` when the
+/// path does not offer HTTP/2.
+async fn bench_h2(
+    proxy: Option<String>,
+    roots: rustls::RootCertStore,
+    target: String,
+) -> Option<(f64, Duration)> {
+    let mut config =
+        rustls::ClientConfig::builder_with_provider(authsome::proxy::crypto_provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let tcp = tunnel(&proxy, &target).await;
+    let name = ServerName::try_from("127.0.0.2").unwrap();
+    let stream = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    if stream.get_ref().1.alpn_protocol() != Some(b"h2") {
+        return None;
+    }
+    let (sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let uri: hyper::Uri = format!("https://{target}/v1/models").parse().unwrap();
+    let one = |mut s: hyper::client::conn::http2::SendRequest<Empty<Bytes>>, uri: hyper::Uri| async move {
+        let req = Request::get(uri)
+            .header("authorization", "Bearer placeholder")
+            .body(Empty::new())
+            .unwrap();
+        let response = s.send_request(req).await.unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(body.len(), BODY.len());
+    };
+    for _ in 0..200 {
+        one(sender.clone(), uri.clone()).await;
+    }
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let (sender, uri) = (sender.clone(), uri.clone());
+            tokio::spawn(async move {
+                let mut times = Vec::with_capacity(PER_STREAM);
+                for _ in 0..PER_STREAM {
+                    let t = Instant::now();
+                    one(sender.clone(), uri.clone()).await;
+                    times.push(t.elapsed());
+                }
+                times
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let rps = all.len() as f64 / start.elapsed().as_secs_f64();
+    all.sort();
+    Some((rps, all[all.len() / 2]))
 }
 
 type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
@@ -483,8 +691,20 @@ async fn connection(
     tls: tokio_rustls::TlsConnector,
     target: String,
 ) -> Sender {
-    let tcp = match &proxy {
-        None => TcpStream::connect(&target).await.unwrap(),
+    let tcp = tunnel(&proxy, &target).await;
+    let name = ServerName::try_from("127.0.0.2").unwrap();
+    let stream = tls.connect(name, tcp).await.unwrap();
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    sender
+}
+
+/// A TCP connection to `target`, through a CONNECT tunnel when proxied.
+async fn tunnel(proxy: &Option<String>, target: &str) -> TcpStream {
+    let tcp = match proxy {
+        None => TcpStream::connect(target).await.unwrap(),
         Some(url) => {
             let url = url::Url::parse(url).unwrap();
             let mut tcp = TcpStream::connect((url.host_str().unwrap(), url.port().unwrap()))
@@ -520,13 +740,7 @@ async fn connection(
         }
     };
     tcp.set_nodelay(true).unwrap();
-    let name = ServerName::try_from("127.0.0.2").unwrap();
-    let stream = tls.connect(name, tcp).await.unwrap();
-    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    sender
+    tcp
 }
 
 async fn request(sender: &mut Sender, target: &str) {

@@ -4,6 +4,7 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex, Once};
 
 use serde::{Deserialize, Serialize};
@@ -91,12 +92,40 @@ fn previous(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// An open log, appended to by the proxy's tasks.
+/// An open log, appended to by the proxy's tasks. Lines go to a writer thread through a
+/// bounded queue (a request never waits on the disk unless thousands of lines are waiting),
+/// which writes what has gathered in one call; [`Log::flush`] (or dropping the log) writes
+/// what is left before it returns.
 pub struct Log {
+    /// The queue to the writer; `None` once flushed, when lines are written at once.
+    queue: Mutex<Option<SyncSender<Vec<u8>>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    out: Arc<Output>,
+}
+
+/// Lines waiting for the writer thread, at most.
+const QUEUE: usize = 4096;
+/// The most bytes written in one call.
+const BATCH: usize = 64 * 1024;
+
+/// The file, and who is told (once) when it cannot be written.
+struct Output {
     file: Mutex<File>,
-    /// Told once when the log cannot be written.
     ui: Arc<dyn Ui>,
     warned: Once,
+}
+
+impl Output {
+    /// One write call for whole lines, so lines from concurrent runs never interleave.
+    fn write(&self, lines: &[u8]) {
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = file.write_all(lines) {
+            self.warned.call_once(|| {
+                self.ui
+                    .message(&format!("authsome: could not write the audit log: {e}"))
+            });
+        }
+    }
 }
 
 impl Log {
@@ -127,10 +156,42 @@ impl Log {
         let file = options
             .open(path)
             .map_err(|e| Error::io("open the audit log", path, e))?;
-        Ok(Log {
+        let out = Arc::new(Output {
             file: Mutex::new(file),
             ui,
             warned: Once::new(),
+        });
+        let (queue, lines) = std::sync::mpsc::sync_channel::<Vec<u8>>(QUEUE);
+        let writer = {
+            let out = out.clone();
+            std::thread::Builder::new()
+                .name("authsome-audit".into())
+                .spawn(move || {
+                    // A slow disk, for the test that the run's end still writes everything.
+                    #[cfg(feature = "fault-injection")]
+                    let slow = std::env::var("AUTHSOME_AUDIT_DELAY_MS")
+                        .ok()
+                        .and_then(|v| v.parse().ok())
+                        .map(std::time::Duration::from_millis);
+                    while let Ok(mut batch) = lines.recv() {
+                        #[cfg(feature = "fault-injection")]
+                        if let Some(delay) = slow {
+                            std::thread::sleep(delay);
+                        }
+                        while batch.len() < BATCH
+                            && let Ok(more) = lines.try_recv()
+                        {
+                            batch.extend_from_slice(&more);
+                        }
+                        out.write(&batch);
+                    }
+                })
+                .map_err(|e| Error::internal(format!("starting the audit writer: {e}")))?
+        };
+        Ok(Log {
+            queue: Mutex::new(Some(queue)),
+            writer: Mutex::new(Some(writer)),
+            out,
         })
     }
 
@@ -144,14 +205,28 @@ impl Log {
             return;
         };
         line.push(b'\n');
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        // One write call per line, so lines from concurrent runs never interleave.
-        if let Err(e) = file.write_all(&line) {
-            self.warned.call_once(|| {
-                self.ui
-                    .message(&format!("authsome: could not write the audit log: {e}"))
-            });
+        let queue = self.queue.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        // Past a flush, or with the writer gone, the line is written here.
+        if let Err(std::sync::mpsc::SendError(line)) = match queue {
+            Some(q) => q.send(line),
+            None => Err(std::sync::mpsc::SendError(line)),
+        } {
+            self.out.write(&line);
         }
+    }
+
+    /// Writes every queued line and stops the writer; later entries are written at once.
+    pub fn flush(&self) {
+        drop(self.queue.lock().unwrap_or_else(|e| e.into_inner()).take());
+        if let Some(writer) = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+impl Drop for Log {
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 

@@ -1,8 +1,8 @@
 //! Which credential a request gets, read from the committed state and following new commits.
 //!
-//! The proxy re-reads `HEAD` (two small files) on every request: a commit made by another
-//! process (a switched default, a login, a logout) applies to the very next request, with no
-//! watcher whose events could arrive after that request. Anything slower (opening the
+//! The proxy checks `HEAD` on every request ([`super::head`]: two `stat` calls): a commit made
+//! by another process (a switched default, a login, a logout) applies to the very next request,
+//! with no watcher whose events could arrive after that request. Anything slower (opening the
 //! repository, decrypting, refreshing a token) runs on the blocking pool, and only when the
 //! commit changed or a credential is not cached.
 
@@ -123,8 +123,7 @@ struct Cached {
 /// Resolves credentials for the proxy.
 pub struct Resolver {
     settings: Arc<Settings>,
-    head_file: PathBuf,
-    refs_dir: PathBuf,
+    head: super::head::Head,
     view: Mutex<Arc<View>>,
     cache: Mutex<HashMap<(String, String), Cached>>,
     /// The tokens each connection's upstream refused: a committed token that is still "valid"
@@ -146,14 +145,14 @@ impl Resolver {
     /// Opens the store and reads the current state.
     pub fn new(settings: Settings, audit: Option<Arc<super::audit::Log>>) -> Result<Self> {
         let store = settings.open()?;
-        let head_file = store.repo().git_dir().join("HEAD");
-        let refs_dir = store.repo().common_dir().to_owned();
-        let fingerprint = fingerprint(&head_file, &refs_dir);
-        let view = load_view(&settings, &store, fingerprint)?;
+        let head = super::head::Head::new(
+            store.repo().git_dir().join("HEAD"),
+            store.repo().common_dir().to_owned(),
+        );
+        let view = load_view(&settings, &store, head.fingerprint())?;
         Ok(Resolver {
             settings: Arc::new(settings),
-            head_file,
-            refs_dir,
+            head,
             view: Mutex::new(Arc::new(view)),
             cache: Mutex::new(HashMap::new()),
             rejected: Mutex::new(HashMap::new()),
@@ -169,7 +168,7 @@ impl Resolver {
 
     /// The state as of the current commit.
     pub async fn view(&self) -> Result<Arc<View>> {
-        let now = fingerprint(&self.head_file, &self.refs_dir);
+        let now = self.head.fingerprint();
         {
             let view = self.view.lock().unwrap_or_else(|e| e.into_inner());
             if view.fingerprint == now {
@@ -361,22 +360,6 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Error::internal(format!("a proxy task failed: {e}")))?
-}
-
-/// `HEAD`, and the ref it names (loose, else the packed refs), as bytes to compare.
-fn fingerprint(head_file: &std::path::Path, common: &std::path::Path) -> Vec<u8> {
-    let mut out = std::fs::read(head_file).unwrap_or_default();
-    let target = std::str::from_utf8(&out)
-        .ok()
-        .and_then(|h| h.strip_prefix("ref: "))
-        .map(|r| r.trim().to_owned());
-    if let Some(r) = target {
-        match std::fs::read(common.join(&r)) {
-            Ok(id) => out.extend_from_slice(&id),
-            Err(_) => out.extend(std::fs::read(common.join("packed-refs")).unwrap_or_default()),
-        }
-    }
-    out
 }
 
 fn load_view(settings: &Settings, store: &Store, fingerprint: Vec<u8>) -> Result<View> {

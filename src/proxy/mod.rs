@@ -10,6 +10,7 @@ mod ca;
 pub mod child;
 pub mod credentials;
 pub mod guard;
+mod head;
 mod http;
 mod intercept;
 mod limits;
@@ -53,6 +54,15 @@ pub struct Running {
     /// Variables taken out of the child's environment: refresh tokens a provider declares, which
     /// the child never needs and an earlier `export` may have left with real values.
     pub unset: Vec<String>,
+    audit: Arc<audit::Log>,
+}
+
+impl Running {
+    /// Stops serving, and writes every audit entry still queued.
+    pub fn stop(self) {
+        self.runtime.shutdown_background();
+        self.audit.flush();
+    }
 }
 
 /// Starts the proxy on 127.0.0.1 with a random port and password.
@@ -124,7 +134,7 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
         via_http,
         password_header,
         placeholders,
-        audit: Some(audit),
+        audit: Some(audit.clone()),
         unauthenticated: Default::default(),
         guard: guard::Guard::new(options.narrowing),
     });
@@ -136,5 +146,6 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
         runtime,
         env,
         unset,
+        audit,
     })
 }

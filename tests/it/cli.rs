@@ -339,6 +339,7 @@ fn help_topics_list_every_exit_code_and_every_variable_authsome_reads() {
         if [
             "AUTHSOME_CRASH_AT",
             "AUTHSOME_INTERRUPT_AT",
+            "AUTHSOME_AUDIT_DELAY_MS",
             "GIT_COMMITTER_EMAIL",
         ]
         .contains(&name.as_str())

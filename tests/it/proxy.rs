@@ -1322,3 +1322,32 @@ fn grpc_calls_of_every_kind_get_the_credential_and_keep_their_trailers() {
     );
     drop(server);
 }
+
+#[test]
+fn the_audit_log_has_every_request_of_a_burst_once_the_run_ends() {
+    let (u, echo) = setup("127.0.0.2");
+    let url = &echo.url;
+    // 300 requests, 16 at a time (streams of one HTTP/2 connection), the last ones just before
+    // the child exits: entries are written in batches, here to a disk made slow (each batch
+    // waits 50 ms), so much is still queued when the child exits, and the run writes it.
+    let mut c = u.command();
+    c.env("AUTHSOME_AUDIT_DELAY_MS", "50");
+    c.arg("run").arg("--upstream-ca").arg(&echo.ca).args([
+        "--",
+        "sh",
+        "-c",
+        &format!("curl -sS --parallel --parallel-max 16 '{url}/burst/[1-300]' > /dev/null"),
+    ]);
+    finish(c, None).ok();
+    let audit = audit_log(&u, &[]);
+    let burst: std::collections::BTreeSet<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "injected" && e["status"] == 200)
+        .filter_map(|e| e["path"].as_str())
+        .filter(|p| p.starts_with("/burst/"))
+        .collect();
+    assert_eq!(burst.len(), 300, "entries of the burst in the audit log");
+    assert_eq!(echo.seen("/burst/300").len(), 1);
+}

@@ -133,18 +133,18 @@ pub(super) fn under_proxy(
         signing_key: ctx.signing_key_path.clone(),
         trust: ctx.trust.clone(),
     };
-    let running = proxy::start(
+    let mut running = proxy::start(
         settings,
         proxy::Options {
             upstream_ca: args.upstream_ca.as_deref(),
             narrowing: args.narrowing(ctx)?,
         },
     )?;
-    let mut env = running.env;
+    let mut env = std::mem::take(&mut running.env);
     env.extend(extra_env);
-    let exit = child::run(command, &env, &running.unset, &running.runtime)?;
-    running.runtime.shutdown_background();
-    Ok(exit)
+    let exit = child::run(command, &env, &running.unset, &running.runtime);
+    running.stop();
+    exit
 }
 
 /// `--connection PROVIDER=NAME`, repeated.

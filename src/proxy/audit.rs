@@ -4,7 +4,6 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex, Once};
 
 use serde::{Deserialize, Serialize};
@@ -92,21 +91,30 @@ fn previous(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// An open log, appended to by the proxy's tasks. Lines go to a writer thread through a
-/// bounded queue (a request never waits on the disk unless thousands of lines are waiting),
-/// which writes what has gathered in one call; [`Log::flush`] (or dropping the log) writes
+/// An open log, appended to by the proxy's tasks. Lines gather in memory and a writer thread
+/// appends what has gathered every [`TICK`] (sooner past [`BATCH`] bytes), in one write call:
+/// a request neither waits on the disk nor wakes a thread. Past [`BOUND`] bytes waiting (a
+/// stalled disk), a request writes its line itself. [`Log::flush`] (or dropping the log) writes
 /// what is left before it returns.
 pub struct Log {
-    /// The queue to the writer; `None` once flushed, when lines are written at once.
-    queue: Mutex<Option<SyncSender<Vec<u8>>>>,
+    shared: Arc<Shared>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
-    out: Arc<Output>,
 }
 
-/// Lines waiting for the writer thread, at most.
-const QUEUE: usize = 4096;
-/// The most bytes written in one call.
+/// How often the writer appends what has gathered.
+const TICK: std::time::Duration = std::time::Duration::from_millis(25);
+/// Bytes that wake the writer before its tick.
 const BATCH: usize = 64 * 1024;
+/// Bytes that may wait at most.
+const BOUND: usize = 4 * 1024 * 1024;
+
+/// What the proxy's tasks and the writer share.
+struct Shared {
+    /// Lines not yet written, and whether the writer is to stop.
+    pending: Mutex<(Vec<u8>, bool)>,
+    wake: std::sync::Condvar,
+    out: Output,
+}
 
 /// The file, and who is told (once) when it cannot be written.
 struct Output {
@@ -118,6 +126,9 @@ struct Output {
 impl Output {
     /// One write call for whole lines, so lines from concurrent runs never interleave.
     fn write(&self, lines: &[u8]) {
+        if lines.is_empty() {
+            return;
+        }
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
         if let Err(e) = file.write_all(lines) {
             self.warned.call_once(|| {
@@ -156,42 +167,25 @@ impl Log {
         let file = options
             .open(path)
             .map_err(|e| Error::io("open the audit log", path, e))?;
-        let out = Arc::new(Output {
-            file: Mutex::new(file),
-            ui,
-            warned: Once::new(),
+        let shared = Arc::new(Shared {
+            pending: Mutex::new((Vec::new(), false)),
+            wake: std::sync::Condvar::new(),
+            out: Output {
+                file: Mutex::new(file),
+                ui,
+                warned: Once::new(),
+            },
         });
-        let (queue, lines) = std::sync::mpsc::sync_channel::<Vec<u8>>(QUEUE);
         let writer = {
-            let out = out.clone();
+            let shared = shared.clone();
             std::thread::Builder::new()
                 .name("authsome-audit".into())
-                .spawn(move || {
-                    // A slow disk, for the test that the run's end still writes everything.
-                    #[cfg(feature = "fault-injection")]
-                    let slow = std::env::var("AUTHSOME_AUDIT_DELAY_MS")
-                        .ok()
-                        .and_then(|v| v.parse().ok())
-                        .map(std::time::Duration::from_millis);
-                    while let Ok(mut batch) = lines.recv() {
-                        #[cfg(feature = "fault-injection")]
-                        if let Some(delay) = slow {
-                            std::thread::sleep(delay);
-                        }
-                        while batch.len() < BATCH
-                            && let Ok(more) = lines.try_recv()
-                        {
-                            batch.extend_from_slice(&more);
-                        }
-                        out.write(&batch);
-                    }
-                })
+                .spawn(move || shared.write_until_stopped())
                 .map_err(|e| Error::internal(format!("starting the audit writer: {e}")))?
         };
         Ok(Log {
-            queue: Mutex::new(Some(queue)),
+            shared,
             writer: Mutex::new(Some(writer)),
-            out,
         })
     }
 
@@ -205,21 +199,70 @@ impl Log {
             return;
         };
         line.push(b'\n');
-        let queue = self.queue.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        // Past a flush, or with the writer gone, the line is written here.
-        if let Err(std::sync::mpsc::SendError(line)) = match queue {
-            Some(q) => q.send(line),
-            None => Err(std::sync::mpsc::SendError(line)),
-        } {
-            self.out.write(&line);
+        let mut pending = self
+            .shared
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        // Past a flush (no writer any more), or with too much waiting, written here.
+        if pending.1 || pending.0.len() >= BOUND {
+            drop(pending);
+            self.shared.out.write(&line);
+            return;
+        }
+        pending.0.extend_from_slice(&line);
+        if pending.0.len() >= BATCH {
+            self.shared.wake.notify_one();
         }
     }
 
-    /// Writes every queued line and stops the writer; later entries are written at once.
+    /// Writes every waiting line and stops the writer; later entries are written at once.
     pub fn flush(&self) {
-        drop(self.queue.lock().unwrap_or_else(|e| e.into_inner()).take());
-        if let Some(writer) = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            let _ = writer.join();
+        let Some(writer) = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            return;
+        };
+        self.shared
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1 = true;
+        self.shared.wake.notify_one();
+        let _ = writer.join();
+    }
+}
+
+impl Shared {
+    /// The writer thread: appends what has gathered every tick, and the rest when stopped.
+    fn write_until_stopped(&self) {
+        // A slow disk, for the test that the run's end still writes everything.
+        #[cfg(feature = "fault-injection")]
+        let slow = std::env::var("AUTHSOME_AUDIT_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(std::time::Duration::from_millis);
+        let mut batch = Vec::new();
+        loop {
+            let stop = {
+                let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+                if pending.0.len() < BATCH && !pending.1 {
+                    pending = self
+                        .wake
+                        .wait_timeout(pending, TICK)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+                std::mem::swap(&mut batch, &mut pending.0);
+                pending.1
+            };
+            #[cfg(feature = "fault-injection")]
+            if let Some(delay) = slow {
+                std::thread::sleep(delay);
+            }
+            self.out.write(&batch);
+            batch.clear();
+            if stop {
+                return;
+            }
         }
     }
 }

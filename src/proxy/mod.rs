@@ -133,6 +133,10 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
         via,
         via_http,
         password_header,
+        finders: placeholders
+            .iter()
+            .map(|(_, ph)| memchr::memmem::Finder::new(ph.as_bytes()).into_owned())
+            .collect(),
         placeholders,
         audit: Some(audit.clone()),
         unauthenticated: Default::default(),

@@ -411,8 +411,9 @@ fn start_nginx(dir: &Path, ca: &TestCa, upstream: u16) -> Option<(Child, String)
 }
 
 fn mitmdump() -> Option<PathBuf> {
+    // `MITMDUMP=` (empty) skips the peer row.
     if let Some(p) = std::env::var_os("MITMDUMP") {
-        return Some(PathBuf::from(p));
+        return (!p.is_empty()).then(|| PathBuf::from(p));
     }
     let venv = PathBuf::from("/tmp/mitm/bin/mitmdump");
     if venv.exists() {

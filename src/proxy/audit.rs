@@ -92,8 +92,8 @@ fn previous(path: &Path) -> PathBuf {
 }
 
 /// An open log, appended to by the proxy's tasks. Lines gather in memory and a writer thread
-/// appends what has gathered every [`TICK`] (sooner past [`BATCH`] bytes), in one write call:
-/// a request neither waits on the disk nor wakes a thread. Past [`BOUND`] bytes waiting (a
+/// appends what has gathered every `TICK` (sooner past `BATCH` bytes), in one write call:
+/// a request neither waits on the disk nor wakes a thread. Past `BOUND` bytes waiting (a
 /// stalled disk), a request writes its line itself. [`Log::flush`] (or dropping the log) writes
 /// what is left before it returns.
 pub struct Log {

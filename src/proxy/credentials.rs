@@ -1,6 +1,6 @@
 //! Which credential a request gets, read from the committed state and following new commits.
 //!
-//! The proxy checks `HEAD` on every request ([`super::head`]: two `stat` calls): a commit made
+//! The proxy checks `HEAD` on every request (`head.rs`: two `stat` calls): a commit made
 //! by another process (a switched default, a login, a logout) applies to the very next request,
 //! with no watcher whose events could arrive after that request. Anything slower (opening the
 //! repository, decrypting, refreshing a token) runs on the blocking pool, and only when the

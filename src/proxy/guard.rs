@@ -153,6 +153,10 @@ impl Guard {
             } => (Some((rule, pattern)), rate),
         };
         let n = &self.narrowing;
+        // Without narrowing or counting (the usual run), nothing below applies.
+        if !n.read_only && n.allow.is_empty() && rate.is_none() && n.max_requests.is_none() {
+            return Verdict::Go { rule: label(rule) };
+        }
         let method = method.to_ascii_uppercase();
         if n.read_only && !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
             return refuse(format!(

@@ -133,12 +133,6 @@ impl Policy {
 
     /// What the policy says of `request`.
     pub fn decide(&self, request: &Request<'_>) -> Decision {
-        // Most requests meet no rule: they cost no allocation.
-        if !self.rules.iter().any(|r| r.binds(request)) {
-            return Decision::Unbound;
-        }
-        let path = crate::http_path::normalize(request.path);
-        let method = request.method.to_ascii_uppercase();
         let binding: Vec<(usize, &Compiled)> = self
             .rules
             .iter()
@@ -146,6 +140,12 @@ impl Policy {
             .filter(|(_, r)| r.binds(request))
             .map(|(i, r)| (i + 1, r))
             .collect();
+        // Most requests meet no rule: an empty vector has not allocated, and nothing else is.
+        if binding.is_empty() {
+            return Decision::Unbound;
+        }
+        let path = crate::http_path::normalize(request.path);
+        let method = request.method.to_ascii_uppercase();
         // Only a refusal needs the sentence; an allowed request (the hot path) builds none.
         let what = || {
             format!(

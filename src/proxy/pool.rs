@@ -79,11 +79,8 @@ impl Pool {
         request: Request<Body>,
         upgrade: bool,
     ) -> Result<Response<Incoming>, SendError> {
-        let authority = request
-            .uri()
-            .authority()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
+        // Kept for an error message: a cheap clone, formatted only on failure.
+        let authority = request.uri().authority().cloned();
         let client = if upgrade { &self.http1 } else { &self.any };
         client.request(request).await.map_err(|e| {
             if e.is_connect() {
@@ -99,6 +96,7 @@ impl Pool {
                     source = s.source();
                 }
             }
+            let authority = authority.as_ref().map_or("the upstream", |a| a.as_str());
             SendError {
                 message: format!("{authority} failed: {}", crate::error::chain(&e)),
                 sent: !e.is_connect(),

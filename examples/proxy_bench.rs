@@ -13,7 +13,8 @@
 //! The upstream answers every request with a small JSON body, over TLS (HTTP/1.1) with its own
 //! test CA, on 127.0.0.2. Each path gets the same client: one keep-alive connection sending
 //! requests one after another, then 16 connections at once, then (HTTP/2 paths) 16 streams at
-//! once on one connection. nginx (2 workers, keep-alive upstream connections, TLS 1.3 both ways)
+//! once on one connection. All paths are up at once and measured in turns, five rounds; the
+//! table gives each figure's median. nginx (2 workers, keep-alive upstream connections, TLS 1.3 both ways)
 //! listens on 127.0.0.3 with the upstream's certificate. mitmproxy is found on PATH, in
 //! /tmp/mitm, or through `MITMDUMP=/path/to/mitmdump`; without it (or nginx) that row is skipped.
 
@@ -34,14 +35,30 @@ use tokio::net::{TcpListener, TcpStream};
 
 const SEQUENTIAL: usize = 5_000;
 const CONNECTIONS: usize = 16;
-const PER_CONNECTION: usize = 500;
+const PER_CONNECTION: usize = 2_000;
 /// Requests per stream in the HTTP/2 round (16 streams on one connection).
-const PER_STREAM: usize = 500;
+const PER_STREAM: usize = 2_000;
 const KEY: &str = "bench-key-0123456789abcdef";
 const BODY: &str = r#"{"object":"list","data":[{"id":"model-1","object":"model"}]}"#;
 
 /// Rules in the policy of the second authsome row.
 const POLICY_RULES: usize = 20;
+/// How many times each path is measured (in turns); the table shows medians.
+const ROUNDS: usize = 5;
+
+/// A way to the upstream: straight, or through one of the proxies.
+struct Route {
+    name: String,
+    /// The proxy URL, for the paths that go through CONNECT.
+    proxy: Option<String>,
+    /// The CA bundle the client trusts on this path.
+    roots: PathBuf,
+    /// Where the client connects (or asks the proxy to connect).
+    target: String,
+    /// The proxy's process, whose CPU is counted.
+    child: Option<Child>,
+    rounds: usize,
+}
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
@@ -51,52 +68,95 @@ fn main() {
     let target = format!("127.0.0.2:{}", upstream.port());
     eprintln!("upstream on https://{target}");
 
-    let mut rows = Vec::new();
-    rows.push(("direct".to_owned(), bench(None, &ca.ca, &target, None)));
-
+    // Every path is up at once and measured in turns, ROUNDS times, so a change in the
+    // machine's load falls on all of them alike; each figure is the median of its rounds.
+    let mut paths = vec![Route {
+        name: "direct".to_owned(),
+        proxy: None,
+        roots: ca.ca.clone(),
+        target: target.clone(),
+        child: None,
+        rounds: ROUNDS,
+    }];
     match start_nginx(dir.path(), &ca, upstream.port()) {
-        Some((mut nginx, at)) => {
-            let stats = bench(None, &ca.ca, &at, Some(nginx.id()));
-            rows.push(("nginx TLS reverse proxy".to_owned(), stats));
-            // SAFETY: signalling our own child (nginx's master, which stops its workers).
-            unsafe { libc::kill(nginx.id() as i32, libc::SIGQUIT) };
-            let _ = nginx.wait();
-        }
+        Some((nginx, at)) => paths.push(Route {
+            name: "nginx TLS reverse proxy".to_owned(),
+            proxy: None,
+            roots: ca.ca.clone(),
+            target: at,
+            child: Some(nginx),
+            rounds: ROUNDS,
+        }),
         None => eprintln!("nginx not found (apt-get install nginx-light); skipping its row"),
     }
-
-    let (mut authsome, proxy, bundle) =
-        start_authsome(&bin, dir.path(), &ca.ca, upstream.port(), 0);
-    let stats = bench(Some(&proxy), &bundle, &target, Some(authsome.id()));
-    let memory = peak_rss_kib(authsome.id());
-    rows.push(("authsome run".to_owned(), stats));
-    // SAFETY: signalling our own child; authsome passes SIGTERM on to `sleep` and exits.
-    unsafe { libc::kill(authsome.id() as i32, libc::SIGTERM) };
-    let _ = authsome.wait();
-
+    let (authsome, proxy, bundle) = start_authsome(&bin, dir.path(), &ca.ca, upstream.port(), 0);
+    paths.push(Route {
+        name: "authsome run".to_owned(),
+        proxy: Some(proxy),
+        roots: bundle,
+        target: target.clone(),
+        child: Some(authsome),
+        rounds: ROUNDS,
+    });
     // The same, with a committed request policy of 20 rules that every request is judged by
     // (the request matches only the last allow: the longest walk).
-    let (mut authsome, proxy, bundle) =
+    let (authsome, proxy, bundle) =
         start_authsome(&bin, dir.path(), &ca.ca, upstream.port(), POLICY_RULES);
-    let stats = bench(Some(&proxy), &bundle, &target, Some(authsome.id()));
-    rows.push((format!("authsome run, {POLICY_RULES}-rule policy"), stats));
-    // SAFETY: as above.
-    unsafe { libc::kill(authsome.id() as i32, libc::SIGTERM) };
-    let _ = authsome.wait();
-
+    paths.push(Route {
+        name: format!("authsome run, {POLICY_RULES}-rule policy"),
+        proxy: Some(proxy),
+        roots: bundle,
+        target: target.clone(),
+        child: Some(authsome),
+        rounds: ROUNDS,
+    });
     match mitmdump() {
         Some(mitm) => {
-            let (mut child, proxy, ca_file) = start_mitmproxy(&mitm, dir.path(), &ca.ca);
-            rows.push((
-                "mitmproxy + addon".to_owned(),
-                bench(Some(&proxy), &ca_file, &target, Some(child.id())),
-            ));
-            let _ = child.kill();
-            let _ = child.wait();
+            let (child, proxy, ca_file) = start_mitmproxy(&mitm, dir.path(), &ca.ca);
+            paths.push(Route {
+                name: "mitmproxy + addon".to_owned(),
+                proxy: Some(proxy),
+                roots: ca_file,
+                target: target.clone(),
+                child: Some(child),
+                // A round takes it over a minute; its figures are far from the others'.
+                rounds: 1,
+            });
         }
         None => eprintln!(
             "mitmproxy not found (python3 -m venv /tmp/mitm && /tmp/mitm/bin/pip install mitmproxy); skipping it"
         ),
+    }
+
+    let mut measured: Vec<Vec<Stats>> = paths.iter().map(|_| Vec::new()).collect();
+    for round in 0..ROUNDS {
+        for (path, stats) in paths.iter().zip(&mut measured) {
+            if round < path.rounds {
+                eprintln!("round {}: {}", round + 1, path.name);
+                let pid = path.child.as_ref().map(Child::id);
+                stats.push(bench(path.proxy.as_deref(), &path.roots, &path.target, pid));
+            }
+        }
+    }
+    let authsome_pid = paths
+        .iter()
+        .find(|p| p.name == "authsome run")
+        .and_then(|p| p.child.as_ref())
+        .map(Child::id)
+        .unwrap();
+    let memory = peak_rss_kib(authsome_pid);
+    let rows: Vec<(String, Stats)> = paths
+        .iter()
+        .map(|p| p.name.clone())
+        .zip(measured.into_iter().map(median))
+        .collect();
+    for path in &mut paths {
+        if let Some(child) = &mut path.child {
+            // SAFETY: signalling our own child: nginx's master stops its workers, authsome
+            // passes SIGTERM on to `sleep` and exits, mitmdump exits.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            let _ = child.wait();
+        }
     }
 
     println!(
@@ -493,6 +553,38 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// The median of each figure over the rounds.
+fn median(rounds: Vec<Stats>) -> Stats {
+    fn mid<T: Copy>(
+        rounds: &[Stats],
+        f: impl Fn(&Stats) -> T,
+        cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+    ) -> T {
+        let mut v: Vec<T> = rounds.iter().map(f).collect();
+        v.sort_by(&cmp);
+        v[v.len() / 2]
+    }
+    let f = |a: &f64, b: &f64| a.total_cmp(b);
+    let d = |a: &Duration, b: &Duration| a.cmp(b);
+    Stats {
+        seq_rps: mid(&rounds, |s| s.seq_rps, f),
+        seq_p50: mid(&rounds, |s| s.seq_p50, d),
+        seq_p99: mid(&rounds, |s| s.seq_p99, d),
+        par_rps: mid(&rounds, |s| s.par_rps, f),
+        par_p50: mid(&rounds, |s| s.par_p50, d),
+        par_p99: mid(&rounds, |s| s.par_p99, d),
+        h2: rounds[0].h2.map(|_| {
+            (
+                mid(&rounds, |s| s.h2.map_or(0.0, |h| h.0), f),
+                mid(&rounds, |s| s.h2.map_or(Duration::ZERO, |h| h.1), d),
+            )
+        }),
+        cpu_per_request: rounds[0]
+            .cpu_per_request
+            .map(|_| mid(&rounds, |s| s.cpu_per_request.unwrap_or_default(), d)),
+    }
 }
 
 struct Stats {

@@ -1,8 +1,11 @@
 //! Following commits cheaply: the proxy checks `HEAD` and the ref it names on every request (so
 //! a commit made by another process applies to the very next request, with no watcher whose
-//! events could arrive after that request), by their file metadata: two `stat` calls. git
-//! replaces these files by renaming a new one over them, so a change always brings a new inode
-//! and times; `HEAD` is read again only when its own metadata changed.
+//! events could arrive after that request). git replaces these files by renaming a new one over
+//! them, so a change always brings a new inode and times: their metadata (two `stat` calls) is
+//! the fingerprint. On Linux an inotify descriptor watching their folders answers first: the
+//! kernel queues an event before the rename returns, so a read that finds none (one syscall, no
+//! path lookups) proves the last fingerprint still holds; any event, relevant or not, brings the
+//! `stat` calls back once.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -12,45 +15,219 @@ use std::sync::Mutex;
 pub struct Head {
     head_file: PathBuf,
     common: PathBuf,
-    /// `HEAD`'s metadata when it was last read, and the ref file it named then (`None` when
-    /// detached: the commit id is in `HEAD` itself).
-    named: Mutex<(Vec<u8>, Option<PathBuf>)>,
+    state: Mutex<State>,
+}
+
+/// What the last look found.
+struct State {
+    /// `HEAD`'s metadata when it was last read.
+    head_stamp: Vec<u8>,
+    /// The ref file `HEAD` named then (`None` when detached: the commit id is in `HEAD`).
+    ref_file: Option<PathBuf>,
+    /// The last fingerprint, valid while the watch has seen nothing.
+    last: Vec<u8>,
+    /// The watch on the folders of `HEAD`, `packed-refs` and the ref file, where it works.
+    watch: Option<watch::Watch>,
 }
 
 impl Head {
     /// Follows `head_file`, whose refs live under `common` (the common git dir).
     pub fn new(head_file: PathBuf, common: PathBuf) -> Self {
+        let watch = head_file
+            .parent()
+            .and_then(|dir| watch::Watch::new(&[dir, &common]));
         Head {
             head_file,
             common,
-            named: Mutex::new((Vec::new(), None)),
+            state: Mutex::new(State {
+                head_stamp: Vec::new(),
+                ref_file: None,
+                last: Vec::new(),
+                watch,
+            }),
         }
     }
 
     /// Bytes that change whenever `HEAD` or the ref it names changes.
     pub fn fingerprint(&self) -> Vec<u8> {
-        let mut out = stamp(&self.head_file).unwrap_or_default();
-        let ref_file = {
-            let mut named = self.named.lock().unwrap_or_else(|e| e.into_inner());
-            if named.0 != out || out.is_empty() {
-                let text = std::fs::read(&self.head_file).unwrap_or_default();
-                let target = std::str::from_utf8(&text)
-                    .ok()
-                    .and_then(|h| h.strip_prefix("ref: "))
-                    .map(|r| self.common.join(r.trim()));
-                *named = (out.clone(), target);
-                // A detached HEAD's id is its content, which the metadata follows.
-            }
-            named.1.clone()
+        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let state = &mut *guard;
+        let quiet = match &mut state.watch {
+            Some(w) => w.quiet(),
+            None => false,
         };
-        if let Some(r) = ref_file {
+        if quiet && !state.last.is_empty() {
+            return state.last.clone();
+        }
+        let mut out = self.look(state);
+        // A ref in a folder not watched yet: watched from now on, and looked at again, so a
+        // change between the first look and the watch is not missed.
+        let unwatched = match (&mut state.watch, &state.ref_file) {
+            (Some(w), Some(r)) => r.parent().is_some_and(|dir| w.add(dir)),
+            _ => false,
+        };
+        if unwatched {
+            out = self.look(state);
+        }
+        state.last.clone_from(&out);
+        out
+    }
+
+    /// The fingerprint from the files' metadata.
+    fn look(&self, state: &mut State) -> Vec<u8> {
+        let mut out = stamp(&self.head_file).unwrap_or_default();
+        if state.head_stamp != out || out.is_empty() {
+            let text = std::fs::read(&self.head_file).unwrap_or_default();
+            state.ref_file = std::str::from_utf8(&text)
+                .ok()
+                .and_then(|h| h.strip_prefix("ref: "))
+                .map(|r| self.common.join(r.trim()));
+            // A detached HEAD's id is its content, which the metadata follows.
+            state.head_stamp.clone_from(&out);
+        }
+        if let Some(r) = &state.ref_file {
             // A packed ref has no file of its own: `packed-refs` then holds it.
-            match stamp(&r) {
+            match stamp(r) {
                 Some(s) => out.extend(s),
                 None => out.extend(stamp(&self.common.join("packed-refs")).unwrap_or_default()),
             }
         }
         out
+    }
+}
+
+/// inotify through libc: three calls, each with its safety argument.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+mod watch {
+    use std::collections::HashSet;
+    use std::ffi::CString;
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::{Path, PathBuf};
+
+    /// Every change to a folder's entries: files created, written, renamed in or out, removed,
+    /// and the folder itself going away.
+    const MASK: u32 = libc::IN_CREATE
+        | libc::IN_MODIFY
+        | libc::IN_ATTRIB
+        | libc::IN_CLOSE_WRITE
+        | libc::IN_MOVED_FROM
+        | libc::IN_MOVED_TO
+        | libc::IN_DELETE
+        | libc::IN_DELETE_SELF
+        | libc::IN_MOVE_SELF;
+
+    /// An inotify descriptor (non-blocking) and the folders it watches.
+    pub struct Watch {
+        fd: std::fs::File,
+        folders: HashSet<PathBuf>,
+        /// Set when the queue overflowed or a folder went: from then on, never trusted.
+        broken: bool,
+    }
+
+    impl Watch {
+        /// Watches `folders`; `None` when inotify is not available (too many watches, say).
+        pub fn new(folders: &[&Path]) -> Option<Watch> {
+            // SAFETY: inotify_init1 takes flags only and returns a new descriptor or -1.
+            let fd = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
+            if fd < 0 {
+                return None;
+            }
+            // SAFETY: `fd` is a descriptor just returned to us, owned by nothing else.
+            let fd = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+            let mut watch = Watch {
+                fd,
+                folders: HashSet::new(),
+                broken: false,
+            };
+            for folder in folders {
+                watch.add(folder);
+            }
+            (!watch.broken).then_some(watch)
+        }
+
+        /// Watches `folder` too; true when it was not watched before.
+        pub fn add(&mut self, folder: &Path) -> bool {
+            if self.folders.contains(folder) {
+                return false;
+            }
+            let Ok(path) = CString::new(folder.as_os_str().as_bytes()) else {
+                self.broken = true;
+                return true;
+            };
+            // SAFETY: a valid descriptor and a NUL-terminated path that outlives the call.
+            let wd = unsafe { libc::inotify_add_watch(self.fd_raw(), path.as_ptr(), MASK) };
+            if wd < 0 {
+                self.broken = true;
+            }
+            self.folders.insert(folder.to_owned());
+            true
+        }
+
+        fn fd_raw(&self) -> i32 {
+            use std::os::fd::AsRawFd;
+            self.fd.as_raw_fd()
+        }
+
+        /// True when nothing happened in the watched folders since the last call (the queue is
+        /// empty); false, with the queue drained, when something may have.
+        pub fn quiet(&mut self) -> bool {
+            let mut buf = [0u8; 4096];
+            let mut quiet = true;
+            loop {
+                match self.fd.read(&mut buf) {
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Ok(n) if n > 0 => {
+                        quiet = false;
+                        if events(&buf[..n])
+                            .any(|mask| mask & (libc::IN_Q_OVERFLOW | libc::IN_IGNORED) != 0)
+                        {
+                            self.broken = true;
+                        }
+                    }
+                    _ => {
+                        self.broken = true;
+                        break;
+                    }
+                }
+            }
+            quiet && !self.broken
+        }
+    }
+
+    /// The masks of the events in `buf` (each a fixed header, then a name of `len` bytes).
+    fn events(buf: &[u8]) -> impl Iterator<Item = u32> + '_ {
+        const HEADER: usize = std::mem::size_of::<libc::inotify_event>();
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let header = buf.get(at..at + HEADER)?;
+            let mask = u32::from_ne_bytes(header[4..8].try_into().ok()?);
+            let len = u32::from_ne_bytes(header[12..16].try_into().ok()?) as usize;
+            at += HEADER + len;
+            Some(mask)
+        })
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod watch {
+    use std::path::Path;
+
+    /// No watch here: every look reads the metadata.
+    pub struct Watch;
+
+    impl Watch {
+        pub fn new(_: &[&Path]) -> Option<Watch> {
+            None
+        }
+        pub fn add(&mut self, _: &Path) -> bool {
+            false
+        }
+        pub fn quiet(&mut self) -> bool {
+            false
+        }
     }
 }
 
@@ -92,6 +269,12 @@ mod tests {
         replace(&git.join("refs/heads/main"), "1111\n");
         replace(&git.join("refs/heads/other"), "2222\n");
         let head = Head::new(git.join("HEAD"), git.to_owned());
+        // The fast path is what is under test where it exists.
+        #[cfg(target_os = "linux")]
+        assert!(
+            head.state.lock().unwrap().watch.is_some(),
+            "inotify watches"
+        );
         let first = head.fingerprint();
         assert_eq!(head.fingerprint(), first, "nothing changed");
         replace(&git.join("refs/heads/main"), "3333\n");
@@ -105,5 +288,31 @@ mod tests {
         std::fs::remove_file(git.join("refs/heads/other")).unwrap();
         replace(&git.join("packed-refs"), "2222 refs/heads/other\n");
         assert_ne!(head.fingerprint(), switched, "the ref was packed");
+    }
+
+    #[test]
+    fn a_branch_in_a_folder_of_its_own_is_followed_from_the_first_look() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = dir.path();
+        std::fs::create_dir_all(git.join("refs/heads/team")).unwrap();
+        replace(&git.join("HEAD"), "ref: refs/heads/team/main\n");
+        replace(&git.join("refs/heads/team/main"), "1111\n");
+        let head = Head::new(git.join("HEAD"), git.to_owned());
+        let first = head.fingerprint();
+        assert_eq!(head.fingerprint(), first, "nothing changed");
+        replace(&git.join("refs/heads/team/main"), "2222\n");
+        let moved = head.fingerprint();
+        assert_ne!(
+            moved, first,
+            "the branch moved in a folder the first look added"
+        );
+        // Written in place rather than renamed over: still seen.
+        std::fs::write(git.join("refs/heads/team/main"), "3333\n").unwrap();
+        assert_ne!(head.fingerprint(), moved, "the ref file was rewritten");
+        #[cfg(target_os = "linux")]
+        assert!(
+            head.state.lock().unwrap().watch.as_mut().unwrap().quiet(),
+            "the watch holds"
+        );
     }
 }

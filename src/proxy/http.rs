@@ -25,20 +25,32 @@ pub struct Target {
     pub host: String,
     /// Port.
     pub port: u16,
+    /// `host[:port]`, made once: every request of a tunnel names it.
+    authority: String,
 }
 
 impl Target {
-    /// `host[:port]` (port left out when 443), IPv6 in brackets.
-    pub fn authority(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
+    /// The target `host` (lower-case, without brackets) and `port`.
+    pub fn new(host: String, port: u16) -> Self {
+        let bracketed = if host.contains(':') {
+            format!("[{host}]")
         } else {
-            self.host.clone()
+            host.clone()
         };
-        match self.port {
-            443 => host,
-            p => format!("{host}:{p}"),
+        let authority = match port {
+            443 => bracketed,
+            p => format!("{bracketed}:{p}"),
+        };
+        Target {
+            host,
+            port,
+            authority,
         }
+    }
+
+    /// `host[:port]` (port left out when 443), IPv6 in brackets.
+    pub fn authority(&self) -> &str {
+        &self.authority
     }
 }
 
@@ -94,14 +106,14 @@ pub fn content_length(headers: &HeaderMap) -> Option<u64> {
 }
 
 /// An audit entry for `req` to `target`, to be filled in as the request is handled.
-pub fn entry<B>(req: &Request<B>, target: Target) -> Entry {
+pub fn entry<B>(req: &Request<B>, target: &Target) -> Entry {
     Entry {
         time: String::new(),
         action: Action::Refused,
         provider: None,
         connection: None,
         method: req.method().as_str().to_owned(),
-        host: target.authority(),
+        host: target.authority().to_owned(),
         path: req.uri().path().to_owned(),
         status: 0,
         reason: None,

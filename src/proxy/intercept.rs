@@ -11,6 +11,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::http::uri::{Authority, PathAndQuery, Scheme};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode, Uri, Version};
 use hyper_util::rt::TokioIo;
@@ -49,10 +50,13 @@ pub async fn intercept(proxy: Arc<Proxy>, upgraded: hyper::upgrade::Upgraded, ta
         return;
     };
     let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-    let target = Arc::new(target);
+    let Some(tunnel) = Tunnel::new(target) else {
+        return;
+    };
+    let tunnel = Arc::new(tunnel);
     let service = service_fn(move |req| {
-        let (proxy, target) = (proxy.clone(), target.clone());
-        async move { Ok::<_, Infallible>(handle(&proxy, &target, req).await) }
+        let (proxy, tunnel) = (proxy.clone(), tunnel.clone());
+        async move { Ok::<_, Infallible>(handle(&proxy, &tunnel, req).await) }
     });
     let io = TokioIo::new(super::linger::Linger::new(tls));
     let _ = if h2 {
@@ -67,10 +71,29 @@ pub async fn intercept(proxy: Arc<Proxy>, upgraded: hyper::upgrade::Upgraded, ta
     };
 }
 
-async fn handle(proxy: &Proxy, target: &Target, req: Request<Incoming>) -> Response<Body> {
-    let mut entry = entry(&req, target.clone());
+/// A tunnel's CONNECT target, and what each of its requests is pinned to (made once).
+struct Tunnel {
+    target: Target,
+    /// The target as a URI's authority.
+    authority: Authority,
+    /// The target as a `Host` header.
+    host: HeaderValue,
+}
+
+impl Tunnel {
+    fn new(target: Target) -> Option<Self> {
+        Some(Tunnel {
+            authority: target.authority().parse().ok()?,
+            host: HeaderValue::from_str(target.authority()).ok()?,
+            target,
+        })
+    }
+}
+
+async fn handle(proxy: &Proxy, tunnel: &Tunnel, req: Request<Incoming>) -> Response<Body> {
+    let mut entry = entry(&req, &tunnel.target);
     // Refusals and failures come back as the answer to send, already logged.
-    match forward(proxy, target, req, &mut entry).await {
+    match forward(proxy, tunnel, req, &mut entry).await {
         Ok(response) | Err(response) => response,
     }
 }
@@ -78,10 +101,11 @@ async fn handle(proxy: &Proxy, target: &Target, req: Request<Incoming>) -> Respo
 /// Routes, checks, injects, sends (and resends once after a 401), and relays the answer.
 async fn forward(
     proxy: &Proxy,
-    target: &Target,
+    tunnel: &Tunnel,
     req: Request<Incoming>,
     entry: &mut Entry,
 ) -> Result<Response<Body>, Response<Body>> {
+    let target = &tunnel.target;
     let (mut parts, body) = req.into_parts();
     if is_trace(&parts.method) {
         return Err(proxy.refuse_trace(entry.clone()));
@@ -105,17 +129,24 @@ async fn forward(
         .await
         .map_err(|e| proxy.refuse(entry.clone(), StatusCode::BAD_GATEWAY, e.message()))?;
     // Only the path and query go upstream, even if the client wrote an absolute URI.
-    let path_and_query = super::http::path_and_query(&parts.uri);
-    let route = view.table.route(&target.host, target.port, &path_and_query);
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .filter(|p| p.as_str().starts_with('/'))
+        .cloned()
+        .unwrap_or_else(|| PathAndQuery::from_static("/"));
+    let route = view
+        .table
+        .route(&target.host, target.port, path_and_query.as_str());
     tracing::debug!(
         method = %parts.method,
         host = %target.host,
-        path = %path_and_query.split('?').next().unwrap_or_default(),
+        path = %path_and_query.path(),
         provider = %route.unwrap_or("-"),
         "request"
     );
-    if let Some(other) = proxy.foreign_placeholder(&parts.headers, &path_and_query, route) {
-        return Err(proxy.refuse_placeholder(entry.clone(), other, &target.authority()));
+    if let Some(other) = proxy.foreign_placeholder(&parts.headers, path_and_query.as_str(), route) {
+        return Err(proxy.refuse_placeholder(entry.clone(), other, target.authority()));
     }
     let credential = match route {
         None => None,
@@ -133,7 +164,7 @@ async fn forward(
         }
     };
     if let Some(c) = &credential {
-        let path = path_and_query.split('?').next().unwrap_or("/");
+        let path = path_and_query.path();
         match proxy.guard.judge(
             &view,
             &c.provider,
@@ -157,7 +188,7 @@ async fn forward(
             &format!("request bodies over {MAX_BODY} bytes are not forwarded by authsome"),
         ));
     }
-    pin_to_target(&mut parts, target, &path_and_query, credential.is_some());
+    pin_to_target(&mut parts, tunnel, path_and_query, credential.is_some());
     // Kept only when it is known to be small (a body still streaming, such as a gRPC stream's,
     // goes out as it comes).
     let replay = credential.as_ref().is_some_and(|c| c.oauth)
@@ -194,7 +225,7 @@ async fn forward(
         entry.action = Action::Injected;
     }
     let mut response = proxy
-        .pool
+        .pool()
         .send(request, upgrade)
         .await
         .map_err(|e| failed(proxy, entry.clone(), &e))?;
@@ -214,7 +245,7 @@ async fn forward(
             .insert(fresh.header.clone(), fresh.value.clone());
         entry.retried = true;
         response = proxy
-            .pool
+            .pool()
             .send(retry, upgrade)
             .await
             .map_err(|e| failed(proxy, entry.clone(), &e))?;
@@ -289,21 +320,17 @@ fn take_controls(parts: &mut hyper::http::request::Parts) -> Result<Controls, &'
 /// can be redacted. The pool takes the version from the connection it picks.
 fn pin_to_target(
     parts: &mut hyper::http::request::Parts,
-    target: &Target,
-    path_and_query: &str,
+    tunnel: &Tunnel,
+    path_and_query: PathAndQuery,
     injecting: bool,
 ) {
-    let path = if path_and_query.starts_with('/') {
-        path_and_query
-    } else {
-        "/"
-    };
-    parts.uri = Uri::try_from(format!("https://{}{path}", target.authority()))
-        .unwrap_or_else(|_| Uri::from_static("/"));
+    let mut uri = hyper::http::uri::Parts::default();
+    uri.scheme = Some(Scheme::HTTPS);
+    uri.authority = Some(tunnel.authority.clone());
+    uri.path_and_query = Some(path_and_query);
+    parts.uri = Uri::from_parts(uri).unwrap_or_else(|_| Uri::from_static("/"));
     parts.version = Version::HTTP_11;
-    if let Ok(host) = HeaderValue::from_str(&target.authority()) {
-        parts.headers.insert(header::HOST, host);
-    }
+    parts.headers.insert(header::HOST, tunnel.host.clone());
     if injecting {
         parts.headers.insert(
             header::ACCEPT_ENCODING,

@@ -22,6 +22,7 @@ mod server;
 mod state;
 mod tls;
 mod upstream;
+mod workers;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -76,7 +77,11 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
     // Read once: parsing the system's roots is most of the start-up time.
     let roots = rustls_native_certs::load_native_certs().certs;
     let bundle = ca.write_bundle(&ca_dir, &roots)?;
-    let pool = pool::Pool::new(tls::upstream_tls(roots, options.upstream_ca)?, via.clone());
+    let upstream_tls = tls::upstream_tls(roots, options.upstream_ca)?;
+    let threads = workers::count();
+    let pools = (0..threads)
+        .map(|_| pool::Pool::new(upstream_tls.clone(), via.clone()))
+        .collect();
     let password = crate::random_hex(16);
     let password_header = crate::basic_auth("authsome", &password).to_string();
     let view = resolver.current();
@@ -113,10 +118,8 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
         placeholders.push((name.clone(), placeholder));
     }
     child::raise_descriptor_limit();
-    // One thread serves every connection: the proxy answers one child, and a second worker
-    // cost more in wakeups between threads than it gained (CPU per request 47 µs with one, 55
-    // with two, and more requests per second with 16 connections, measured on 2 cores beside
-    // the client and the upstream; docs/proxy.md).
+    // Worker 0: this runtime's one thread, which also accepts connections and hands every
+    // other one to the next worker thread (workers.rs says why not a work-stealing runtime).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("authsome-proxy")
@@ -133,7 +136,7 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
     let proxy = Arc::new(Proxy {
         resolver,
         ca,
-        pool,
+        pools,
         via,
         via_http,
         password_header,
@@ -146,7 +149,12 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
         unauthenticated: Default::default(),
         guard: guard::Guard::new(options.narrowing),
     });
-    runtime.spawn(server::serve(listener, proxy));
+    let workers = {
+        let proxy = proxy.clone();
+        workers::Workers::start(threads, move |job| server::take(proxy.clone(), job))
+            .map_err(|e| Error::internal(format!("starting the proxy's threads: {e}")))?
+    };
+    runtime.spawn(server::serve(listener, proxy, workers));
     let url = format!("http://authsome:{password}@127.0.0.1:{port}");
     let mut env = child::environment(&url, &bundle);
     env.extend(variables);

@@ -1,7 +1,9 @@
 //! Which provider a request belongs to: the routing table built from the providers that have a
 //! connection, and the rules that pick one route when several match.
 
-use crate::http_path::normalize;
+use std::borrow::Cow;
+
+use crate::http_path::{is_normal, normalize};
 use crate::model::provider::ProviderDef;
 
 /// A host pattern from a provider definition.
@@ -101,8 +103,18 @@ impl Table {
     /// left of a tie. Paths are compared normalized (`//`, `.`, `..`, escaped letters), as a
     /// server would read them.
     pub fn route(&self, host: &str, port: u16, path: &str) -> Option<&str> {
-        let host = host.to_ascii_lowercase();
-        let path = normalize(path.split(['?', '#']).next().unwrap_or("/"));
+        let host: Cow<'_, str> = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+            host.to_ascii_lowercase().into()
+        } else {
+            host.into()
+        };
+        let path = path.split(['?', '#']).next().unwrap_or("/");
+        // Most paths are already in normal form: they are compared as they are.
+        let path: Cow<'_, str> = if is_normal(path) {
+            path.into()
+        } else {
+            normalize(path).into()
+        };
         if self
             .oauth_endpoints
             .iter()

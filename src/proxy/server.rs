@@ -18,9 +18,10 @@ use super::http::{
     strip_hop_by_hop, text,
 };
 use super::state::Proxy;
+use super::workers::Workers;
 
-/// Accepts clients until the process exits.
-pub async fn serve(listener: TcpListener, proxy: Arc<Proxy>) {
+/// Accepts clients until the process exits, giving each connection to the next worker.
+pub async fn serve(listener: TcpListener, proxy: Arc<Proxy>, workers: Workers<Job>) {
     loop {
         let stream = match listener.accept().await {
             Ok((s, _)) => s,
@@ -31,24 +32,41 @@ pub async fn serve(listener: TcpListener, proxy: Arc<Proxy>) {
             }
         };
         let _ = stream.set_nodelay(true);
-        let proxy = proxy.clone();
-        let pending = Arc::new(super::limits::Unauthenticated::admit(
-            &proxy.unauthenticated,
-        ));
-        tokio::spawn(async move {
-            let evicted = pending.evicted.clone();
-            let service = service_fn(move |req| front(proxy.clone(), pending.clone(), req));
-            let connection = super::limits::server()
-                .serve_connection(TokioIo::new(stream), service)
-                .with_upgrades();
-            // A connection that never showed the password is closed to make room for newer
-            // ones; an authenticated one is never told to.
-            tokio::select! {
-                _ = connection => {}
-                _ = evicted.notified() => {}
-            }
-        });
+        // Admitted in the order connections arrive, whichever worker serves them.
+        let pending = super::limits::Unauthenticated::admit(&proxy.unauthenticated);
+        // A socket moves between runtimes as a std one (registered with the worker's reactor
+        // there); one that cannot is dropped, as if refused.
+        if let Ok(stream) = stream.into_std() {
+            workers.give(Job { stream, pending });
+        }
     }
+}
+
+/// A connection accepted for a worker to serve.
+pub struct Job {
+    stream: std::net::TcpStream,
+    pending: super::limits::Pending,
+}
+
+/// Serves an accepted connection on the calling worker's runtime.
+pub fn take(proxy: Arc<Proxy>, job: Job) {
+    let Ok(stream) = TcpStream::from_std(job.stream) else {
+        return;
+    };
+    let pending = Arc::new(job.pending);
+    tokio::spawn(async move {
+        let evicted = pending.evicted.clone();
+        let service = service_fn(move |req| front(proxy.clone(), pending.clone(), req));
+        let connection = super::limits::server()
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades();
+        // A connection that never showed the password is closed to make room for newer
+        // ones; an authenticated one is never told to.
+        tokio::select! {
+            _ = connection => {}
+            _ = evicted.notified() => {}
+        }
+    });
 }
 
 /// A request as it reaches the proxy port.
@@ -60,7 +78,7 @@ async fn front(
     if proxy.authorized(req.headers()) {
         pending.authenticated();
     } else {
-        let mut entry = entry(&req, target_of(req.uri()));
+        let mut entry = entry(&req, &target_of(req.uri()));
         // A request without credentials is the first step of HTTP proxy authentication (git
         // asks that way every time), not an attempt worth logging; a wrong password is.
         if !req.headers().contains_key(header::PROXY_AUTHORIZATION) {
@@ -83,7 +101,7 @@ async fn front(
     Ok(match req.uri().scheme_str() {
         Some("http") => plain(proxy, req).await,
         Some(_) => {
-            let entry = entry(&req, target_of(req.uri()));
+            let entry = entry(&req, &target_of(req.uri()));
             proxy.refuse(
                 entry,
                 StatusCode::FORBIDDEN,
@@ -104,11 +122,11 @@ fn target_of(uri: &Uri) -> Target {
         443
     };
     let host = uri.host().unwrap_or_default().trim_matches(['[', ']']);
-    Target {
-        // `api.example.com.` is the same host as `api.example.com`.
-        host: host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase(),
-        port: uri.port_u16().unwrap_or(default),
-    }
+    // `api.example.com.` is the same host as `api.example.com`.
+    Target::new(
+        host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase(),
+        uri.port_u16().unwrap_or(default),
+    )
 }
 
 async fn connect(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
@@ -128,7 +146,7 @@ async fn connect(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
         if covered { "a provider's host: TLS ends here" } else { "tunnelled untouched" }
     );
     if !covered && let Some(why) = proxy.guard.narrowing().egress_refusal(&target.host) {
-        let mut log = entry(&req, target.clone());
+        let mut log = entry(&req, &target);
         log.action = super::audit::Action::PolicyDenied;
         return proxy.answer(log, StatusCode::FORBIDDEN, &why);
     }
@@ -158,7 +176,7 @@ async fn connect(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
 /// host a provider covers.
 async fn plain(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
     let target = target_of(req.uri());
-    let log = entry(&req, target.clone());
+    let log = entry(&req, &target);
     let (mut parts, body) = req.into_parts();
     if is_trace(&parts.method) {
         return proxy.refuse_trace(log);
@@ -191,7 +209,7 @@ async fn plain(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
     }
     let path_and_query = path_and_query(&parts.uri);
     if let Some(other) = proxy.foreign_placeholder(&parts.headers, &path_and_query, None) {
-        return proxy.refuse_placeholder(log, other, &target.authority());
+        return proxy.refuse_placeholder(log, other, target.authority());
     }
     // Behind another proxy the request goes to it as it came (absolute URI); else to the host.
     let via = proxy.via_http.as_ref().filter(|v| v.applies(&target.host));

@@ -14,8 +14,9 @@ use super::{ca, http, upstream};
 pub struct Proxy {
     pub(super) resolver: Resolver,
     pub(super) ca: ca::LocalCa,
-    /// Connections to intercepted hosts.
-    pub(super) pool: super::pool::Pool,
+    /// Connections to intercepted hosts: one pool per worker thread, so a request and the
+    /// upstream connection it goes out on are served by the same thread.
+    pub(super) pools: Vec<super::pool::Pool>,
     /// The HTTP proxy authsome was started behind for HTTPS, if any.
     pub(super) via: Option<upstream::Via>,
     /// The HTTP proxy authsome was started behind for plain HTTP, if any.
@@ -34,6 +35,11 @@ pub struct Proxy {
 }
 
 impl Proxy {
+    /// The pool of upstream connections of the calling worker thread.
+    pub(super) fn pool(&self) -> &super::pool::Pool {
+        &self.pools[super::workers::index().min(self.pools.len() - 1)]
+    }
+
     pub(super) fn authorized(&self, headers: &HeaderMap) -> bool {
         headers
             .get(hyper::header::PROXY_AUTHORIZATION)

@@ -118,8 +118,8 @@ pub fn start(settings: Settings, options: Options<'_>) -> Result<Running> {
         placeholders.push((name.clone(), placeholder));
     }
     child::raise_descriptor_limit();
-    // Worker 0: this runtime's one thread, which also accepts connections and hands every
-    // other one to the next worker thread (workers.rs says why not a work-stealing runtime).
+    // This runtime accepts connections and hands each to the next worker thread (workers.rs
+    // says why not a work-stealing runtime), and forwards signals to the child.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("authsome-proxy")

@@ -1,5 +1,5 @@
 //! The threads that serve the proxy's connections: one per core (up to [`MAX`]), each running
-//! a single-threaded runtime. A connection is given to the next worker in turn and stays there:
+//! a single-threaded runtime (the thread that accepts connections only hands them out). A connection is given to the next worker in turn and stays there:
 //! every task of a tunnel (the client's TLS, its requests, the upstream connections of that
 //! worker's pool) runs on one thread, so no wake crosses threads on the way of a request. A
 //! work-stealing runtime with two workers cost more in those wakes than it gained
@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 pub const MAX: usize = 4;
 
 thread_local! {
-    /// Which worker this thread is (0 on any thread that is not one of the extra workers).
+    /// Which worker this thread is (0 on any thread that is not a worker).
     static INDEX: Cell<usize> = const { Cell::new(0) };
 }
 
@@ -31,24 +31,22 @@ pub fn index() -> usize {
     INDEX.with(Cell::get)
 }
 
-/// Workers that take jobs in turn: worker 0 is the thread that calls [`Workers::give`] (inside
-/// its runtime), the others are threads of their own.
+/// Workers that take jobs in turn, each a thread of its own.
 pub struct Workers<J> {
-    others: Vec<mpsc::UnboundedSender<J>>,
+    threads: Vec<mpsc::UnboundedSender<J>>,
     next: AtomicUsize,
-    handle: Arc<dyn Fn(J) + Send + Sync>,
 }
 
 impl<J: Send + 'static> Workers<J> {
-    /// Starts `count - 1` worker threads; `handle` takes each job on the worker it is given to,
-    /// inside that worker's runtime (so it may spawn tasks there).
+    /// Starts `count` worker threads (at least one); `handle` takes each job on the worker it
+    /// is given to, inside that worker's runtime (so it may spawn tasks there).
     pub fn start(
         count: usize,
         handle: impl Fn(J) + Send + Sync + 'static,
     ) -> std::io::Result<Self> {
         let handle: Arc<dyn Fn(J) + Send + Sync> = Arc::new(handle);
-        let mut others = Vec::new();
-        for index in 1..count.max(1) {
+        let mut threads = Vec::new();
+        for index in 0..count.max(1) {
             let (tx, mut rx) = mpsc::unbounded_channel::<J>();
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -66,25 +64,22 @@ impl<J: Send + 'static> Workers<J> {
                     // The jobs' tasks end with the process; blocking ones are not waited for.
                     runtime.shutdown_background();
                 })?;
-            others.push(tx);
+            threads.push(tx);
         }
         Ok(Workers {
-            others,
+            threads,
             next: AtomicUsize::new(0),
-            handle,
         })
     }
 
-    /// Gives `job` to the next worker in turn.
+    /// Gives `job` to the next worker in turn (passing over one that has stopped).
     pub fn give(&self, job: J) {
-        let turn = self.next.fetch_add(1, Ordering::Relaxed) % (self.others.len() + 1);
-        match turn.checked_sub(1).map(|i| &self.others[i]) {
-            None => (self.handle)(job),
-            // A worker that has stopped (it panicked) leaves its turn to this thread.
-            Some(worker) => {
-                if let Err(mpsc::error::SendError(job)) = worker.send(job) {
-                    (self.handle)(job);
-                }
+        let mut job = job;
+        for _ in 0..self.threads.len() {
+            let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.threads.len();
+            match self.threads[turn].send(job) {
+                Ok(()) => return,
+                Err(mpsc::error::SendError(back)) => job = back,
             }
         }
     }
@@ -114,14 +109,9 @@ mod tests {
             seen.push(rx.recv().await.unwrap());
         }
         seen.sort();
-        let here = std::thread::current().name().map(str::to_owned);
         for (job, worker, name) in seen {
             assert_eq!(worker, job % 3, "job {job} ran on worker {worker}");
-            let expected = match worker {
-                0 => here.clone(),
-                n => Some(format!("authsome-proxy-{n}")),
-            };
-            assert_eq!(name, expected, "job {job}");
+            assert_eq!(name, Some(format!("authsome-proxy-{worker}")), "job {job}");
         }
     }
 }

@@ -647,6 +647,13 @@ fn bench(proxy: Option<&str>, roots: &Path, target: &str, pid: Option<u32>) -> S
     let proxy = proxy.map(str::to_owned);
     let target = target.to_owned();
     rt.block_on(async move {
+        // For profiling one phase: PROXY_BENCH_ONLY=h2 runs the HTTP/2 round through the
+        // first proxy (authsome) until killed.
+        if proxy.is_some() && std::env::var_os("PROXY_BENCH_ONLY").is_some_and(|v| v == "h2") {
+            loop {
+                bench_h2(proxy.clone(), roots_store.clone(), target.clone()).await;
+            }
+        }
         let connect = || connection(proxy.clone(), tls.clone(), target.clone());
         // One connection, requests one after another.
         let mut sender = connect().await;

@@ -93,7 +93,9 @@ impl Tunnel {
 async fn handle(proxy: &Proxy, tunnel: &Tunnel, req: Request<Incoming>) -> Response<Body> {
     let mut entry = entry(&req, &tunnel.target);
     // Refusals and failures come back as the answer to send, already logged.
-    match forward(proxy, tunnel, req, &mut entry).await {
+    // Boxed: the service future is moved whole as hyper and tokio take it (into the stream's
+    // task, under HTTP/2), and the request's states take a few kilobytes.
+    match Box::pin(forward(proxy, tunnel, req, &mut entry)).await {
         Ok(response) | Err(response) => response,
     }
 }
@@ -152,10 +154,12 @@ async fn forward(
         None => None,
         Some(provider) => {
             entry.provider = Some(provider.to_owned());
-            let found = proxy
-                .resolver
-                .credential(&view, provider, controls.connection.as_deref())
-                .await;
+            let found = Box::pin(proxy.resolver.credential(
+                &view,
+                provider,
+                controls.connection.as_deref(),
+            ))
+            .await;
             // Not a gateway failure: an SDK would retry a 502 to no avail.
             Some(
                 found
@@ -232,7 +236,7 @@ async fn forward(
     let mut credential = credential;
     if response.status() == StatusCode::UNAUTHORIZED
         && let (Some(c), Some((uri, headers, (bytes, trailers)))) = (&credential, resend)
-        && let Some(fresh) = replacement(proxy, &view, target, c).await
+        && let Some(fresh) = Box::pin(replacement(proxy, &view, target, c)).await
     {
         // The 401's body must not hold up the connection the retry goes out on.
         drop(response);
@@ -244,9 +248,7 @@ async fn forward(
             .headers_mut()
             .insert(fresh.header.clone(), fresh.value.clone());
         entry.retried = true;
-        response = proxy
-            .pool()
-            .send(retry, upgrade)
+        response = Box::pin(proxy.pool().send(retry, upgrade))
             .await
             .map_err(|e| failed(proxy, entry.clone(), &e))?;
         credential = Some(fresh);

@@ -1,8 +1,9 @@
 //! Which credential a request gets, read from the committed state and following new commits.
 //!
-//! The proxy checks `HEAD` on every request (`head.rs`: two `stat` calls): a commit made
-//! by another process (a switched default, a login, a logout) applies to the very next request,
-//! with no watcher whose events could arrive after that request. Anything slower (opening the
+//! The proxy checks `HEAD` on every request (`head.rs`: one read of an inotify queue, or two
+//! `stat` calls when something changed): a commit made by another process (a switched default,
+//! a login, a logout) applies to the very next request, with no watcher whose events could
+//! arrive after that request. Anything slower (opening the
 //! repository, decrypting, refreshing a token) runs on the blocking pool, and only when the
 //! commit changed or a credential is not cached.
 
@@ -148,8 +149,9 @@ impl Resolver {
         let head = super::head::Head::new(
             store.repo().git_dir().join("HEAD"),
             store.repo().common_dir().to_owned(),
+            super::workers::count(),
         );
-        let view = load_view(&settings, &store, head.fingerprint())?;
+        let view = load_view(&settings, &store, head.fingerprint(0))?;
         Ok(Resolver {
             settings: Arc::new(settings),
             head,
@@ -168,7 +170,7 @@ impl Resolver {
 
     /// The state as of the current commit.
     pub async fn view(&self) -> Result<Arc<View>> {
-        let now = self.head.fingerprint();
+        let now = self.head.fingerprint(super::workers::index());
         {
             let view = self.view.lock().unwrap_or_else(|e| e.into_inner());
             if view.fingerprint == now {

@@ -15,7 +15,9 @@ use std::sync::Mutex;
 pub struct Head {
     head_file: PathBuf,
     common: PathBuf,
-    state: Mutex<State>,
+    /// One look (and one watch) per caller slot, so callers on different threads never wait
+    /// on each other's syscalls: each proxy worker has its own.
+    slots: Vec<Mutex<State>>,
 }
 
 /// What the last look found.
@@ -31,26 +33,34 @@ struct State {
 }
 
 impl Head {
-    /// Follows `head_file`, whose refs live under `common` (the common git dir).
-    pub fn new(head_file: PathBuf, common: PathBuf) -> Self {
-        let watch = head_file
-            .parent()
-            .and_then(|dir| watch::Watch::new(&[dir, &common]));
+    /// Follows `head_file`, whose refs live under `common` (the common git dir), for `slots`
+    /// callers (at least one).
+    pub fn new(head_file: PathBuf, common: PathBuf, slots: usize) -> Self {
+        let slots = (0..slots.max(1))
+            .map(|_| {
+                Mutex::new(State {
+                    head_stamp: Vec::new(),
+                    ref_file: None,
+                    last: Vec::new(),
+                    watch: head_file
+                        .parent()
+                        .and_then(|dir| watch::Watch::new(&[dir, &common])),
+                })
+            })
+            .collect();
         Head {
             head_file,
             common,
-            state: Mutex::new(State {
-                head_stamp: Vec::new(),
-                ref_file: None,
-                last: Vec::new(),
-                watch,
-            }),
+            slots,
         }
     }
 
-    /// Bytes that change whenever `HEAD` or the ref it names changes.
-    pub fn fingerprint(&self) -> Vec<u8> {
-        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+    /// Bytes that change whenever `HEAD` or the ref it names changes, as caller `slot` sees
+    /// them (any slot gives the same bytes; a slot past the last shares the last).
+    pub fn fingerprint(&self, slot: usize) -> Vec<u8> {
+        let mut guard = self.slots[slot.min(self.slots.len() - 1)]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let state = &mut *guard;
         let quiet = match &mut state.watch {
             Some(w) => w.quiet(),
@@ -268,26 +278,26 @@ mod tests {
         replace(&git.join("HEAD"), "ref: refs/heads/main\n");
         replace(&git.join("refs/heads/main"), "1111\n");
         replace(&git.join("refs/heads/other"), "2222\n");
-        let head = Head::new(git.join("HEAD"), git.to_owned());
+        let head = Head::new(git.join("HEAD"), git.to_owned(), 1);
         // The fast path is what is under test where it exists.
         #[cfg(target_os = "linux")]
         assert!(
-            head.state.lock().unwrap().watch.is_some(),
+            head.slots[0].lock().unwrap().watch.is_some(),
             "inotify watches"
         );
-        let first = head.fingerprint();
-        assert_eq!(head.fingerprint(), first, "nothing changed");
+        let first = head.fingerprint(0);
+        assert_eq!(head.fingerprint(0), first, "nothing changed");
         replace(&git.join("refs/heads/main"), "3333\n");
-        let moved = head.fingerprint();
+        let moved = head.fingerprint(0);
         assert_ne!(moved, first, "the branch moved");
         replace(&git.join("HEAD"), "ref: refs/heads/other\n");
-        let switched = head.fingerprint();
+        let switched = head.fingerprint(0);
         assert_ne!(switched, moved, "HEAD names another branch");
         replace(&git.join("refs/heads/main"), "4444\n");
-        assert_eq!(head.fingerprint(), switched, "a branch HEAD does not name");
+        assert_eq!(head.fingerprint(0), switched, "a branch HEAD does not name");
         std::fs::remove_file(git.join("refs/heads/other")).unwrap();
         replace(&git.join("packed-refs"), "2222 refs/heads/other\n");
-        assert_ne!(head.fingerprint(), switched, "the ref was packed");
+        assert_ne!(head.fingerprint(0), switched, "the ref was packed");
     }
 
     #[test]
@@ -297,21 +307,27 @@ mod tests {
         std::fs::create_dir_all(git.join("refs/heads/team")).unwrap();
         replace(&git.join("HEAD"), "ref: refs/heads/team/main\n");
         replace(&git.join("refs/heads/team/main"), "1111\n");
-        let head = Head::new(git.join("HEAD"), git.to_owned());
-        let first = head.fingerprint();
-        assert_eq!(head.fingerprint(), first, "nothing changed");
+        let head = Head::new(git.join("HEAD"), git.to_owned(), 1);
+        let first = head.fingerprint(0);
+        assert_eq!(head.fingerprint(0), first, "nothing changed");
         replace(&git.join("refs/heads/team/main"), "2222\n");
-        let moved = head.fingerprint();
+        let moved = head.fingerprint(0);
         assert_ne!(
             moved, first,
             "the branch moved in a folder the first look added"
         );
         // Written in place rather than renamed over: still seen.
         std::fs::write(git.join("refs/heads/team/main"), "3333\n").unwrap();
-        assert_ne!(head.fingerprint(), moved, "the ref file was rewritten");
+        assert_ne!(head.fingerprint(0), moved, "the ref file was rewritten");
         #[cfg(target_os = "linux")]
         assert!(
-            head.state.lock().unwrap().watch.as_mut().unwrap().quiet(),
+            head.slots[0]
+                .lock()
+                .unwrap()
+                .watch
+                .as_mut()
+                .unwrap()
+                .quiet(),
             "the watch holds"
         );
     }

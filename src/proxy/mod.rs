@@ -2,8 +2,9 @@
 //! of providers with a connection, sets the credential header there, and tunnels every other
 //! host untouched. The child process only ever sees placeholders.
 //!
-//! Built on hyper 1, tokio-rustls (ring) and rcgen. One tokio runtime serves the proxy while
-//! the main thread waits for the child.
+//! Built on hyper 1, tokio-rustls (ring) and rcgen. A small runtime accepts connections and
+//! forwards signals while the main thread waits for the child; worker threads, one per core
+//! (`workers.rs`), serve the connections.
 
 pub mod audit;
 mod ca;

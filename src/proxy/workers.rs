@@ -14,6 +14,13 @@ use tokio::sync::mpsc;
 /// The most workers, whatever the core count: the proxy serves one child process.
 pub const MAX: usize = 4;
 
+/// How often a worker's standing timer fires. hyper arms a fresh head time-out
+/// ([`super::limits::HEAD_TIMEOUT`], 10 s) for every request, and tokio wakes its own driver (a
+/// write to an eventfd, and a spurious return from the next `epoll_wait`) whenever a timer is
+/// set to fire before every timer it holds; a timer always due sooner keeps those silent. That
+/// was one system call for every other request.
+const STANDING: std::time::Duration = std::time::Duration::from_secs(5);
+
 thread_local! {
     /// Which worker this thread is (0 on any thread that is not a worker).
     static INDEX: Cell<usize> = const { Cell::new(0) };
@@ -57,9 +64,15 @@ impl<J: Send + 'static> Workers<J> {
                 .spawn(move || {
                     INDEX.with(|i| i.set(index));
                     runtime.block_on(async {
+                        let standing = tokio::spawn(async {
+                            loop {
+                                tokio::time::sleep(STANDING).await;
+                            }
+                        });
                         while let Some(job) = rx.recv().await {
                             handle(job);
                         }
+                        standing.abort();
                     });
                     // The jobs' tasks end with the process; blocking ones are not waited for.
                     runtime.shutdown_background();

@@ -1,9 +1,10 @@
 //! The threads that serve the proxy's connections: one per core (up to [`MAX`]), each running
-//! a single-threaded runtime (the thread that accepts connections only hands them out). A connection is given to the next worker in turn and stays there:
-//! every task of a tunnel (the client's TLS, its requests, the upstream connections of that
-//! worker's pool) runs on one thread, so no wake crosses threads on the way of a request. A
-//! work-stealing runtime with two workers cost more in those wakes than it gained
-//! (docs/proxy.md); this is how nginx and Envoy use cores.
+//! a single-threaded runtime (the thread that accepts connections only hands them out). A
+//! connection is given to the next worker in turn and stays there: every task of a tunnel (the
+//! client's TLS, its requests, the upstream connections of that worker's pool) runs on one
+//! thread, so no wake crosses threads on the way of a request. A work-stealing runtime with two
+//! workers cost more in those wakes than it gained (docs/proxy.md); this is how nginx and Envoy
+//! use cores.
 
 use std::cell::Cell;
 use std::sync::Arc;

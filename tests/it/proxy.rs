@@ -322,6 +322,48 @@ fn a_default_switched_by_another_process_applies_to_the_next_request() {
 }
 
 #[test]
+fn a_commit_applies_to_the_next_request_on_a_connection_kept_open() {
+    // One keep-alive tunnel stays on one proxy worker, whose HEAD check has the old state
+    // cached: only its watch can tell it a commit happened.
+    let (u, echo) = setup("127.0.0.2");
+    let script = u.home().join("keep.py");
+    std::fs::write(
+        &script,
+        "import subprocess, sys, requests\n\
+         s = requests.Session()\n\
+         url, authsome = sys.argv[1], sys.argv[2]\n\
+         for i in range(3):\n    s.get(f'{url}/keep-before-{i}').raise_for_status()\n\
+         subprocess.run([authsome, 'default', 'echo', 'work'], check=True, capture_output=True)\n\
+         for i in range(3):\n    s.get(f'{url}/keep-after-{i}').raise_for_status()\n",
+    )
+    .unwrap();
+    let authsome = env!("CARGO_BIN_EXE_authsome");
+    run_sh(
+        &u,
+        &echo,
+        &[],
+        &format!("python3 {} {} {authsome}", script.display(), echo.url),
+    )
+    .ok();
+    let mut peers = std::collections::BTreeSet::new();
+    for i in 0..3 {
+        assert_eq!(
+            echo.auth(&format!("/keep-before-{i}")),
+            format!("Bearer {KEY}")
+        );
+        assert_eq!(
+            echo.auth(&format!("/keep-after-{i}")),
+            format!("Bearer {WORK_KEY}")
+        );
+        for when in ["before", "after"] {
+            peers.insert(echo.seen(&format!("/keep-{when}-{i}"))[0]["peer"].to_string());
+        }
+    }
+    // One upstream connection carried all six: one worker (and its pool) served the tunnel.
+    assert_eq!(peers.len(), 1, "{peers:?}");
+}
+
+#[test]
 fn the_exit_code_and_signals_reach_the_child() {
     let (u, echo) = setup("127.0.0.2");
     assert_eq!(run_sh(&u, &echo, &[], "exit 7").code, 7);

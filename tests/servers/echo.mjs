@@ -57,6 +57,8 @@ const server = create(
         method: req.method,
         path: req.url,
         version: req.httpVersion,
+        // Which connection it came over (the proxy's side): requests on one connection share it.
+        peer: req.socket.remotePort,
         headers,
         body: Buffer.concat(chunks).toString(),
       };

@@ -3,9 +3,9 @@
 //! The proxy checks `HEAD` on every request (`head.rs`: one read of an inotify queue, or two
 //! `stat` calls when something changed): a commit made by another process (a switched default,
 //! a login, a logout) applies to the very next request, with no watcher whose events could
-//! arrive after that request. Anything slower (opening the
-//! repository, decrypting, refreshing a token) runs on the blocking pool, and only when the
-//! commit changed or a credential is not cached.
+//! arrive after that request. Anything slower (opening the repository, decrypting, refreshing a
+//! token) runs on the blocking pool, and only when the commit changed or a credential is not
+//! cached.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::http::uri::PathAndQuery;
 use hyper::{Method, Request, Response, StatusCode, Uri};
 
 use super::audit::{Action, Entry};
@@ -64,9 +65,13 @@ pub fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
         .map(str::trim)
 }
 
-/// The path and query of a request, whatever form its URI came in.
-pub fn path_and_query(uri: &Uri) -> String {
-    uri.path_and_query().map_or("/", |p| p.as_str()).to_owned()
+/// The path and query of a request, whatever form its URI came in (`/` when it has none that
+/// starts with one, as `*` or an absolute URI without a path). A cheap clone: no copy.
+pub fn path_and_query(uri: &Uri) -> PathAndQuery {
+    uri.path_and_query()
+        .filter(|p| p.as_str().starts_with('/'))
+        .cloned()
+        .unwrap_or_else(|| PathAndQuery::from_static("/"))
 }
 
 /// Whether the method is TRACE or TRACK, which echo the request back.

@@ -131,12 +131,7 @@ async fn forward(
         .await
         .map_err(|e| proxy.refuse(entry.clone(), StatusCode::BAD_GATEWAY, e.message()))?;
     // Only the path and query go upstream, even if the client wrote an absolute URI.
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .filter(|p| p.as_str().starts_with('/'))
-        .cloned()
-        .unwrap_or_else(|| PathAndQuery::from_static("/"));
+    let path_and_query = super::http::path_and_query(&parts.uri);
     let route = view
         .table
         .route(&target.host, target.port, path_and_query.as_str());
@@ -154,12 +149,10 @@ async fn forward(
         None => None,
         Some(provider) => {
             entry.provider = Some(provider.to_owned());
-            let found = Box::pin(proxy.resolver.credential(
-                &view,
-                provider,
-                controls.connection.as_deref(),
-            ))
-            .await;
+            let found = proxy
+                .resolver
+                .credential(&view, provider, controls.connection.as_deref())
+                .await;
             // Not a gateway failure: an SDK would retry a 502 to no avail.
             Some(
                 found

@@ -208,7 +208,7 @@ async fn plain(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
         return proxy.answer(log, StatusCode::FORBIDDEN, &why);
     }
     let path_and_query = path_and_query(&parts.uri);
-    if let Some(other) = proxy.foreign_placeholder(&parts.headers, &path_and_query, None) {
+    if let Some(other) = proxy.foreign_placeholder(&parts.headers, path_and_query.as_str(), None) {
         return proxy.refuse_placeholder(log, other, target.authority());
     }
     // Behind another proxy the request goes to it as it came (absolute URI); else to the host.
@@ -249,8 +249,7 @@ async fn plain(proxy: Arc<Proxy>, req: Request<Incoming>) -> Response<Body> {
             }
         }
         None => {
-            parts.uri =
-                Uri::try_from(path_and_query.as_str()).unwrap_or_else(|_| Uri::from_static("/"));
+            parts.uri = Uri::from(path_and_query);
         }
     }
     let request = Request::from_parts(parts, body.map_err(BoxError::from).boxed());
